@@ -1,0 +1,57 @@
+// The command-line frame every tool shares (CLI11).
+//
+// ToolCli gives each tool the same --help (with an example), --version,
+// --log-format text|json, --log-level, signal handling and exit codes:
+// 0 success, 1 runtime failure, 2 a user's mistake (bad flag, bad file, bad
+// id). Failures print one line on stderr: "<tool>: <message>".
+//
+//   int main(int argc, char** argv) {
+//     peers::ToolCli cli("vt-keygen", "Makes identities.", "vt-keygen -o alice.key");
+//     std::string out;
+//     cli.app().add_option("-o,--output", out, "Key file to write");
+//     return cli.run(argc, argv, [&] { return make_key(out); });
+//   }
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "lib/kernel/error.h"
+
+namespace peers {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// An Error meaning "the user asked for something wrong": the tool exits 2.
+Error usage_error(std::string message);
+
+// Maps an error to the tool's exit code (2 for kInvalidArgument/kPermissionDenied
+// on the user's input, 1 otherwise).
+int exit_code_for(const Error& e);
+
+class ToolCli {
+ public:
+  ToolCli(std::string name, std::string description, std::string example);
+
+  CLI::App& app() { return app_; }
+  const std::string& name() const { return name_; }
+
+  // Parses argv, sets up logging and the stop signals, then runs body (or the
+  // selected subcommand's callback, which body may inspect). Returns the exit
+  // code; never throws.
+  int run(int argc, char** argv, const std::function<int()>& body);
+
+ private:
+  std::string name_;
+  CLI::App app_;
+  std::string log_format_ = "text";
+  std::string log_level_ = "info";
+};
+
+// Prints "<tool>: <message>" on stderr (always, whatever the log level).
+void print_failure(const std::string& tool, const std::string& message);
+
+}  // namespace peers

@@ -1,0 +1,49 @@
+// Logging to stderr, as text for people or JSON lines for programs.
+//
+// stdout belongs to the stream (or to machine-readable output), so every log
+// line goes to stderr. Thread-safe: one line is written whole.
+//
+//   peers::log_setup("vt-sink", peers::LogFormat::kText, peers::LogLevel::kInfo);
+//   peers::log_info("joined", {{"stripe", "2"}, {"parent", id}});
+//   // text:  vt-sink: info: joined stripe=2 parent=vt1...
+//   // json:  {"event":"log","time":1764083000.123,"data":{"level":"info",
+//   //         "tool":"vt-sink","msg":"joined","stripe":"2","parent":"vt1..."}}
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "lib/kernel/error.h"
+
+namespace peers {
+
+enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError, kOff };
+enum class LogFormat { kText, kJson };
+
+Result<LogLevel> parse_log_level(std::string_view text);    // "trace".."error", "off"
+Result<LogFormat> parse_log_format(std::string_view text);  // "text" | "json"
+std::string_view log_level_name(LogLevel level);
+
+// Sets the tool name, format and threshold. Safe to call again.
+void log_setup(std::string tool, LogFormat format, LogLevel level);
+bool log_enabled(LogLevel level);
+LogFormat log_format();
+const std::string& log_tool();
+
+using LogFields = std::initializer_list<std::pair<std::string_view, std::string>>;
+
+void log(LogLevel level, std::string_view msg, LogFields fields = {});
+inline void log_debug(std::string_view m, LogFields f = {}) { log(LogLevel::kDebug, m, f); }
+inline void log_info(std::string_view m, LogFields f = {}) { log(LogLevel::kInfo, m, f); }
+inline void log_warn(std::string_view m, LogFields f = {}) { log(LogLevel::kWarn, m, f); }
+inline void log_error(std::string_view m, LogFields f = {}) { log(LogLevel::kError, m, f); }
+
+// Escapes a string as a JSON string literal, quotes included.
+std::string json_quote(std::string_view s);
+
+// Seconds since the Unix epoch, with milliseconds.
+double wall_seconds();
+
+}  // namespace peers

@@ -1,0 +1,70 @@
+#include "lib/kernel/log.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+namespace peers {
+namespace {
+
+// Captures what log() writes to stderr.
+std::string capture(LogFormat format, LogLevel threshold, LogLevel level, std::string_view msg,
+                    LogFields fields) {
+  log_setup("test-tool", format, threshold);
+  std::fflush(stderr);
+  int saved = ::dup(STDERR_FILENO);
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  ::dup2(fds[1], STDERR_FILENO);
+  log(level, msg, fields);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  return out;
+}
+
+TEST(Log, TextLineNamesToolLevelAndFields) {
+  std::string line = capture(LogFormat::kText, LogLevel::kInfo, LogLevel::kWarn, "parent lost",
+                             {{"stripe", "2"}, {"why", "no heartbeat"}});
+  EXPECT_EQ(line, "test-tool: warn: parent lost stripe=2 why=\"no heartbeat\"\n");
+}
+
+TEST(Log, JsonLineIsOneObject) {
+  std::string line = capture(LogFormat::kJson, LogLevel::kInfo, LogLevel::kInfo, "say \"hi\"",
+                             {{"k", "v\n"}});
+  EXPECT_EQ(line.rfind("{\"event\":\"log\",\"time\":", 0), 0u);
+  EXPECT_NE(line.find("\"level\":\"info\""), std::string::npos);
+  EXPECT_NE(line.find("\"msg\":\"say \\\"hi\\\"\""), std::string::npos);
+  EXPECT_NE(line.find("\"k\":\"v\\n\""), std::string::npos);
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+}
+
+TEST(Log, BelowThresholdIsSilent) {
+  EXPECT_EQ(capture(LogFormat::kText, LogLevel::kWarn, LogLevel::kInfo, "quiet", {}), "");
+  EXPECT_EQ(capture(LogFormat::kText, LogLevel::kOff, LogLevel::kError, "quiet", {}), "");
+}
+
+TEST(Log, ParsesLevelsAndFormats) {
+  EXPECT_EQ(*parse_log_level("debug"), LogLevel::kDebug);
+  EXPECT_EQ(*parse_log_format("json"), LogFormat::kJson);
+  auto bad = parse_log_level("loud");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), Errc::kInvalidArgument);
+  EXPECT_FALSE(parse_log_format("xml"));
+}
+
+TEST(Log, JsonQuoteEscapesControlCharacters) {
+  EXPECT_EQ(json_quote(std::string_view("a\x01z", 3)), "\"a\\u0001z\"");
+  EXPECT_EQ(json_quote("back\\slash"), "\"back\\\\slash\"");
+}
+
+}  // namespace
+}  // namespace peers

@@ -1,0 +1,79 @@
+#include "lib/kernel/signals.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+
+namespace peers {
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+int g_pipe[2] = {-1, -1};
+std::once_flag g_once;
+
+void make_pipe() {
+  if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    g_pipe[0] = g_pipe[1] = -1;
+  }
+}
+
+void notify() {
+  if (g_stop.exchange(true)) return;
+  if (g_pipe[1] >= 0) {
+    char c = 1;
+    // Async-signal-safe; the pipe only needs to become readable once.
+    [[maybe_unused]] ssize_t n = ::write(g_pipe[1], &c, 1);
+  }
+}
+
+extern "C" void on_stop_signal(int sig) {
+  int saved = errno;
+  g_signal.store(sig);
+  notify();
+  errno = saved;
+}
+
+}  // namespace
+
+void install_stop_signals() {
+  std::call_once(g_once, make_pipe);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  ::sigaction(SIGPIPE, &ign, nullptr);
+}
+
+bool stop_requested() { return g_stop.load(); }
+int stop_signal() { return g_signal.load(); }
+
+int stop_fd() {
+  std::call_once(g_once, make_pipe);
+  return g_pipe[0];
+}
+
+void request_stop() {
+  std::call_once(g_once, make_pipe);
+  notify();
+}
+
+void wait_for_stop() {
+  int fd = stop_fd();
+  while (!stop_requested()) {
+    pollfd p{fd, POLLIN, 0};
+    ::poll(&p, 1, 1000);
+  }
+}
+
+}  // namespace peers
