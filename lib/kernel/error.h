@@ -50,6 +50,7 @@ std::string_view errc_name(Errc code);
 class Error : public std::exception {
  public:
   Error(Errc code, std::string message, std::string origin = {});
+  ~Error() override = default;
 
   Errc code() const noexcept { return code_; }
   const std::string& message() const noexcept { return message_; }
@@ -66,6 +67,13 @@ class Error : public std::exception {
 
   // "message" or "message (from <origin> in <call path>)".
   const char* what() const noexcept override { return what_.c_str(); }
+
+  // Typed errors append their fields (wire value codec, struct body) so the
+  // RPC layer can send them; plain Errors have none.
+  virtual void encode_fields(std::string& out) const {}
+  // Rethrows this error as its most derived type (typed errors override it),
+  // so a copy held as Error can still be caught as the type that was thrown.
+  [[noreturn]] virtual void rethrow() const { throw *this; }
 
  protected:
   Error(Errc code, std::string type_name, std::string message, std::string origin);
