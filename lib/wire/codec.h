@@ -99,6 +99,18 @@ class Writer {
     return at;
   }
   void end_nested(std::size_t at);
+  // Ends a nested body like end_nested(), unless nothing was written into it:
+  // then it removes everything back to `mark` (the size before the field's
+  // key), so a field whose body is empty is not written at all. Returns
+  // whether the field was kept.
+  bool end_nested_or_drop(std::size_t at, std::size_t mark) {
+    if (out_->size() == at + kLenReserve) {
+      out_->resize(mark);
+      return false;
+    }
+    end_nested(at);
+    return true;
+  }
 
   const std::string& data() const { return *out_; }
   std::string_view view() const { return *out_; }
@@ -144,6 +156,16 @@ class Reader {
   Result<S> signed_int();
 
   Error error(std::string what) const;
+
+  // A reader over `part`, a view into this reader's input (as bytes() or raw()
+  // return), whose offsets and errors still count from this reader's start.
+  Reader sub(std::string_view part) const {
+    Reader r;
+    r.p_ = part.data();
+    r.begin_ = begin_;
+    r.end_ = part.data() + part.size();
+    return r;
+  }
 
  private:
   const char* p_ = nullptr;

@@ -90,6 +90,7 @@ std::string_view frame_type_name(FrameType t) {
     case FrameType::kCloseChannel: return "CLOSE_CHANNEL";
     case FrameType::kContReply: return "CONT_REPLY";
     case FrameType::kContError: return "CONT_ERROR";
+    case FrameType::kForwarded: return "FORWARDED";
   }
   return "UNKNOWN";
 }
@@ -180,6 +181,12 @@ void encode_cont_error(std::string& out, const Continuation& c, const ErrorBody&
   put_error(w, e);
 }
 
+void encode_forwarded(std::string& out, std::uint64_t call_id) {
+  put_type(out, FrameType::kForwarded);
+  Writer w(&out);
+  w.varint(call_id);
+}
+
 Result<Frame> decode_frame(std::string_view bytes) {
   if (bytes.empty()) return Error(Errc::kProtocol, "empty frame");
   if (bytes.size() > kMaxFrameSize) {
@@ -189,7 +196,7 @@ Result<Frame> decode_frame(std::string_view bytes) {
   }
   Frame f;
   auto type = static_cast<std::uint8_t>(bytes[0]);
-  if (type < 1 || type > 13) {
+  if (type < 1 || type > 14) {
     return Error(Errc::kProtocol, "unknown frame type " + std::to_string(type));
   }
   f.type = static_cast<FrameType>(type);
@@ -229,6 +236,7 @@ Result<Frame> decode_frame(std::string_view bytes) {
       PEERS_TRY_ASSIGN(f.number, r.varint());
       break;
     case FrameType::kCancel:
+    case FrameType::kForwarded:
       PEERS_TRY_ASSIGN(f.id, r.varint());
       break;
     case FrameType::kPing:

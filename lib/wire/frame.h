@@ -16,6 +16,8 @@
 //   CLOSE_CHANNEL channel_id, error?           (end of a data channel)
 //   CONT_REPLY / CONT_ERROR                    (answers to a tail-forwarded call,
 //                                              sent straight to the original caller)
+//   FORWARDED  call_id                         (the callee tail-called another node;
+//                                              the answer will come from elsewhere)
 //
 // Integers are varints (lib/wire/codec.h); args, result and payload run to
 // the end of the frame, so they are passed through without a copy. Decoding
@@ -49,6 +51,7 @@ enum class FrameType : std::uint8_t {
   kCloseChannel = 11,
   kContReply = 12,
   kContError = 13,
+  kForwarded = 14,
 };
 
 std::string_view frame_type_name(FrameType t);
@@ -94,6 +97,7 @@ void encode_goaway(std::string& out, std::uint64_t last_call_id, std::string_vie
 void encode_close_channel(std::string& out, std::uint64_t channel_id, const ErrorBody* error);
 void encode_cont_reply(std::string& out, const Continuation& c, std::string_view result);
 void encode_cont_error(std::string& out, const Continuation& c, const ErrorBody& e);
+void encode_forwarded(std::string& out, std::uint64_t call_id);
 
 // A decoded frame; views point into the frame bytes.
 struct Frame {

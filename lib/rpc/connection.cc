@@ -1,0 +1,828 @@
+#include "lib/rpc/connection.h"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+
+#include "lib/kernel/log.h"
+#include "lib/rpc/internal/node_core.h"
+#include "lib/wire/error_registry.h"
+
+namespace peers::rpc {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+using std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(use_awaitable);
+
+namespace {
+
+std::uint32_t be32(const char* p) {
+  auto b = reinterpret_cast<const unsigned char*>(p);
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
+}
+
+void put_be32(char* p, std::uint32_t v) {
+  p[0] = static_cast<char>(v >> 24);
+  p[1] = static_cast<char>(v >> 16);
+  p[2] = static_cast<char>(v >> 8);
+  p[3] = static_cast<char>(v);
+}
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// Posts a completion to the handler's own executor, never inline, so a
+// resumed coroutine never runs inside the connection's frame handling.
+template <typename... Args>
+void post_completion(Completion<Args...>&& h, const Executor&, Args... args) {
+  h(std::move(args)...);
+}
+
+wire::ErrorBody error_body(std::exception_ptr ep, const std::string& self_id,
+                           std::string_view method) {
+  wire::ErrorBody b;
+  try {
+    std::rethrow_exception(ep);
+  } catch (const Error& e) {
+    b.code = e.code();
+    b.type_name = e.type_name();
+    b.message = e.message();
+    b.origin = e.origin().empty() ? self_id : e.origin();
+    b.call_path = e.call_path().empty() ? std::string(method) : e.call_path();
+    e.encode_fields(b.fields);
+  } catch (const std::exception& e) {
+    b.code = Errc::kInternal;
+    b.type_name = "peers.internal";
+    b.message = std::string("internal error: ") + e.what();
+    b.origin = self_id;
+    b.call_path = std::string(method);
+  } catch (...) {
+    b.code = Errc::kInternal;
+    b.type_name = "peers.internal";
+    b.message = "internal error";
+    b.origin = self_id;
+    b.call_path = std::string(method);
+  }
+  return b;
+}
+
+std::exception_ptr to_exception(const wire::ErrorBody& b) {
+  auto ep = wire::make_error(b.code, b.type_name, b.fields, b.message, b.origin);
+  try {
+    std::rethrow_exception(ep);
+  } catch (Error& e) {
+    if (e.origin().empty()) e.set_origin(b.origin);
+    if (!b.call_path.empty()) e.set_call_path(b.call_path);
+    return std::current_exception();
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+}  // namespace
+
+struct Connection::Inbound {
+  std::uint64_t call_id = 0;
+  const internal::NodeCore::Method* method = nullptr;
+  bool has_continuation = false;
+  wire::Continuation continuation;
+  steady_clock::time_point deadline = steady_clock::time_point::max();
+  asio::cancellation_signal cancel;
+  bool cancelled = false;
+};
+
+Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::socket socket,
+                       bool outbound)
+    : node_(std::move(node)),
+      strand_(asio::make_strand(node_->exec)),
+      strand_exec_(strand_),
+      socket_(std::move(socket)),
+      outbound_(outbound),
+      write_stall_timer_(strand_),
+      keepalive_timer_(strand_) {
+  boost::system::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  if (!ec) {
+    remote_address_ = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
+                                           : ep.address().to_string();
+    remote_address_ += ":" + std::to_string(ep.port());
+  }
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  in_.resize(256 * 1024);
+}
+
+Connection::~Connection() = default;
+
+ConnectionStats Connection::stats() const {
+  ConnectionStats s;
+  s.bytes_in = counters_.bytes_in.load(std::memory_order_relaxed);
+  s.bytes_out = counters_.bytes_out.load(std::memory_order_relaxed);
+  s.frames_in = counters_.frames_in.load(std::memory_order_relaxed);
+  s.frames_out = counters_.frames_out.load(std::memory_order_relaxed);
+  s.calls_in = counters_.calls_in.load(std::memory_order_relaxed);
+  s.calls_out = counters_.calls_out.load(std::memory_order_relaxed);
+  s.pending_calls = counters_.pending.load(std::memory_order_relaxed);
+  auto rtt = counters_.rtt_us.load(std::memory_order_relaxed);
+  s.rtt_ms = rtt < 0 ? -1.0 : static_cast<double>(rtt) / 1000.0;
+  return s;
+}
+
+// ---------------------------------------------------------------- handshake
+
+Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
+  auto self = shared_from_this();
+  asio::steady_timer guard(strand_);
+  guard.expires_after(node_->options.handshake_timeout);
+  bool timed_out = false;
+  guard.async_wait([this, &timed_out](boost::system::error_code ec) {
+    if (!ec) {
+      timed_out = true;
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    }
+  });
+  auto fail = [&](Error e) -> Error {
+    guard.cancel();
+    if (timed_out) e = Error(Errc::kTimeout, "handshake timed out");
+    return e;
+  };
+
+  HandshakeOptions ho;
+  ho.expected_peer = expected;
+  ho.listen_addr = node_->listen_addr;
+  ho.allow_plain = node_->options.allow_plain;
+  ho.prefer_chacha = node_->options.prefer_chacha;
+  Handshake hs(node_->identity, outbound_, ho);
+
+  auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs.hello()), kTuple);
+  if (wec) throw fail(Error(Errc::kConnectionLost, "handshake: " + wec.message()));
+  std::string theirs(kHelloSize, '\0');
+  auto [rec, rn] = co_await asio::async_read(socket_, asio::buffer(theirs), kTuple);
+  if (rec) {
+    throw fail(Error(Errc::kConnectionLost,
+                     "handshake: " + (rec == asio::error::eof ? std::string("connection closed")
+                                                              : rec.message())));
+  }
+  if (auto r = hs.on_hello(theirs); !r) throw fail(r.error());
+  cipher_ = hs.cipher();
+  std::tie(tx_, rx_) = hs.ciphers();
+  binding_key_ = hs.binding_key();
+  std::string auth = hs.auth();
+  emit([&](std::string& out) { out += auth; });
+  flush();
+  auto rec_auth = co_await read_record();
+  if (!rec_auth) throw fail(rec_auth.error());
+  auto id = hs.on_auth(*rec_auth);
+  if (!id) throw fail(id.error());
+  guard.cancel();
+  if (timed_out) throw Error(Errc::kTimeout, "handshake timed out");
+  peer_ = *id;
+  peer_listen_addr_ = hs.peer_listen_addr();
+  established_ = true;
+  last_rx_ = steady_clock::now();
+}
+
+// ---------------------------------------------------------------- reading
+
+Task<Result<void>> Connection::fill_input(std::size_t need) {
+  while (in_end_ - in_begin_ < need) {
+    if (in_begin_ > 0 && in_.size() - in_begin_ < need) {
+      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+      in_end_ -= in_begin_;
+      in_begin_ = 0;
+    }
+    if (in_.size() < need) in_.resize(need);
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(in_.data() + in_end_, in_.size() - in_end_), kTuple);
+    if (ec) {
+      if (ec == asio::error::eof) {
+        co_return Error(Errc::kConnectionLost,
+                        in_end_ == in_begin_ ? "connection closed by peer"
+                                             : "connection closed in the middle of a record");
+      }
+      if (ec == asio::error::operation_aborted && close_reason_) co_return *close_reason_;
+      co_return Error(Errc::kConnectionLost, "read failed: " + ec.message());
+    }
+    in_end_ += n;
+    counters_.bytes_in.fetch_add(n, std::memory_order_relaxed);
+  }
+  co_return Result<void>();
+}
+
+Task<Result<std::string_view>> Connection::read_record() {
+  Result<void> got = co_await fill_input(4);
+  if (!got) co_return got.error();
+  std::uint32_t len = be32(in_.data() + in_begin_);
+  if (len > wire::kMaxFrameSize + kRecordTagSize) {
+    co_return Error(Errc::kProtocol, "record length " + std::to_string(len) +
+                                         " over the limit of " +
+                                         std::to_string(wire::kMaxFrameSize + kRecordTagSize));
+  }
+  if (len < rx_.overhead() + (established_ ? 1 : 0)) {
+    co_return Error(Errc::kProtocol, "record length " + std::to_string(len) + " too short");
+  }
+  got = co_await fill_input(4 + len);
+  if (!got) co_return got.error();
+  char* rec = in_.data() + in_begin_;
+  in_begin_ += 4 + len;
+  auto plain = rx_.open(rec + 4, len, std::string_view(rec, 4));
+  if (!plain) co_return plain.error();
+  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+  co_return std::string_view(rec + 4, *plain);
+}
+
+Task<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  while (open_.load()) {
+    auto rec = co_await read_record();
+    if (!rec) {
+      do_close(rec.error(), false);
+      co_return;
+    }
+    last_rx_ = steady_clock::now();
+    counters_.frames_in.fetch_add(1, std::memory_order_relaxed);
+    auto frame = wire::decode_frame(*rec);
+    if (!frame) {
+      do_close(frame.error(), false);
+      co_return;
+    }
+    handle_frame(*frame);
+  }
+}
+
+void Connection::handle_frame(const wire::Frame& f) {
+  using wire::FrameType;
+  switch (f.type) {
+    case FrameType::kCall:
+      serve_call(f);
+      break;
+    case FrameType::kReply:
+      if (my_calls_.erase(f.id)) {
+        counters_.pending.fetch_sub(1, std::memory_order_relaxed);
+        node_->complete(f.id, this, nullptr, std::string(f.payload));
+      }
+      break;
+    case FrameType::kError:
+      if (my_calls_.erase(f.id)) {
+        counters_.pending.fetch_sub(1, std::memory_order_relaxed);
+        node_->complete(f.id, this, to_exception(f.error), {});
+      }
+      break;
+    case FrameType::kForwarded:
+      if (my_calls_.erase(f.id)) {
+        counters_.pending.fetch_sub(1, std::memory_order_relaxed);
+        node_->mark_forwarded(f.id, this);
+      }
+      break;
+    case FrameType::kContReply:
+      node_->complete_continuation(f.continuation, nullptr, std::string(f.payload));
+      break;
+    case FrameType::kContError:
+      node_->complete_continuation(f.continuation, to_exception(f.error), {});
+      break;
+    case FrameType::kEvent:
+      serve_event(f);
+      break;
+    case FrameType::kData: {
+      auto it = channels_.find(f.id);
+      if (it == channels_.end()) {
+        log_debug("data for a closed channel", {{"channel", std::to_string(f.id)}});
+        break;
+      }
+      it->second->on_data(f.payload);
+      break;
+    }
+    case FrameType::kCredit: {
+      auto it = channels_.find(f.id);
+      if (it != channels_.end()) it->second->on_credit(f.number);
+      break;
+    }
+    case FrameType::kCloseChannel: {
+      auto it = channels_.find(f.id);
+      if (it != channels_.end()) {
+        auto ch = it->second;
+        if (f.has_error) {
+          Error e(f.error.code, f.error.message, f.error.origin);
+          ch->on_close(e);
+        } else {
+          ch->on_close(std::nullopt);
+        }
+      }
+      break;
+    }
+    case FrameType::kCancel: {
+      auto it = inbound_.find(f.id);
+      if (it != inbound_.end()) {
+        it->second->cancelled = true;
+        it->second->cancel.emit(asio::cancellation_type::terminal);
+      }
+      break;
+    }
+    case FrameType::kPing:
+      emit([&](std::string& out) { wire::encode_ping(out, FrameType::kPong, f.number); });
+      flush();
+      break;
+    case FrameType::kPong:
+      if (f.number == ping_sent_at_ns_ && ping_sent_at_ns_ != 0) {
+        counters_.rtt_us.store(static_cast<std::int64_t>((now_ns() - ping_sent_at_ns_) / 1000),
+                               std::memory_order_relaxed);
+      }
+      break;
+    case FrameType::kGoaway:
+      goaway_received_ = true;
+      log_debug("peer is going away", {{"peer", peer_.short_id()},
+                                       {"reason", std::string(f.payload)}});
+      check_drained();
+      break;
+  }
+}
+
+// ---------------------------------------------------------------- serving
+
+void Connection::serve_call(const wire::Frame& f) {
+  counters_.calls_in.fetch_add(1, std::memory_order_relaxed);
+  const auto* m = node_->method(f.call.method_id);
+  auto reject = [&](Errc code, std::string msg) {
+    wire::ErrorBody b{code, "peers." + std::string(errc_name(code)), std::move(msg),
+                      node_->id.to_string(), "", ""};
+    if (f.call.has_continuation) {
+      node_->deliver_continuation(f.call.continuation,
+                                  to_exception(b), {});
+    } else {
+      emit([&](std::string& out) { wire::encode_error(out, f.call.call_id, b); });
+      flush();
+    }
+  };
+  if (m == nullptr || m->info.oneway) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08x", f.call.method_id);
+    log_warn("call to unknown method", {{"peer", peer_.short_id()}, {"method", hex}});
+    reject(Errc::kUnknownMethod, std::string("unknown method ") + hex);
+    return;
+  }
+  if (goaway_sent_ || node_->closing) {
+    reject(Errc::kUnavailable, "node is shutting down");
+    return;
+  }
+  if (inbound_.count(f.call.call_id)) {
+    do_close(Error(Errc::kProtocol, "call id " + std::to_string(f.call.call_id) + " reused"), false);
+    return;
+  }
+  auto in = std::make_shared<Inbound>();
+  in->call_id = f.call.call_id;
+  in->method = m;
+  in->has_continuation = f.call.has_continuation;
+  in->continuation = f.call.continuation;
+  if (f.call.deadline_ms > 0) {
+    in->deadline = steady_clock::now() + std::chrono::milliseconds(f.call.deadline_ms);
+  }
+  inbound_[in->call_id] = in;
+  asio::co_spawn(strand_, run_call(in, std::string(f.payload)),
+                 asio::bind_cancellation_slot(in->cancel.slot(), asio::detached));
+}
+
+Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
+  auto self = shared_from_this();
+  CallContext ctx(self, in->method->info, in->deadline);
+  if (in->method->info.data && !in->has_continuation) ctx.set_channel(open_channel(in->call_id));
+  std::exception_ptr error;
+  std::optional<Answer<std::string>> answer;
+  try {
+    answer.emplace(co_await in->method->service->call(ctx, in->method->info.id, std::move(args)));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!error && answer->forwarded()) {
+    Forward fwd = std::move(answer->forward());
+    if (!fwd.to || !fwd.to->is_open()) {
+      error = std::make_exception_ptr(
+          Error(Errc::kUnavailable, "forward target is not connected"));
+    } else if (!in->has_continuation && peer_listen_addr_.empty()) {
+      // The caller cannot be reached directly: answer on its behalf (proxy).
+      try {
+        auto result = co_await fwd.to->call(fwd.method_id, std::move(fwd.args));
+        finish_call(in, nullptr, std::move(result));
+      } catch (...) {
+        finish_call(in, std::current_exception(), {});
+      }
+      co_return;
+    } else {
+      wire::Continuation c;
+      if (in->has_continuation) {
+        c = in->continuation;
+        c.hops += 1;
+      } else {
+        c.caller_id = peer_.to_string();
+        c.caller_addr = peer_listen_addr_;
+        c.call_id = in->call_id;
+        c.token = internal::continuation_token(binding_key_, in->call_id);
+        c.hops = 1;
+        // Tell the caller the answer will come from elsewhere; keep nothing.
+        emit([&](std::string& out) { wire::encode_forwarded(out, in->call_id); });
+        flush();
+      }
+      if (c.hops > wire::kMaxForwardHops) {
+        error = std::make_exception_ptr(Error(Errc::kProtocol, "call forwarded too many times"));
+      } else {
+        std::uint64_t deadline_ms = 0;
+        if (in->deadline != steady_clock::time_point::max()) {
+          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(in->deadline -
+                                                                            steady_clock::now());
+          deadline_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(1, left.count()));
+        }
+        auto target = fwd.to;
+        asio::dispatch(target->strand_, [target, c = std::move(c), m = fwd.method_id,
+                                         args = std::move(fwd.args), deadline_ms]() {
+          wire::CallHeader h;
+          h.call_id = target->node_->new_call_id();
+          h.method_id = m;
+          h.deadline_ms = deadline_ms;
+          h.has_continuation = true;
+          h.continuation = c;
+          target->emit([&](std::string& out) { wire::encode_call(out, h, args); });
+          target->flush();
+        });
+        inbound_.erase(in->call_id);
+        check_drained();
+        co_return;
+      }
+    }
+  }
+  finish_call(in, error, error ? std::string() : std::move(answer->value()));
+}
+
+void Connection::finish_call(const std::shared_ptr<Inbound>& in, std::exception_ptr error,
+                             std::string result) {
+  inbound_.erase(in->call_id);
+  if (in->has_continuation) {
+    node_->deliver_continuation(in->continuation, error, std::move(result));
+  } else if (!in->cancelled && open_.load()) {
+    if (error) {
+      auto body = error_body(error, node_->id.to_string(), in->method->info.name);
+      emit([&](std::string& out) { wire::encode_error(out, in->call_id, body); });
+    } else {
+      emit([&](std::string& out) { wire::encode_reply(out, in->call_id, result); });
+    }
+    flush();
+  }
+  check_drained();
+}
+
+void Connection::serve_event(const wire::Frame& f) {
+  const auto* m = node_->method(static_cast<std::uint32_t>(f.id));
+  if (m == nullptr || !m->info.oneway) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08x", static_cast<std::uint32_t>(f.id));
+    log_warn("event for unknown method", {{"peer", peer_.short_id()}, {"method", hex}});
+    return;
+  }
+  auto self = shared_from_this();
+  asio::co_spawn(
+      strand_,
+      [self, m, args = std::string(f.payload)]() mutable -> Task<void> {
+        CallContext ctx(self, m->info, steady_clock::time_point::max());
+        try {
+          co_await m->service->event(ctx, m->info.id, std::move(args));
+        } catch (const std::exception& e) {
+          log_warn("event handler failed",
+                   {{"method", std::string(m->info.name)}, {"error", e.what()}});
+        }
+      },
+      asio::detached);
+}
+
+// ---------------------------------------------------------------- calling
+
+void Connection::start_call(ReplyHandler handler, std::uint32_t method_id, std::string args,
+                            CallOptions options, std::shared_ptr<DataChannel>* channel) {
+  if (!open_.load() || goaway_received_ || goaway_sent_) {
+    Error e = close_reason_ ? *close_reason_
+                            : Error(Errc::kUnavailable, goaway_received_
+                                                            ? "peer is going away"
+                                                            : "connection is shutting down");
+    handler(std::make_exception_ptr(e), std::string());
+    return;
+  }
+  Duration timeout = options.timeout.count() > 0 ? options.timeout
+                                                 : node_->options.default_call_timeout;
+  wire::CallHeader h;
+  h.call_id = node_->new_call_id();
+  h.method_id = method_id;
+  h.deadline_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
+  if (channel) *channel = open_channel(h.call_id);
+
+  internal::NodeCore::Pending p;
+  p.handler = std::move(handler);
+  p.fallback = strand_exec_;
+  p.conn = weak_from_this();
+  p.binding = binding_key_;
+  p.timer = std::make_unique<asio::steady_timer>(node_->exec, timeout);
+  std::weak_ptr<internal::NodeCore> weak_node = node_;
+  std::weak_ptr<Connection> weak_self = weak_from_this();
+  p.timer->async_wait([weak_node, weak_self, id = h.call_id, method_id,
+                       timeout](boost::system::error_code ec) {
+    if (ec) return;
+    auto node = weak_node.lock();
+    if (!node) return;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08x", method_id);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+    node->complete(id, nullptr,
+                   std::make_exception_ptr(Error(Errc::kTimeout, "call to method " +
+                                                                     std::string(hex) +
+                                                                     " timed out after " +
+                                                                     std::to_string(ms) + " ms")),
+                   {});
+    if (auto self = weak_self.lock()) {
+      asio::dispatch(self->strand_, [self, id] {
+        if (self->my_calls_.erase(id)) {
+          self->counters_.pending.fetch_sub(1, std::memory_order_relaxed);
+          self->emit([&](std::string& out) { wire::encode_cancel(out, id); });
+          self->flush();
+          self->check_drained();
+        }
+      });
+    }
+  });
+  node_->add_pending(h.call_id, std::move(p));
+  my_calls_[h.call_id] = true;
+  counters_.pending.fetch_add(1, std::memory_order_relaxed);
+  counters_.calls_out.fetch_add(1, std::memory_order_relaxed);
+  emit([&](std::string& out) { wire::encode_call(out, h, args); });
+  flush();
+}
+
+Task<std::string> Connection::call(std::uint32_t method_id, std::string args,
+                                   CallOptions options) {
+  auto self = shared_from_this();
+  co_return co_await asio::async_initiate<decltype(use_awaitable),
+                                          void(std::exception_ptr, std::string)>(
+      // Captures only raw pointers: GCC 12 mishandles non-trivial captures of
+      // an initiation inside a co_await expression. `self` above keeps this alive.
+      [this, method_id, &args, options](auto handler) mutable {
+        auto self = shared_from_this();
+        asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_), method_id,
+                                       args = std::move(args), options]() mutable {
+          self->start_call(std::move(h), method_id, std::move(args), options, nullptr);
+        });
+      },
+      use_awaitable);
+}
+
+std::string Connection::call_sync(std::uint32_t method_id, std::string args,
+                                  CallOptions options) {
+  if (strand_.running_in_this_thread()) {
+    throw Error(Errc::kInternal, "call_sync from the connection's own strand would deadlock");
+  }
+  auto self = shared_from_this();
+  auto fut = asio::co_spawn(
+      strand_exec_,
+      [self, method_id, args = std::move(args), options]() mutable -> Task<std::string> {
+        co_return co_await self->call(method_id, std::move(args), options);
+      },
+      asio::use_future);
+  return fut.get();
+}
+
+Task<std::pair<std::string, std::shared_ptr<DataChannel>>> Connection::call_with_channel(
+    std::uint32_t method_id, std::string args, CallOptions options) {
+  auto self = shared_from_this();
+  auto channel = std::make_shared<std::shared_ptr<DataChannel>>();
+  std::string result = co_await asio::async_initiate<decltype(use_awaitable),
+                                                     void(std::exception_ptr, std::string)>(
+      [this, method_id, &args, options, ch = channel.get()](auto handler) mutable {
+        auto self = shared_from_this();
+        asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_), method_id,
+                                       args = std::move(args), options, ch]() mutable {
+          self->start_call(std::move(h), method_id, std::move(args), options, ch);
+        });
+      },
+      use_awaitable);
+  co_return std::make_pair(std::move(result), *channel);
+}
+
+void Connection::send_event(std::uint32_t method_id, std::string args) {
+  asio::dispatch(strand_, [self = shared_from_this(), method_id, args = std::move(args)] {
+    if (!self->open_.load()) return;
+    self->emit([&](std::string& out) { wire::encode_event(out, method_id, args); });
+    self->flush();
+  });
+}
+
+// ---------------------------------------------------------------- writing
+
+std::size_t Connection::begin_record() {
+  std::size_t at = out_.size();
+  out_.append(4, '\0');
+  return at;
+}
+
+void Connection::end_record(std::size_t at) {
+  std::size_t plain = out_.size() - at - 4;
+  put_be32(out_.data() + at, static_cast<std::uint32_t>(plain + tx_.overhead()));
+  char header[4];
+  std::memcpy(header, out_.data() + at, 4);  // seal() may reallocate out_
+  tx_.seal(out_, at + 4, std::string_view(header, 4));
+  counters_.frames_out.fetch_add(1, std::memory_order_relaxed);
+  if (out_.size() > node_->options.max_write_buffer && established_) {
+    do_close(Error(Errc::kOverloaded, "peer stopped reading: " + std::to_string(out_.size()) +
+                                          " bytes unsent"),
+             false);
+  }
+}
+
+void Connection::emit_data(std::uint64_t channel_id, std::string_view payload) {
+  emit([&](std::string& out) {
+    wire::encode_data_header(out, channel_id);
+    out.append(payload.data(), payload.size());
+  });
+  flush();
+}
+
+void Connection::flush() {
+  if (write_in_flight_ || out_.empty() || !socket_.is_open()) return;
+  std::swap(out_, writing_);
+  out_.clear();
+  write_in_flight_ = true;
+  write_stall_timer_.expires_after(node_->options.idle_timeout);
+  write_stall_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec && self->write_in_flight_) {
+      self->do_close(Error(Errc::kTimeout, "peer stopped reading (write stalled)"), false);
+    }
+  });
+  asio::async_write(socket_, asio::buffer(writing_),
+                    asio::bind_executor(strand_, [self = shared_from_this()](
+                                                     boost::system::error_code ec, std::size_t n) {
+                      self->write_in_flight_ = false;
+                      self->write_stall_timer_.cancel();
+                      self->counters_.bytes_out.fetch_add(n, std::memory_order_relaxed);
+                      if (ec) {
+                        self->do_close(Error(Errc::kConnectionLost, "write failed: " + ec.message()),
+                                       false);
+                        return;
+                      }
+                      self->writing_.clear();
+                      if (self->writing_.capacity() > (4u << 20)) std::string().swap(self->writing_);
+                      self->flush();
+                      self->check_drained();
+                    }));
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+Task<void> Connection::keepalive_loop() {
+  auto self = shared_from_this();
+  while (open_.load()) {
+    keepalive_timer_.expires_after(node_->options.keepalive_interval);
+    auto [ec] = co_await keepalive_timer_.async_wait(kTuple);
+    if (ec || !open_.load()) co_return;
+    auto idle = steady_clock::now() - last_rx_;
+    if (idle > node_->options.idle_timeout) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(idle).count();
+      do_close(Error(Errc::kTimeout, "no frames from peer for " + std::to_string(ms) +
+                                         " ms (frozen or gone)"),
+               false);
+      co_return;
+    }
+    ping_sent_at_ns_ = now_ns();
+    emit([&](std::string& out) {
+      wire::encode_ping(out, wire::FrameType::kPing, ping_sent_at_ns_);
+    });
+    flush();
+  }
+}
+
+void Connection::check_drained() {
+  if (drain_waiters_.empty()) return;
+  if (!my_calls_.empty() || !inbound_.empty() || write_in_flight_ || !out_.empty()) return;
+  auto waiters = std::move(drain_waiters_);
+  drain_waiters_.clear();
+  for (auto& w : waiters) w();
+}
+
+Task<void> Connection::goaway(std::string reason, Duration grace) {
+  auto self = shared_from_this();
+  co_await asio::async_initiate<decltype(use_awaitable), void()>(
+      [this, &reason, grace](auto handler) {
+        auto self = shared_from_this();
+        asio::dispatch(strand_, [self, reason, grace,
+                                       h = Completion<>::wrap(std::move(handler), strand_exec_)]() mutable {
+          if (!self->open_.load()) {
+            h();
+            return;
+          }
+          if (!self->goaway_sent_) {
+            self->goaway_sent_ = true;
+            self->emit([&](std::string& out) { wire::encode_goaway(out, 0, reason); });
+            self->flush();
+          }
+          self->drain_waiters_.push_back(std::move(h));
+          // Calls still in flight after the grace period are cut off.
+          auto t = std::make_shared<asio::steady_timer>(self->strand_, grace);
+          t->async_wait([self, t, reason](boost::system::error_code ec) {
+            if (!ec) {
+              self->do_close(Error(Errc::kUnavailable,
+                                   "connection closed: " + reason + " (grace period over)"),
+                             false);
+            }
+          });
+          self->check_drained();
+        });
+      },
+      use_awaitable);
+  close(Error(Errc::kUnavailable, "connection closed: " + reason));
+}
+
+void Connection::close(Error reason) {
+  asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)] {
+    self->do_close(reason, false);
+  });
+}
+
+Task<Error> Connection::wait_closed() {
+  auto self = shared_from_this();
+  co_await asio::async_initiate<decltype(use_awaitable), void()>(
+      [this](auto handler) {
+        auto self = shared_from_this();
+        asio::dispatch(strand_, [self, h = Completion<>::wrap(std::move(handler), strand_exec_)]() mutable {
+          if (!self->open_.load()) {
+            h();
+          } else {
+            self->close_waiters_.push_back(std::move(h));
+          }
+        });
+      },
+      use_awaitable);
+  co_return close_reason_ ? *close_reason_ : Error(Errc::kConnectionLost, "closed");
+}
+
+void Connection::fail_pending(const Error& reason) {
+  for (auto& [id, unused] : my_calls_) {
+    if (!node_->is_forwarded(id)) {
+      node_->complete(id, this, std::make_exception_ptr(reason), {});
+    }
+  }
+  my_calls_.clear();
+  counters_.pending.store(0, std::memory_order_relaxed);
+}
+
+void Connection::do_close(const Error& reason, bool) {
+  if (close_reason_) return;
+  close_reason_ = reason;
+  open_.store(false);
+  if (established_) {
+    LogLevel level = reason.code() == Errc::kConnectionLost || reason.code() == Errc::kUnavailable
+                         ? LogLevel::kDebug
+                         : LogLevel::kWarn;
+    log(level, "connection closed",
+        {{"peer", peer_.short_id()}, {"addr", remote_address_},
+         {"reason", std::string(errc_name(reason.code()))}, {"detail", reason.message()}});
+  }
+  boost::system::error_code ec;
+  keepalive_timer_.cancel();
+  write_stall_timer_.cancel();
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  Error lost = reason.code() == Errc::kConnectionLost || reason.code() == Errc::kTimeout
+                   ? reason
+                   : Error(Errc::kConnectionLost, "connection lost: " + reason.message());
+  lost.set_origin(reason.origin());
+  fail_pending(lost);
+  for (auto& [id, in] : inbound_) {
+    // A forwarded call answers its original caller, not this connection's
+    // peer: it goes on when the forwarder leaves.
+    if (in->has_continuation) continue;
+    in->cancelled = true;
+    in->cancel.emit(asio::cancellation_type::terminal);
+  }
+  auto channels = std::move(channels_);
+  channels_.clear();
+  for (auto& [id, ch] : channels) ch->on_close(lost);
+  auto waiters = std::move(close_waiters_);
+  for (auto& w : waiters) w();
+  auto drains = std::move(drain_waiters_);
+  for (auto& w : drains) w();
+  if (established_) node_->remove_connection(shared_from_this(), reason);
+}
+
+std::shared_ptr<DataChannel> Connection::open_channel(std::uint64_t id) {
+  auto ch = std::make_shared<DataChannel>(shared_from_this(), id, node_->options.channel_window);
+  channels_[id] = ch;
+  return ch;
+}
+
+}  // namespace peers::rpc

@@ -1,0 +1,217 @@
+// One authenticated, encrypted connection between two nodes.
+//
+// A Connection carries calls in both directions (either side may call the
+// other: reverse channel calls), one-way events, and raw data channels, all
+// interleaved on one TCP stream. Many calls may be outstanding; replies come
+// back in any order; incoming calls start in arrival order.
+//
+// Threads: each Connection runs on its own strand. Its public methods may be
+// called from any thread; they hop onto the strand. Awaiting call() from a
+// coroutine suspends it until the reply; call_sync() blocks a thread that is
+// not running the io_context.
+//
+//   auto conn = co_await node.connect("127.0.0.1:7000");
+//   std::string reply = co_await conn->call(Method::kId, req.encode());
+#pragma once
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <atomic>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "lib/crypto/identity.h"
+#include "lib/crypto/session.h"
+#include "lib/kernel/error.h"
+#include "lib/rpc/completion.h"
+#include "lib/rpc/types.h"
+#include "lib/wire/frame.h"
+
+namespace peers::rpc {
+
+namespace internal {
+class NodeCore;
+}
+
+struct ConnectionStats {
+  std::uint64_t bytes_in = 0, bytes_out = 0;
+  std::uint64_t frames_in = 0, frames_out = 0;
+  std::uint64_t calls_out = 0, calls_in = 0;
+  std::uint32_t pending_calls = 0;
+  double rtt_ms = -1;  // from keepalive pings; -1 until measured
+};
+
+// A raw byte channel opened by a `data` method. Payloads are sent as DATA
+// frames without re-encoding. Credit-based flow control: the receiver grants
+// a window, the sender waits when it is used up, so a slow reader bounds the
+// sender's memory.
+class DataChannel : public std::enable_shared_from_this<DataChannel> {
+ public:
+  std::uint64_t id() const { return id_; }
+  // Sends one payload (at most wire::kMaxFrameSize - 64 bytes); waits for credit.
+  Task<void> write(std::string payload);
+  // The next payload; std::nullopt when the other side closed the channel.
+  // Throws the Error the other side closed with, or a connection error.
+  Task<std::optional<std::string>> read();
+  // Ends this side's sending; the reader sees std::nullopt. Idempotent.
+  void close();
+  // Ends the channel with an error the other side sees on read().
+  void fail(const Error& e);
+
+  // Internal (Connection): construct via Connection only.
+  DataChannel(std::shared_ptr<Connection> conn, std::uint64_t id, std::size_t window);
+  ~DataChannel();
+
+ private:
+  friend class Connection;
+  void on_data(std::string_view payload);
+  void on_credit(std::uint64_t bytes);
+  void on_close(std::optional<Error> error);
+  void wake_reader();
+  void wake_writer();
+
+  std::shared_ptr<Connection> conn_;
+  std::uint64_t id_;
+  std::size_t window_;
+  std::int64_t send_credit_;
+  std::size_t unacked_ = 0;  // consumed bytes not yet returned as credit
+  std::deque<std::string> inbox_;
+  std::size_t inbox_bytes_ = 0;
+  bool remote_closed_ = false;
+  bool local_closed_ = false;
+  std::optional<Error> error_;
+  Completion<> reader_wait_;
+  Completion<> writer_wait_;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using ReplyHandler = Completion<std::exception_ptr, std::string>;
+
+  ~Connection();
+
+  // The other side's identity, proven in the handshake.
+  const PeerId& peer() const { return peer_; }
+  // Where the other side accepts connections ("" if it does not listen).
+  const std::string& peer_listen_addr() const { return peer_listen_addr_; }
+  // "127.0.0.1:54012"
+  const std::string& remote_address() const { return remote_address_; }
+  bool outbound() const { return outbound_; }
+  Cipher cipher() const { return cipher_; }
+  bool is_open() const { return open_.load(); }
+  ConnectionStats stats() const;
+  const Executor& executor() const { return strand_exec_; }
+
+  // Calls a method; completes with the encoded result or throws the Error the
+  // callee raised (as its typed C++ class when registered), a timeout, or a
+  // connection error. Any thread.
+  Task<std::string> call(std::uint32_t method_id, std::string args, CallOptions options = {});
+  // The same, blocking; from a thread that does not run the io_context.
+  std::string call_sync(std::uint32_t method_id, std::string args, CallOptions options = {});
+  // Calls a `data` method: the result and the channel it opened.
+  Task<std::pair<std::string, std::shared_ptr<DataChannel>>> call_with_channel(
+      std::uint32_t method_id, std::string args, CallOptions options = {});
+  // A one-way event; queued in order, never waits. Any thread.
+  void send_event(std::uint32_t method_id, std::string args);
+
+  // Clean shutdown: sends GOAWAY (the other side starts no new calls here),
+  // lets calls in flight in both directions finish (up to `grace`), then closes.
+  Task<void> goaway(std::string reason, Duration grace = std::chrono::seconds(5));
+  // Closes now; every pending call fails with `reason`. Any thread.
+  void close(Error reason);
+  // Completes when the connection has closed; returns why.
+  Task<Error> wait_closed();
+
+  // Internal: made by Node.
+  Connection(std::shared_ptr<internal::NodeCore> node, boost::asio::ip::tcp::socket socket,
+             bool outbound);
+
+ private:
+  friend class internal::NodeCore;
+  friend class DataChannel;
+  struct Inbound;  // an incoming call being served
+
+  Task<void> run_handshake(std::optional<PeerId> expected);
+  Task<void> read_loop();
+  Task<void> keepalive_loop();
+  Task<Result<std::string_view>> read_record();
+  Task<Result<void>> fill_input(std::size_t need);
+  void handle_frame(const wire::Frame& f);
+  void serve_call(const wire::Frame& f);
+  Task<void> run_call(std::shared_ptr<Inbound> in, std::string args);
+  void finish_call(const std::shared_ptr<Inbound>& in, std::exception_ptr error,
+                   std::string result);
+  void serve_event(const wire::Frame& f);
+  void start_call(ReplyHandler handler, std::uint32_t method_id, std::string args,
+                  CallOptions options, std::shared_ptr<DataChannel>* channel);
+
+  // Appends one sealed record built by `encode(out)`; starts a write if idle.
+  template <typename F>
+  void emit(F&& encode) {
+    std::size_t at = begin_record();
+    encode(out_);
+    end_record(at);
+  }
+  std::size_t begin_record();
+  void end_record(std::size_t at);
+  void emit_data(std::uint64_t channel_id, std::string_view payload);
+  void flush();
+  void do_close(const Error& reason, bool send_goaway);
+  void fail_pending(const Error& reason);
+  std::shared_ptr<DataChannel> open_channel(std::uint64_t id);
+  void check_drained();
+
+  std::shared_ptr<internal::NodeCore> node_;
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  Executor strand_exec_;
+  boost::asio::ip::tcp::socket socket_;
+  bool outbound_;
+  std::atomic<bool> open_{true};
+  bool established_ = false;
+  bool goaway_received_ = false;
+  bool goaway_sent_ = false;
+  PeerId peer_{PublicKey{}};
+  std::string peer_listen_addr_;
+  std::string remote_address_;
+  Cipher cipher_ = Cipher::kPlain;
+  std::array<std::uint8_t, 32> binding_key_{};
+  RecordCipher tx_, rx_;
+
+  // Reading: a buffer of received bytes [in_begin_, in_end_).
+  std::string in_;
+  std::size_t in_begin_ = 0, in_end_ = 0;
+
+  // Writing: records queued while a write is in flight.
+  std::string out_, writing_;
+  bool write_in_flight_ = false;
+  boost::asio::steady_timer write_stall_timer_;
+
+  // Calls this side made that await an answer here (ids are node-wide).
+  std::unordered_map<std::uint64_t, bool> my_calls_;
+  // Calls the other side made that are being served.
+  std::unordered_map<std::uint64_t, std::shared_ptr<Inbound>> inbound_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<DataChannel>> channels_;
+
+  std::optional<Error> close_reason_;
+  std::vector<Completion<>> close_waiters_;
+  std::vector<Completion<>> drain_waiters_;
+  boost::asio::steady_timer keepalive_timer_;
+  std::chrono::steady_clock::time_point last_rx_;
+  std::uint64_t ping_sent_at_ns_ = 0;
+  struct Counters {
+    std::atomic<std::uint64_t> bytes_in{0}, bytes_out{0}, frames_in{0}, frames_out{0};
+    std::atomic<std::uint64_t> calls_out{0}, calls_in{0};
+    std::atomic<std::uint32_t> pending{0};
+    std::atomic<std::int64_t> rtt_us{-1};
+  } counters_;
+};
+
+}  // namespace peers::rpc

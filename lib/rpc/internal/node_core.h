@@ -1,0 +1,85 @@
+// Internal state of a Node shared with its connections. Not for other
+// components.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/rpc/connection.h"
+#include "lib/rpc/node.h"
+#include "lib/rpc/service.h"
+
+namespace peers::rpc::internal {
+
+// 16-byte token proving an answer belongs to call `id` made on the connection
+// whose handshake produced `binding_key`.
+std::string continuation_token(const std::array<std::uint8_t, 32>& binding_key, std::uint64_t id);
+
+class NodeCore : public std::enable_shared_from_this<NodeCore> {
+ public:
+  NodeCore(Executor exec, Identity identity, NodeOptions options);
+
+  struct Method {
+    std::shared_ptr<Service> service;
+    MethodInfo info;
+  };
+
+  // A call this node made and still awaits, possibly answered through a
+  // continuation from another node.
+  struct Pending {
+    Connection::ReplyHandler handler;
+    Executor fallback;
+    std::weak_ptr<Connection> conn;
+    std::array<std::uint8_t, 32> binding{};
+    bool forwarded = false;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+
+  const Method* method(std::uint32_t id) const;
+
+  std::uint64_t new_call_id() { return next_call_id_.fetch_add(1); }
+  void add_pending(std::uint64_t id, Pending p);
+  // Completes and removes a pending call if `from` may answer it (null: any).
+  // Returns false if there was no such call.
+  bool complete(std::uint64_t id, const Connection* from, std::exception_ptr error,
+                std::string result);
+  void mark_forwarded(std::uint64_t id, const Connection* from);
+  bool is_forwarded(std::uint64_t id);
+  // An answer that came through a continuation.
+  void complete_continuation(const wire::Continuation& c, std::exception_ptr error,
+                             std::string result);
+  // Sends an answer to the original caller of a forwarded call.
+  void deliver_continuation(wire::Continuation c, std::exception_ptr error, std::string result);
+
+  void add_connection(const std::shared_ptr<Connection>& c);
+  void remove_connection(const std::shared_ptr<Connection>& c, const Error& reason);
+  std::shared_ptr<Connection> find(const PeerId& peer) const;
+  std::vector<std::shared_ptr<Connection>> connections() const;
+
+  Task<std::shared_ptr<Connection>> connect(std::string host_port, std::optional<PeerId> expected);
+  void start_accept(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
+  void establish(std::shared_ptr<Connection> c);
+
+  Executor exec;
+  Identity identity;
+  PeerId id;
+  NodeOptions options;
+  std::unordered_map<std::uint32_t, Method> methods;  // filled before start
+  std::string listen_addr;
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors;
+  std::function<void(const std::shared_ptr<Connection>&)> on_connect;
+  std::function<void(const std::shared_ptr<Connection>&, const Error&)> on_disconnect;
+  bool closing = false;
+
+ private:
+  std::atomic<std::uint64_t> next_call_id_{1};
+  mutable std::mutex mu_;
+  std::unordered_map<std::uint64_t, Pending> pending_;
+  std::vector<std::shared_ptr<Connection>> conns_;
+};
+
+}  // namespace peers::rpc::internal

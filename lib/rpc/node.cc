@@ -1,0 +1,370 @@
+#include "lib/rpc/node.h"
+
+#include <sodium.h>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+
+#include "lib/kernel/log.h"
+#include "lib/rpc/internal/node_core.h"
+
+namespace peers::rpc {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::use_awaitable;
+
+Result<HostPort> parse_host_port(std::string_view text) {
+  HostPort hp;
+  std::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Error(Errc::kInvalidArgument, "bad address '" + std::string(text) +
+                                               "' (want HOST:PORT, IPv6 as [::1]:PORT)");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) {
+      return Error(Errc::kInvalidArgument, "bad address '" + std::string(text) +
+                                               "' (want HOST:PORT, IPv6 as [::1]:PORT)");
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (host.empty() || port.empty() || ec != std::errc() || p != port.data() + port.size() ||
+      value > 65535) {
+    return Error(Errc::kInvalidArgument, "bad address '" + std::string(text) +
+                                             "' (want HOST:PORT with a port from 0 to 65535)");
+  }
+  hp.host = std::string(host);
+  hp.port = static_cast<std::uint16_t>(value);
+  return hp;
+}
+
+namespace internal {
+
+std::string continuation_token(const std::array<std::uint8_t, 32>& key, std::uint64_t id) {
+  unsigned char msg[8];
+  for (int i = 0; i < 8; ++i) msg[i] = static_cast<unsigned char>(id >> (8 * i));
+  unsigned char out[16];
+  crypto_generichash(out, sizeof out, msg, sizeof msg, key.data(), key.size());
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+NodeCore::NodeCore(Executor e, Identity ident, NodeOptions o)
+    : exec(std::move(e)), identity(std::move(ident)), id(identity.peer_id()), options(o) {}
+
+const NodeCore::Method* NodeCore::method(std::uint32_t mid) const {
+  auto it = methods.find(mid);
+  return it == methods.end() ? nullptr : &it->second;
+}
+
+void NodeCore::add_pending(std::uint64_t call_id, Pending p) {
+  std::lock_guard lock(mu_);
+  pending_.emplace(call_id, std::move(p));
+}
+
+bool NodeCore::complete(std::uint64_t call_id, const Connection* from, std::exception_ptr error,
+                        std::string result) {
+  Pending p;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(call_id);
+    if (it == pending_.end()) return false;
+    if (from != nullptr && it->second.conn.lock().get() != from) return false;
+    p = std::move(it->second);
+    pending_.erase(it);
+  }
+  if (p.timer) p.timer->cancel();
+  p.handler(error, std::move(result));
+  return true;
+}
+
+void NodeCore::mark_forwarded(std::uint64_t call_id, const Connection* from) {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(call_id);
+  if (it != pending_.end() && it->second.conn.lock().get() == from) it->second.forwarded = true;
+}
+
+bool NodeCore::is_forwarded(std::uint64_t call_id) {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(call_id);
+  return it != pending_.end() && it->second.forwarded;
+}
+
+void NodeCore::complete_continuation(const wire::Continuation& c, std::exception_ptr error,
+                                     std::string result) {
+  bool valid = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(c.call_id);
+    valid = it != pending_.end() && c.caller_id == id.to_string() &&
+            c.token == continuation_token(it->second.binding, c.call_id);
+  }
+  if (!valid) {
+    log_debug("answer for an unknown or expired forwarded call",
+              {{"call", std::to_string(c.call_id)}});
+    return;
+  }
+  complete(c.call_id, nullptr, error, std::move(result));
+}
+
+void NodeCore::deliver_continuation(wire::Continuation c, std::exception_ptr error,
+                                    std::string result) {
+  auto self = shared_from_this();
+  asio::co_spawn(
+      exec,
+      [self, c = std::move(c), error, result = std::move(result)]() -> Task<void> {
+        auto caller = PeerId::parse(c.caller_id);
+        if (!caller) {
+          log_warn("forwarded call names a bad caller id", {{"caller", c.caller_id}});
+          co_return;
+        }
+        std::shared_ptr<Connection> conn;
+        try {
+          conn = self->find(*caller);
+          if (!conn) conn = co_await self->connect(c.caller_addr, *caller);
+        } catch (const std::exception& e) {
+          log_warn("cannot reach the caller of a forwarded call",
+                   {{"caller", caller->short_id()}, {"addr", c.caller_addr}, {"error", e.what()}});
+          co_return;
+        }
+        asio::dispatch(conn->strand_, [conn, c, error, result] {
+          if (!conn->is_open()) return;
+          if (error) {
+            wire::ErrorBody b;
+            try {
+              std::rethrow_exception(error);
+            } catch (const Error& e) {
+              b = {e.code(), e.type_name(), e.message(),
+                   e.origin().empty() ? conn->node_->id.to_string() : e.origin(), e.call_path(),
+                   ""};
+              e.encode_fields(b.fields);
+            } catch (const std::exception& e) {
+              b = {Errc::kInternal, "peers.internal", e.what(), conn->node_->id.to_string(), "",
+                   ""};
+            }
+            conn->emit([&](std::string& out) { wire::encode_cont_error(out, c, b); });
+          } else {
+            conn->emit([&](std::string& out) { wire::encode_cont_reply(out, c, result); });
+          }
+          conn->flush();
+        });
+      },
+      asio::detached);
+}
+
+void NodeCore::add_connection(const std::shared_ptr<Connection>& c) {
+  std::lock_guard lock(mu_);
+  conns_.push_back(c);
+}
+
+void NodeCore::remove_connection(const std::shared_ptr<Connection>& c, const Error& reason) {
+  {
+    std::lock_guard lock(mu_);
+    std::erase(conns_, c);
+  }
+  if (on_disconnect) on_disconnect(c, reason);
+}
+
+std::shared_ptr<Connection> NodeCore::find(const PeerId& peer) const {
+  std::lock_guard lock(mu_);
+  for (const auto& c : conns_) {
+    if (c->is_open() && c->peer() == peer) return c;
+  }
+  return nullptr;
+}
+
+std::vector<std::shared_ptr<Connection>> NodeCore::connections() const {
+  std::lock_guard lock(mu_);
+  return conns_;
+}
+
+void NodeCore::establish(std::shared_ptr<Connection> c) {
+  if (closing) {
+    c->close(Error(Errc::kUnavailable, "node is shutting down"));
+    return;
+  }
+  add_connection(c);
+  asio::co_spawn(c->strand_, c->read_loop(), asio::detached);
+  asio::co_spawn(c->strand_, c->keepalive_loop(), asio::detached);
+  // Handshake records may have been queued; a write may be needed.
+  asio::dispatch(c->strand_, [c] { c->flush(); });
+  if (on_connect) asio::dispatch(c->strand_, [self = shared_from_this(), c] { self->on_connect(c); });
+}
+
+Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
+                                                    std::optional<PeerId> expected) {
+  auto hp = parse_host_port(host_port);
+  if (!hp) throw hp.error();
+  tcp::resolver resolver(exec);
+  auto [rec, results] = co_await resolver.async_resolve(hp->host, std::to_string(hp->port),
+                                                        asio::as_tuple(use_awaitable));
+  if (rec) throw Error(Errc::kUnavailable, "cannot resolve '" + hp->host + "': " + rec.message());
+  tcp::socket socket(exec);
+  auto [cec, ep] = co_await asio::async_connect(socket, results, asio::as_tuple(use_awaitable));
+  if (cec) {
+    throw Error(Errc::kUnavailable, "cannot connect to " + host_port + ": " + cec.message());
+  }
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), true);
+  try {
+    co_await asio::co_spawn(conn->strand_, conn->run_handshake(expected), use_awaitable);
+  } catch (Error& e) {
+    boost::system::error_code ignored;
+    conn->socket_.close(ignored);
+    throw Error(e.code(), "connection to " + host_port + " failed: " + e.message());
+  }
+  establish(conn);
+  co_return conn;
+}
+
+void NodeCore::start_accept(std::shared_ptr<tcp::acceptor> acceptor) {
+  auto self = shared_from_this();
+  asio::co_spawn(
+      exec,
+      [self, acceptor]() -> Task<void> {
+        for (;;) {
+          auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(use_awaitable));
+          if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+            log_warn("accept failed", {{"error", ec.message()}});
+            continue;
+          }
+          auto conn = std::make_shared<Connection>(self, std::move(socket), false);
+          asio::co_spawn(
+              conn->strand_,
+              [self, conn]() -> Task<void> {
+                try {
+                  co_await conn->run_handshake(std::nullopt);
+                } catch (const Error& e) {
+                  log_warn("handshake failed",
+                           {{"addr", conn->remote_address()}, {"reason",
+                                                                std::string(errc_name(e.code()))},
+                            {"detail", e.message()}});
+                  boost::system::error_code ignored;
+                  conn->socket_.close(ignored);
+                  co_return;
+                }
+                if (self->closing) {
+                  conn->close(Error(Errc::kUnavailable, "node is shutting down"));
+                  co_return;
+                }
+                self->establish(conn);
+              },
+              asio::detached);
+        }
+      },
+      asio::detached);
+}
+
+}  // namespace internal
+
+Node::Node(Executor executor, Identity identity, NodeOptions options)
+    : core_(std::make_shared<internal::NodeCore>(std::move(executor), std::move(identity),
+                                                 options)) {}
+
+Node::~Node() { close(); }
+
+const PeerId& Node::id() const { return core_->id; }
+const Identity& Node::identity() const { return core_->identity; }
+Executor Node::executor() const { return core_->exec; }
+const NodeOptions& Node::options() const { return core_->options; }
+
+void Node::add_service(std::shared_ptr<Service> service) {
+  for (const auto& m : service->methods()) {
+    auto [it, inserted] = core_->methods.emplace(m.id, internal::NodeCore::Method{service, m});
+    if (!inserted) {
+      throw Error(Errc::kInvalidArgument, "method id collision: " + std::string(m.name) + " and " +
+                                              std::string(it->second.info.name));
+    }
+  }
+}
+
+Result<std::uint16_t> Node::listen(const std::string& host_port) {
+  auto hp = parse_host_port(host_port);
+  if (!hp) return hp.error();
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, ec);
+  if (ec) {
+    return Error(Errc::kInvalidArgument,
+                 "cannot listen on '" + host_port + "': not an IP address");
+  }
+  auto acceptor = std::make_shared<tcp::acceptor>(core_->exec);
+  tcp::endpoint ep(addr, hp->port);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error(Errc::kUnavailable, "cannot listen on " + host_port + ": " + ec.message());
+  auto port = acceptor->local_endpoint().port();
+  if (core_->listen_addr.empty()) {
+    core_->listen_addr = (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
+                         std::to_string(port);
+  }
+  core_->acceptors.push_back(acceptor);
+  core_->start_accept(acceptor);
+  return port;
+}
+
+std::string Node::listen_addr() const { return core_->listen_addr; }
+
+Task<std::shared_ptr<Connection>> Node::connect(std::string host_port,
+                                                std::optional<PeerId> expected) {
+  return core_->connect(std::move(host_port), std::move(expected));
+}
+
+std::shared_ptr<Connection> Node::find(const PeerId& peer) const { return core_->find(peer); }
+
+Task<std::shared_ptr<Connection>> Node::get_or_connect(const PeerId& peer, std::string host_port) {
+  if (auto c = core_->find(peer)) co_return c;
+  co_return co_await core_->connect(std::move(host_port), peer);
+}
+
+std::vector<std::shared_ptr<Connection>> Node::connections() const {
+  return core_->connections();
+}
+
+void Node::on_connect(std::function<void(const std::shared_ptr<Connection>&)> f) {
+  core_->on_connect = std::move(f);
+}
+
+void Node::on_disconnect(std::function<void(const std::shared_ptr<Connection>&, const Error&)> f) {
+  core_->on_disconnect = std::move(f);
+}
+
+Task<void> Node::shutdown(Duration grace) {
+  core_->closing = true;
+  for (auto& a : core_->acceptors) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  for (auto& c : core_->connections()) {
+    try {
+      co_await c->goaway("node shutting down", grace);
+    } catch (const std::exception&) {
+    }
+  }
+}
+
+void Node::close() {
+  core_->closing = true;
+  for (auto& a : core_->acceptors) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  for (auto& c : core_->connections()) c->close(Error(Errc::kUnavailable, "node closed"));
+}
+
+}  // namespace peers::rpc

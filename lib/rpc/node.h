@@ -1,0 +1,103 @@
+// A Peers node: an identity, the services it serves, and its connections.
+//
+// A Node listens and dials; every connection is authenticated both ways in
+// the handshake, so every handler knows which peer called it. One connection
+// per peer pair carries calls both ways. The node runs on an io_context the
+// caller owns; it may run on several threads (each connection keeps to its
+// own strand).
+//
+//   boost::asio::io_context io;
+//   peers::rpc::Node node(io.get_executor(), peers::Identity::generate());
+//   node.add_service(std::make_shared<MyOverlay>());
+//   uint16_t port = node.listen("127.0.0.1:0").value();
+//   io.run();
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/crypto/identity.h"
+#include "lib/kernel/error.h"
+#include "lib/rpc/connection.h"
+#include "lib/rpc/service.h"
+#include "lib/rpc/types.h"
+
+namespace peers::rpc {
+
+struct NodeOptions {
+  Duration keepalive_interval = std::chrono::seconds(2);
+  // A connection that receives nothing (not even a PONG) for this long is
+  // closed: it catches frozen peers and peers that stopped reading.
+  Duration idle_timeout = std::chrono::seconds(10);
+  Duration handshake_timeout = std::chrono::seconds(10);
+  Duration default_call_timeout = std::chrono::seconds(30);
+  // Unsent bytes a connection may queue before the peer counts as stuck.
+  std::size_t max_write_buffer = 64u << 20;
+  // Receive window of a data channel.
+  std::size_t channel_window = 1u << 20;
+  // Benchmarks only: no encryption when both sides allow it.
+  bool allow_plain = false;
+  bool prefer_chacha = false;
+};
+
+namespace internal {
+class NodeCore;
+}
+
+class Node {
+ public:
+  Node(Executor executor, Identity identity, NodeOptions options = {});
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const PeerId& id() const;
+  const Identity& identity() const;
+  Executor executor() const;
+  const NodeOptions& options() const;
+
+  // Serves an interface. Add services before listening or connecting.
+  void add_service(std::shared_ptr<Service> service);
+
+  // Binds "host:port" (port 0 picks one) and accepts connections. Returns the
+  // port. The first listening address is announced to peers in the handshake
+  // (it is where continuations reach this node).
+  Result<std::uint16_t> listen(const std::string& host_port);
+  std::string listen_addr() const;
+
+  // Dials and authenticates; fails with Errc::kAuth if `expected` is given
+  // and the other side is someone else, Errc::kUnavailable if nothing listens.
+  Task<std::shared_ptr<Connection>> connect(std::string host_port,
+                                            std::optional<PeerId> expected = std::nullopt);
+  // An open connection to this peer, or null.
+  std::shared_ptr<Connection> find(const PeerId& peer) const;
+  // An open connection to the peer, or a new one to host_port.
+  Task<std::shared_ptr<Connection>> get_or_connect(const PeerId& peer, std::string host_port);
+  std::vector<std::shared_ptr<Connection>> connections() const;
+
+  // Called on the connection's strand when a connection is established or
+  // closed (with the reason).
+  void on_connect(std::function<void(const std::shared_ptr<Connection>&)> f);
+  void on_disconnect(std::function<void(const std::shared_ptr<Connection>&, const Error&)> f);
+
+  // Stops accepting, sends GOAWAY on every connection and waits (up to
+  // `grace`) for calls in flight to finish.
+  Task<void> shutdown(Duration grace = std::chrono::seconds(5));
+  // Closes everything now.
+  void close();
+
+ private:
+  std::shared_ptr<internal::NodeCore> core_;
+};
+
+// "host:port" -> endpoint pieces; IPv6 as "[::1]:7000".
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+Result<HostPort> parse_host_port(std::string_view text);
+
+}  // namespace peers::rpc

@@ -1,0 +1,431 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <future>
+
+#include "lib/rpc/rpc_test_util.h"
+
+namespace peers::rpc {
+namespace {
+
+namespace asio = boost::asio;
+using testing::Kernel;
+using testing::TooBig;
+using namespace std::chrono_literals;
+
+// Method ids of the hand-written test interface.
+enum : std::uint32_t {
+  kEcho = 0x1001,
+  kFail = 0x1002,
+  kSlow = 0x1003,
+  kAskBack = 0x1004,
+  kWhoAmI = 0x1005,
+  kRelay = 0x1006,
+  kTell = 0x1007,   // oneway
+  kStream = 0x1008, // data
+  kSleepMs = 0x1009,
+  kCrash = 0x100a,
+};
+
+std::string u64_body(std::uint64_t v) {
+  std::string s;
+  wire::Writer w(&s);
+  w.field_varint(1, v);
+  return s;
+}
+
+std::uint64_t body_u64(std::string_view s) {
+  wire::Reader r(s);
+  if (r.at_end()) return 0;
+  r.key().value();
+  return r.varint().value();
+}
+
+struct TestService : Service {
+  std::string_view name() const override { return "test.Test"; }
+  std::vector<MethodInfo> methods() const override {
+    return {{kEcho, "test.Test.echo"},       {kFail, "test.Test.fail"},
+            {kSlow, "test.Test.slow"},       {kAskBack, "test.Test.ask_back"},
+            {kWhoAmI, "test.Test.who_am_i"}, {kRelay, "test.Test.relay"},
+            {kTell, "test.Test.tell", true}, {kStream, "test.Test.stream", false, true},
+            {kSleepMs, "test.Test.sleep_ms"}, {kCrash, "test.Test.crash"}};
+  }
+
+  Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t m, std::string args) override {
+    switch (m) {
+      case kEcho:
+        co_return args;
+      case kFail:
+        throw TooBig("limit exceeded", 42);
+      case kSleepMs: {
+        asio::steady_timer t(co_await asio::this_coro::executor,
+                             std::chrono::milliseconds(body_u64(args)));
+        co_await t.async_wait(asio::use_awaitable);
+        co_return args;
+      }
+      case kSlow: {
+        // Waits until the caller cancels (deadline) and records it.
+        asio::steady_timer t(co_await asio::this_coro::executor, 60s);
+        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) cancelled.fetch_add(1);
+        co_return std::string();
+      }
+      case kAskBack: {
+        // Reverse channel call: ask the caller on the same connection.
+        std::string answer = co_await ctx.connection()->call(kWhoAmI, "");
+        co_return "caller says " + answer;
+      }
+      case kWhoAmI:
+        co_return my_name;
+      case kRelay: {
+        if (!next) {
+          if (on_reached) on_reached();
+          if (end_delay_ms > 0) {
+            asio::steady_timer t(co_await asio::this_coro::executor,
+                                 std::chrono::milliseconds(end_delay_ms));
+            co_await t.async_wait(asio::use_awaitable);
+          }
+          co_return "end of chain at " + my_name;
+        }
+        forwards.fetch_add(1);
+        if (on_forward) on_forward();
+        co_return Forward{next, kRelay, args};
+      }
+      case kStream: {
+        auto ch = ctx.channel();
+        std::uint64_t n = body_u64(args);
+        auto writer = [ch, n]() -> Task<void> {
+          for (std::uint64_t i = 0; i < n; ++i) {
+            co_await ch->write(std::string(16384, static_cast<char>('a' + i % 26)));
+          }
+          ch->close();
+        };
+        asio::co_spawn(co_await asio::this_coro::executor, std::move(writer), asio::detached);
+        co_return u64_body(n);
+      }
+      case kCrash:
+        throw std::runtime_error("handler bug");
+    }
+    throw Error(Errc::kUnknownMethod, "no such method");
+  }
+
+  Task<void> event(CallContext& ctx, std::uint32_t m, std::string args) override {
+    std::lock_guard lock(mu);
+    told.push_back(body_u64(args));
+    co_return;
+  }
+
+  std::string my_name = "server";
+  std::shared_ptr<Connection> next;
+  std::function<void()> on_forward;
+  std::function<void()> on_reached;
+  int end_delay_ms = 0;
+  std::atomic<int> cancelled{0};
+  std::atomic<int> forwards{0};
+  std::mutex mu;
+  std::vector<std::uint64_t> told;
+};
+
+struct Pair {
+  explicit Pair(Kernel& k, NodeOptions opts = {})
+      : server(k.executor(), Identity::generate(), opts),
+        client(k.executor(), Identity::generate(), opts) {
+    server_svc = std::make_shared<TestService>();
+    client_svc = std::make_shared<TestService>();
+    client_svc->my_name = "client";
+    server.add_service(server_svc);
+    client.add_service(client_svc);
+    port = server.listen("127.0.0.1:0").value();
+    client.listen("127.0.0.1:0").value();
+    conn = k.run(client.connect("127.0.0.1:" + std::to_string(port), server.id()));
+  }
+  Node server, client;
+  std::shared_ptr<TestService> server_svc, client_svc;
+  std::uint16_t port = 0;
+  std::shared_ptr<Connection> conn;
+};
+
+TEST(Rpc, CallReturnsResultAndKnowsPeer) {
+  Kernel k;
+  Pair p(k);
+  EXPECT_EQ(p.conn->peer(), p.server.id());
+  std::string out = k.run(p.conn->call(kEcho, "hello"));
+  EXPECT_EQ(out, "hello");
+  EXPECT_NE(p.conn->cipher(), Cipher::kPlain);
+}
+
+TEST(Rpc, BlockingCallFromAnotherThread) {
+  Kernel k;
+  Pair p(k);
+  EXPECT_EQ(p.conn->call_sync(kEcho, "sync"), "sync");
+}
+
+TEST(Rpc, ManyOutstandingCallsCompleteOutOfOrder) {
+  Kernel k;
+  Pair p(k);
+  std::vector<std::future<std::string>> fs;
+  for (int i = 0; i < 50; ++i) {
+    fs.push_back(asio::co_spawn(k.executor(), p.conn->call(kSleepMs, u64_body(200 - i * 3)),
+                                asio::use_future));
+  }
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(body_u64(fs[i].get()), 200u - i * 3);
+}
+
+TEST(Rpc, ReverseChannelCallOnSameConnection) {
+  Kernel k;
+  Pair p(k);
+  EXPECT_EQ(k.run(p.conn->call(kAskBack, "")), "caller says client");
+  EXPECT_EQ(p.server.connections().size(), 1u);
+  EXPECT_EQ(p.client.connections().size(), 1u);
+}
+
+TEST(Rpc, TypedErrorReachesCallerAsSameType) {
+  wire::register_error_type(TooBig::kTypeName, [](std::string_view fields, std::string msg,
+                                                  std::string origin) {
+    wire::Reader r(fields);
+    std::uint32_t limit = 0;
+    while (!r.at_end()) {
+      auto key = r.key();
+      if (!key) break;
+      if (key->field == 1) limit = static_cast<std::uint32_t>(r.varint().value());
+      else if (!r.skip(key->kind)) break;
+    }
+    TooBig e(std::move(msg), limit);
+    e.set_origin(std::move(origin));
+    return std::make_exception_ptr(e);
+  });
+  Kernel k;
+  Pair p(k);
+  try {
+    k.run(p.conn->call(kFail, ""));
+    FAIL() << "no error";
+  } catch (const TooBig& e) {
+    EXPECT_EQ(e.limit, 42u);
+    EXPECT_EQ(e.message(), "limit exceeded");
+    EXPECT_EQ(e.origin(), p.server.id().to_string());
+    EXPECT_EQ(e.call_path(), "test.Test.fail");
+  }
+  // The connection is still fine.
+  EXPECT_EQ(k.run(p.conn->call(kEcho, "x")), "x");
+}
+
+TEST(Rpc, HandlerExceptionBecomesInternalErrorNotACrash) {
+  Kernel k;
+  Pair p(k);
+  try {
+    k.run(p.conn->call(kCrash, ""));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kInternal);
+    EXPECT_NE(e.message().find("handler bug"), std::string::npos);
+  }
+  EXPECT_EQ(k.run(p.conn->call(kEcho, "still")), "still");
+}
+
+TEST(Rpc, UnknownMethodIsATypedError) {
+  Kernel k;
+  Pair p(k);
+  try {
+    k.run(p.conn->call(0x7777, ""));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kUnknownMethod);
+    EXPECT_EQ(e.message(), "unknown method 0x00007777");
+  }
+  EXPECT_EQ(k.run(p.conn->call(kEcho, "ok")), "ok");
+}
+
+TEST(Rpc, DeadlineFailsCallAndCancelsCallee) {
+  Kernel k;
+  Pair p(k);
+  try {
+    k.run(p.conn->call(kSlow, "", CallOptions{200ms}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kTimeout);
+  }
+  for (int i = 0; i < 500 && p.server_svc->cancelled.load() == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(p.server_svc->cancelled.load(), 1);
+}
+
+TEST(Rpc, EventsArriveInOrder) {
+  Kernel k;
+  Pair p(k);
+  for (std::uint64_t i = 1; i <= 100; ++i) p.conn->send_event(kTell, u64_body(i));
+  // A call after the events completes after them (same connection, in order).
+  k.run(p.conn->call(kEcho, ""));
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(p.server_svc->mu);
+      if (p.server_svc->told.size() == 100) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  std::lock_guard lock(p.server_svc->mu);
+  ASSERT_EQ(p.server_svc->told.size(), 100u);
+  for (std::uint64_t i = 0; i < 100; ++i) EXPECT_EQ(p.server_svc->told[i], i + 1);
+}
+
+TEST(Rpc, WrongExpectedPeerFailsWithAuthError) {
+  Kernel k;
+  Node server(k.executor(), Identity::generate());
+  Node client(k.executor(), Identity::generate());
+  auto port = server.listen("127.0.0.1:0").value();
+  PeerId someone_else = Identity::generate().peer_id();
+  try {
+    k.run(client.connect("127.0.0.1:" + std::to_string(port), someone_else));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kAuth);
+    EXPECT_NE(e.message().find("expected peer " + someone_else.to_string()), std::string::npos);
+  }
+}
+
+TEST(Rpc, NothingListeningIsUnavailable) {
+  Kernel k;
+  Node client(k.executor(), Identity::generate());
+  // Bind and close to find a port where nothing listens.
+  std::uint16_t port;
+  {
+    Node tmp(k.executor(), Identity::generate());
+    port = tmp.listen("127.0.0.1:0").value();
+    tmp.close();
+  }
+  std::this_thread::sleep_for(50ms);
+  try {
+    k.run(client.connect("127.0.0.1:" + std::to_string(port)));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kUnavailable);
+  }
+}
+
+TEST(Rpc, LostConnectionFailsPendingCalls) {
+  Kernel k;
+  Pair p(k);
+  auto f = asio::co_spawn(k.executor(), p.conn->call(kSlow, ""), asio::use_future);
+  std::this_thread::sleep_for(100ms);
+  p.server.close();
+  try {
+    f.get();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kConnectionLost);
+  }
+}
+
+TEST(Rpc, DataChannelDeliversAllBytesWithFlowControl) {
+  Kernel k;
+  NodeOptions opts;
+  opts.channel_window = 64 * 1024;  // small window: the sender must wait for credit
+  Pair p(k, opts);
+  auto run = [&]() -> Task<std::uint64_t> {
+    auto [reply, ch] = co_await p.conn->call_with_channel(kStream, u64_body(200));
+    EXPECT_EQ(body_u64(reply), 200u);
+    std::uint64_t bytes = 0, n = 0;
+    while (auto chunk = co_await ch->read()) {
+      EXPECT_EQ(chunk->size(), 16384u);
+      EXPECT_EQ((*chunk)[0], static_cast<char>('a' + n % 26));
+      bytes += chunk->size();
+      ++n;
+    }
+    co_return bytes;
+  };
+  EXPECT_EQ(k.run(run()), 200u * 16384u);
+}
+
+TEST(Rpc, DistributedContinuationSkipsTheMiddleNode) {
+  Kernel k;
+  // a -> b -> c: b forwards to c and then exits; c answers a directly.
+  Node a(k.executor(), Identity::generate());
+  auto b = std::make_unique<Node>(k.executor(), Identity::generate());
+  Node c(k.executor(), Identity::generate());
+  auto sa = std::make_shared<TestService>();
+  auto sb = std::make_shared<TestService>();
+  auto sc = std::make_shared<TestService>();
+  sc->my_name = "c";
+  a.add_service(sa);
+  b->add_service(sb);
+  c.add_service(sc);
+  a.listen("127.0.0.1:0").value();
+  auto pb = b->listen("127.0.0.1:0").value();
+  auto pc = c.listen("127.0.0.1:0").value();
+  sb->next = k.run(b->connect("127.0.0.1:" + std::to_string(pc), c.id()));
+  // c answers only after b is gone, so the answer cannot pass through b.
+  std::promise<void> reached;
+  sc->on_reached = [&] { reached.set_value(); };
+  sc->end_delay_ms = 300;
+  auto to_b = k.run(a.connect("127.0.0.1:" + std::to_string(pb), b->id()));
+  auto f = asio::co_spawn(k.executor(), to_b->call(kRelay, "x"), asio::use_future);
+  reached.get_future().wait();
+  b->close();  // the middle node goes away right after forwarding
+  b.reset();
+  EXPECT_EQ(f.get(), "end of chain at c");
+  EXPECT_EQ(sb->forwards.load(), 1);
+  EXPECT_NE(a.find(c.id()), nullptr);  // c connected to a to answer
+}
+
+TEST(Rpc, ContinuationChainOfFourWithErrorsPropagated) {
+  Kernel k;
+  std::vector<std::unique_ptr<Node>> nodes;
+  std::vector<std::shared_ptr<TestService>> svcs;
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < 4; ++i) {
+    nodes.push_back(std::make_unique<Node>(k.executor(), Identity::generate()));
+    svcs.push_back(std::make_shared<TestService>());
+    svcs.back()->my_name = "n" + std::to_string(i);
+    nodes.back()->add_service(svcs.back());
+    ports.push_back(nodes.back()->listen("127.0.0.1:0").value());
+  }
+  for (int i = 1; i < 3; ++i) {
+    svcs[i]->next = k.run(nodes[i]->connect("127.0.0.1:" + std::to_string(ports[i + 1])));
+  }
+  auto conn = k.run(nodes[0]->connect("127.0.0.1:" + std::to_string(ports[1])));
+  EXPECT_EQ(k.run(conn->call(kRelay, "")), "end of chain at n3");
+  EXPECT_EQ(svcs[1]->forwards.load(), 1);
+  EXPECT_EQ(svcs[2]->forwards.load(), 1);
+}
+
+TEST(Rpc, GoawayLetsInFlightCallsFinish) {
+  Kernel k;
+  Pair p(k);
+  auto f = asio::co_spawn(k.executor(), p.conn->call(kSleepMs, u64_body(300)), asio::use_future);
+  std::this_thread::sleep_for(50ms);
+  auto server_conn = p.server.connections().at(0);
+  auto g = asio::co_spawn(k.executor(), server_conn->goaway("maintenance"), asio::use_future);
+  EXPECT_EQ(body_u64(f.get()), 300u);
+  g.get();
+  // New calls are refused once the peer said GOAWAY.
+  EXPECT_THROW(k.run(p.conn->call(kEcho, "late")), Error);
+}
+
+TEST(Rpc, WorksWithChaChaAndPlain) {
+  Kernel k;
+  NodeOptions chacha;
+  chacha.prefer_chacha = true;
+  Pair p(k, chacha);
+  EXPECT_EQ(p.conn->cipher(), Cipher::kChaCha20Poly1305);
+  EXPECT_EQ(k.run(p.conn->call(kEcho, "c")), "c");
+  NodeOptions plain;
+  plain.allow_plain = true;
+  Pair q(k, plain);
+  EXPECT_EQ(q.conn->cipher(), Cipher::kPlain);
+  EXPECT_EQ(k.run(q.conn->call(kEcho, "p")), "p");
+}
+
+TEST(Rpc, KeepaliveMeasuresRtt) {
+  Kernel k;
+  NodeOptions fast;
+  fast.keepalive_interval = 50ms;
+  Pair p(k, fast);
+  for (int i = 0; i < 200 && p.conn->stats().rtt_ms < 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_GE(p.conn->stats().rtt_ms, 0.0);
+}
+
+}  // namespace
+}  // namespace peers::rpc
