@@ -1,0 +1,95 @@
+"""peers_idl_library: compiles .pidl files with peers-idlc into a cc_library.
+
+    load("//idlc:defs.bzl", "peers_idl_library")
+
+    peers_idl_library(
+        name = "overlay",
+        srcs = ["overlay.pidl"],       # proto/overlay.pidl
+        deps = [":common"],            # a peers_idl_library whose files it imports
+    )
+
+makes
+  :overlay             cc_library; C++ includes "proto/overlay.pidl.h"
+  :overlay_descriptor  filegroup of the JSON descriptors (proto/overlay.pidl.json)
+                       of this library and of its deps, for tools
+  :overlay_pidl        filegroup of the .pidl files of this library and its deps
+                       (what importing libraries need to read)
+  :overlay_gen         the genrule that runs peers-idlc
+
+Imports are written relative to the workspace root ("proto/common.pidl") or to
+the importing file. The cc_library is alwayslink, so the error types it
+registers at static initialisation are never dropped by the linker.
+"""
+
+_IDLC = "//idlc:peers-idlc"
+
+_RUNTIME_DEPS = [
+    "//idlc:runtime",
+    "//lib/kernel",
+    "//lib/wire",
+]
+
+def _sibling(label, suffix):
+    """"//a/b:c" + "_pidl" -> "//a/b:c_pidl"; "//a/b" -> "//a/b:b_pidl"."""
+    if ":" in label:
+        return label + suffix
+    return label + ":" + label.split("/")[-1] + suffix
+
+def peers_idl_library(name, srcs, deps = [], visibility = None, testonly = False):
+    """Compiles srcs (.pidl files of this package) into C++ and JSON descriptors.
+
+    Args:
+      name: the cc_library's name.
+      srcs: .pidl files in this package.
+      deps: other peers_idl_library targets whose files srcs import.
+      visibility: visibility of all the targets made.
+      testonly: as for any rule.
+    """
+    for src in srcs:
+        if ":" in src or not src.endswith(".pidl"):
+            fail("peers_idl_library srcs must be .pidl files of this package, not " + src)
+
+    native.filegroup(
+        name = name + "_pidl",
+        srcs = srcs + [_sibling(d, "_pidl") for d in deps],
+        visibility = visibility,
+        testonly = testonly,
+    )
+
+    hdrs = [src + ".h" for src in srcs]
+    ccs = [src + ".cc" for src in srcs]
+    jsons = [src + ".json" for src in srcs]
+    files = " ".join(["$(location %s)" % src for src in srcs])
+
+    # $(GENDIR) is the root of the output tree: peers-idlc writes
+    # OUTDIR/<path as given>, i.e. right where Bazel expects each output.
+    native.genrule(
+        name = name + "_gen",
+        srcs = srcs + [_sibling(d, "_pidl") for d in deps],
+        outs = hdrs + ccs + jsons,
+        cmd = " && ".join([
+            "$(location %s) --lang %s -I . -o $(GENDIR) %s" % (_IDLC, lang, files)
+            for lang in ["cpp", "json"]
+        ]),
+        tools = [_IDLC],
+        message = "peers-idlc %s" % name,
+        visibility = visibility,
+        testonly = testonly,
+    )
+
+    native.cc_library(
+        name = name,
+        srcs = ccs,
+        hdrs = hdrs,
+        deps = _RUNTIME_DEPS + deps,
+        alwayslink = True,
+        visibility = visibility,
+        testonly = testonly,
+    )
+
+    native.filegroup(
+        name = name + "_descriptor",
+        srcs = jsons + [_sibling(d, "_descriptor") for d in deps],
+        visibility = visibility,
+        testonly = testonly,
+    )
