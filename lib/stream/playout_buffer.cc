@@ -1,0 +1,174 @@
+#include "lib/stream/playout_buffer.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace vt {
+namespace {
+
+peers::Error bad_option(const std::string& what) {
+  return peers::Error(peers::Errc::kInvalidArgument, "invalid playout options: " + what);
+}
+
+}  // namespace
+
+std::string_view to_string(InsertResult result) {
+  switch (result) {
+    case InsertResult::kAccepted:
+      return "accepted";
+    case InsertResult::kDuplicate:
+      return "duplicate";
+    case InsertResult::kTooOld:
+      return "too_old";
+    case InsertResult::kTooFarAhead:
+      return "too_far_ahead";
+    case InsertResult::kAfterEnd:
+      return "after_end";
+  }
+  return "unknown";
+}
+
+peers::Result<PlayoutBuffer> PlayoutBuffer::create(const PlayoutOptions& options) {
+  if (options.buffer.count() <= 0) return bad_option("buffer must be positive");
+  if (options.window < 1) return bad_option("window must be at least 1");
+  if (options.start == StartPolicy::kRandomAccess &&
+      (options.rap_search_chunks < 1 || options.rap_search_chunks > options.window)) {
+    return bad_option("rap_search_chunks " + std::to_string(options.rap_search_chunks) +
+                      " not in 1..window (" + std::to_string(options.window) + ")");
+  }
+  PlayoutBuffer buffer(options);
+  if (options.start == StartPolicy::kAtSeq) buffer.start_at(options.start_seq);
+  return buffer;
+}
+
+std::optional<ChunkSeq> PlayoutBuffer::next_seq() const {
+  if (!started_) return std::nullopt;
+  return next_;
+}
+
+InsertResult PlayoutBuffer::insert(Chunk chunk, TimePoint now) {
+  if (end_seq_ && chunk.seq > *end_seq_) {
+    ++stats_.after_end;
+    return InsertResult::kAfterEnd;
+  }
+  if (!started_) return insert_before_start(std::move(chunk), now);
+  if (finished_ || chunk.seq < next_) {
+    ++stats_.too_old;
+    return InsertResult::kTooOld;
+  }
+  if (held_.contains(chunk.seq)) {
+    ++stats_.duplicates;
+    return InsertResult::kDuplicate;
+  }
+  if (chunk.seq - next_ >= options_.window) {
+    ++stats_.too_far_ahead;
+    return InsertResult::kTooFarAhead;
+  }
+  hold(std::move(chunk), now);
+  return InsertResult::kAccepted;
+}
+
+InsertResult PlayoutBuffer::insert_before_start(Chunk chunk, TimePoint now) {
+  const ChunkSeq seq = chunk.seq;
+  if (held_.contains(seq)) {
+    ++stats_.duplicates;
+    return InsertResult::kDuplicate;
+  }
+  if (!held_.empty()) {
+    ChunkSeq lowest = std::min(held_.begin()->first, seq);
+    ChunkSeq highest = std::max(held_.rbegin()->first, seq);
+    if (highest - lowest >= options_.window) {
+      if (seq > held_.rbegin()->first) {
+        ++stats_.too_far_ahead;
+        return InsertResult::kTooFarAhead;
+      }
+      ++stats_.too_old;
+      return InsertResult::kTooOld;
+    }
+  }
+  const bool random_access = chunk.random_access;
+  const bool end_of_stream = chunk.end_of_stream;
+  hold(std::move(chunk), now);
+  ++seen_before_start_;
+  switch (options_.start) {
+    case StartPolicy::kFirstChunk:
+      start_at(seq);
+      break;
+    case StartPolicy::kRandomAccess:
+      if (random_access) {
+        start_at(seq);
+      } else if (end_of_stream || seen_before_start_ >= options_.rap_search_chunks) {
+        start_at(held_.begin()->first);
+      }
+      break;
+    case StartPolicy::kAtSeq:
+      break;  // started in create()
+  }
+  return InsertResult::kAccepted;
+}
+
+void PlayoutBuffer::start_at(ChunkSeq seq) {
+  started_ = true;
+  next_ = seq;
+  while (!held_.empty() && held_.begin()->first < seq) {
+    ++stats_.dropped_before_start;
+    drop(held_.begin());
+  }
+}
+
+void PlayoutBuffer::hold(Chunk chunk, TimePoint now) {
+  ++stats_.accepted;
+  const ChunkSeq seq = chunk.seq;
+  if (chunk.end_of_stream) {
+    end_seq_ = seq;
+    // Nothing can follow the end; whatever claimed to is dropped.
+    while (!held_.empty() && held_.rbegin()->first > seq) {
+      ++stats_.after_end;
+      drop(std::prev(held_.end()));
+    }
+  }
+  held_bytes_ += chunk.payload.size();
+  arrivals_.insert(now);
+  held_.emplace(seq, Held{std::move(chunk), now});
+}
+
+void PlayoutBuffer::drop(std::map<ChunkSeq, Held>::iterator it) {
+  arrivals_.erase(arrivals_.find(it->second.arrival));
+  held_bytes_ -= it->second.chunk.payload.size();
+  held_.erase(it);
+}
+
+std::vector<Chunk> PlayoutBuffer::pop_ready(TimePoint now) {
+  std::vector<Chunk> out;
+  if (!started_) return out;
+  while (!finished_ && !held_.empty()) {
+    auto it = held_.begin();
+    if (it->first == next_) {
+      Chunk chunk = std::move(it->second.chunk);
+      held_bytes_ -= chunk.payload.size();
+      arrivals_.erase(arrivals_.find(it->second.arrival));
+      held_.erase(it);
+      ++next_;
+      ++stats_.released_chunks;
+      stats_.released_bytes += chunk.payload.size();
+      if (chunk.end_of_stream) finished_ = true;
+      out.push_back(std::move(chunk));
+      continue;
+    }
+    // A hole before the lowest held chunk, known since the earliest arrival
+    // among the held chunks (all of them come after it).
+    if (now < *arrivals_.begin() + options_.buffer) break;
+    ++stats_.gaps;
+    stats_.skipped_chunks += it->first - next_;
+    next_ = it->first;
+  }
+  return out;
+}
+
+std::optional<PlayoutBuffer::TimePoint> PlayoutBuffer::next_deadline() const {
+  if (!started_ || finished_ || held_.empty() || held_.begin()->first == next_) return std::nullopt;
+  return *arrivals_.begin() + options_.buffer;
+}
+
+}  // namespace vt
