@@ -14,6 +14,7 @@ std::mutex g_mu;
 std::string g_tool = "peers";
 std::atomic<LogFormat> g_format{LogFormat::kText};
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
+std::function<void(std::string_view)> g_sink;  // guarded by g_mu
 
 // Text values with spaces or quotes are quoted so a line stays parseable.
 std::string text_value(std::string_view v) {
@@ -61,6 +62,11 @@ void log_setup(std::string tool, LogFormat format, LogLevel level) {
   g_tool = std::move(tool);
   g_format = format;
   g_level = level;
+}
+
+void log_set_sink(std::function<void(std::string_view line)> sink) {
+  std::lock_guard lock(g_mu);
+  g_sink = std::move(sink);
 }
 
 bool log_enabled(LogLevel level) { return level >= g_level.load() && level != LogLevel::kOff; }
@@ -115,6 +121,7 @@ void log(LogLevel level, std::string_view msg, LogFields fields) {
     for (const auto& [k, v] : fields) line += " " + std::string(k) + "=" + text_value(v);
     line += "\n";
   }
+  if (g_sink) g_sink(line);
   // One write(2) per line so lines from several threads or processes never interleave.
   const char* p = line.data();
   size_t left = line.size();

@@ -10,6 +10,7 @@
 //   //         "tool":"vt-sink","msg":"joined","stripe":"2","parent":"vt1..."}}
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -39,6 +40,11 @@ inline void log_debug(std::string_view m, LogFields f = {}) { log(LogLevel::kDeb
 inline void log_info(std::string_view m, LogFields f = {}) { log(LogLevel::kInfo, m, f); }
 inline void log_warn(std::string_view m, LogFields f = {}) { log(LogLevel::kWarn, m, f); }
 inline void log_error(std::string_view m, LogFields f = {}) { log(LogLevel::kError, m, f); }
+
+// Tests only: also hands every line written (newline included) to `sink`,
+// under the log's lock, so a sink must not log itself. stderr still gets the
+// line. An empty function removes the sink.
+void log_set_sink(std::function<void(std::string_view line)> sink);
 
 // Escapes a string as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace peers {
 namespace {
@@ -50,6 +51,18 @@ TEST(Log, JsonLineIsOneObject) {
 TEST(Log, BelowThresholdIsSilent) {
   EXPECT_EQ(capture(LogFormat::kText, LogLevel::kWarn, LogLevel::kInfo, "quiet", {}), "");
   EXPECT_EQ(capture(LogFormat::kText, LogLevel::kOff, LogLevel::kError, "quiet", {}), "");
+}
+
+TEST(Log, SinkSeesEveryWrittenLineUntilRemoved) {
+  std::vector<std::string> seen;
+  log_set_sink([&](std::string_view line) { seen.emplace_back(line); });
+  std::string written =
+      capture(LogFormat::kText, LogLevel::kInfo, LogLevel::kWarn, "to sink", {{"n", "1"}});
+  capture(LogFormat::kText, LogLevel::kInfo, LogLevel::kDebug, "below threshold", {});
+  log_set_sink(nullptr);
+  capture(LogFormat::kText, LogLevel::kInfo, LogLevel::kWarn, "after removal", {});
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], written);
 }
 
 TEST(Log, ParsesLevelsAndFormats) {

@@ -29,44 +29,38 @@ Task<void> DataChannel::write(std::string payload) {
                                             " bytes exceeds the frame limit");
   }
   auto self = shared_from_this();
-  // Wait on the strand until the receiver has granted room for this payload.
+  // One hop onto the strand per payload: it is sent there at once if the
+  // receiver has granted room (so records keep their order), else the writer
+  // waits for credit and looks again. The handler only borrows `payload`:
+  // this frame stays suspended until the handler has completed it.
   for (;;) {
     auto state = co_await asio::async_initiate<decltype(use_awaitable), void(int)>(
-        [this, size = payload.size()](auto handler) {
+        [this, p = &payload](auto handler) {
           auto self = shared_from_this();
-          asio::dispatch(conn_->strand_, [self, size, h = Completion<int>::wrap(std::move(handler), self->conn_->strand_exec_)]() mutable {
-            if (self->error_ || self->local_closed_ || !self->conn_->is_open()) {
-              h(2);
-            } else if (self->send_credit_ >= static_cast<std::int64_t>(std::min(size, self->window_))) {
-              // Send now, on the strand, so records keep their order.
-              h(0);
-            } else {
-              self->writer_wait_ = Completion<>([h = std::move(h)]() mutable { h(1); });
-            }
-          });
+          asio::dispatch(
+              conn_->strand_,
+              [self, p,
+               h = Completion<int>::wrap(std::move(handler), self->conn_->strand_exec_)]() mutable {
+                if (self->error_ || self->local_closed_ || !self->conn_->is_open()) {
+                  h(2);
+                } else if (self->send_credit_ >=
+                           static_cast<std::int64_t>(std::min(p->size(), self->window_))) {
+                  self->send_credit_ -= static_cast<std::int64_t>(p->size());
+                  self->conn_->emit_data(self->id_, *p);
+                  h(0);
+                } else {
+                  self->writer_wait_ = Completion<>([h = std::move(h)]() mutable { h(1); });
+                }
+              });
         },
         use_awaitable);
     if (state == 2) {
       if (error_) throw *error_;
-      throw Error(Errc::kConnectionLost, local_closed_ ? "data channel is closed"
-                                                       : "connection closed");
+      throw Error(Errc::kConnectionLost,
+                  local_closed_ ? "data channel is closed" : "connection closed");
     }
-    if (state == 0) break;
+    if (state == 0) co_return;
   }
-  co_await asio::async_initiate<decltype(use_awaitable), void()>(
-      [this, &payload](auto handler) {
-        auto self = shared_from_this();
-        asio::dispatch(conn_->strand_,
-                       [self, p = std::move(payload),
-                        h = Completion<>::wrap(std::move(handler), self->conn_->strand_exec_)]() mutable {
-                         if (!self->error_ && !self->local_closed_ && self->conn_->is_open()) {
-                           self->send_credit_ -= static_cast<std::int64_t>(p.size());
-                           self->conn_->emit_data(self->id_, p);
-                         }
-                         h();
-                       });
-      },
-      use_awaitable);
 }
 
 Task<std::optional<std::string>> DataChannel::read() {

@@ -111,7 +111,6 @@ Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::
       strand_exec_(strand_),
       socket_(std::move(socket)),
       outbound_(outbound),
-      write_stall_timer_(strand_),
       keepalive_timer_(strand_) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
@@ -398,10 +397,12 @@ Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
   auto self = shared_from_this();
   CallContext ctx(self, in->method->info, in->deadline);
   if (in->method->info.data && !in->has_continuation) ctx.set_channel(open_channel(in->call_id));
+  std::shared_ptr<Service> service = in->method->service.lock();
   std::exception_ptr error;
   std::optional<Answer<std::string>> answer;
   try {
-    answer.emplace(co_await in->method->service->call(ctx, in->method->info.id, std::move(args)));
+    if (!service) throw Error(Errc::kUnavailable, "node is shutting down");
+    answer.emplace(co_await service->call(ctx, in->method->info.id, std::move(args)));
   } catch (...) {
     error = std::current_exception();
   }
@@ -489,13 +490,15 @@ void Connection::serve_event(const wire::Frame& f) {
     log_warn("event for unknown method", {{"peer", peer_.short_id()}, {"method", hex}});
     return;
   }
+  auto service = m->service.lock();
+  if (!service) return;  // the Node is gone
   auto self = shared_from_this();
   asio::co_spawn(
       strand_,
-      [self, m, args = std::string(f.payload)]() mutable -> Task<void> {
+      [self, service, m, args = std::string(f.payload)]() mutable -> Task<void> {
         CallContext ctx(self, m->info, steady_clock::time_point::max());
         try {
-          co_await m->service->event(ctx, m->info.id, std::move(args));
+          co_await service->event(ctx, m->info.id, std::move(args));
         } catch (const std::exception& e) {
           log_warn("event handler failed",
                    {{"method", std::string(m->info.name)}, {"error", e.what()}});
@@ -658,17 +661,11 @@ void Connection::flush() {
   std::swap(out_, writing_);
   out_.clear();
   write_in_flight_ = true;
-  write_stall_timer_.expires_after(node_->options.idle_timeout);
-  write_stall_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && self->write_in_flight_) {
-      self->do_close(Error(Errc::kTimeout, "peer stopped reading (write stalled)"), false);
-    }
-  });
+  write_started_ = steady_clock::now();
   asio::async_write(socket_, asio::buffer(writing_),
                     asio::bind_executor(strand_, [self = shared_from_this()](
                                                      boost::system::error_code ec, std::size_t n) {
                       self->write_in_flight_ = false;
-                      self->write_stall_timer_.cancel();
                       self->counters_.bytes_out.fetch_add(n, std::memory_order_relaxed);
                       if (ec) {
                         self->do_close(Error(Errc::kConnectionLost, "write failed: " + ec.message()),
@@ -696,6 +693,10 @@ Task<void> Connection::keepalive_loop() {
       do_close(Error(Errc::kTimeout, "no frames from peer for " + std::to_string(ms) +
                                          " ms (frozen or gone)"),
                false);
+      co_return;
+    }
+    if (write_in_flight_ && steady_clock::now() - write_started_ > node_->options.idle_timeout) {
+      do_close(Error(Errc::kTimeout, "peer stopped reading (write stalled)"), false);
       co_return;
     }
     ping_sent_at_ns_ = now_ns();
@@ -794,7 +795,6 @@ void Connection::do_close(const Error& reason, bool) {
   }
   boost::system::error_code ec;
   keepalive_timer_.cancel();
-  write_stall_timer_.cancel();
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   Error lost = reason.code() == Errc::kConnectionLost || reason.code() == Errc::kTimeout

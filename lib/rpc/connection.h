@@ -192,7 +192,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Writing: records queued while a write is in flight.
   std::string out_, writing_;
   bool write_in_flight_ = false;
-  boost::asio::steady_timer write_stall_timer_;
+  // When the write in flight began; keepalive_loop() closes a connection
+  // whose write has not finished within idle_timeout (the peer stopped
+  // reading). A timestamp, not a timer re-armed per write: that cost a timer
+  // wait and a cancelled-handler run on every flush.
+  std::chrono::steady_clock::time_point write_started_;
 
   // Calls this side made that await an answer here (ids are node-wide).
   std::unordered_map<std::uint64_t, bool> my_calls_;

@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
@@ -233,10 +234,13 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
 void NodeCore::start_accept(std::shared_ptr<tcp::acceptor> acceptor) {
   auto self = shared_from_this();
   asio::co_spawn(
-      exec,
+      acceptor->get_executor(),
       [self, acceptor]() -> Task<void> {
         for (;;) {
-          auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(use_awaitable));
+          // The accepted socket runs on the node's executor, not on the
+          // acceptor's strand.
+          auto [ec, socket] =
+              co_await acceptor->async_accept(self->exec, asio::as_tuple(use_awaitable));
           if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
             log_warn("accept failed", {{"error", ec.message()}});
@@ -269,6 +273,16 @@ void NodeCore::start_accept(std::shared_ptr<tcp::acceptor> acceptor) {
       asio::detached);
 }
 
+void NodeCore::stop_accepting() {
+  closing = true;
+  for (auto& a : acceptors) {
+    asio::dispatch(a->get_executor(), [a] {
+      boost::system::error_code ignored;
+      a->close(ignored);
+    });
+  }
+}
+
 }  // namespace internal
 
 Node::Node(Executor executor, Identity identity, NodeOptions options)
@@ -290,6 +304,7 @@ void Node::add_service(std::shared_ptr<Service> service) {
                                               std::string(it->second.info.name));
     }
   }
+  services_.push_back(std::move(service));
 }
 
 Result<std::uint16_t> Node::listen(const std::string& host_port) {
@@ -301,7 +316,7 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
     return Error(Errc::kInvalidArgument,
                  "cannot listen on '" + host_port + "': not an IP address");
   }
-  auto acceptor = std::make_shared<tcp::acceptor>(core_->exec);
+  auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(core_->exec));
   tcp::endpoint ep(addr, hp->port);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
@@ -345,11 +360,7 @@ void Node::on_disconnect(std::function<void(const std::shared_ptr<Connection>&, 
 }
 
 Task<void> Node::shutdown(Duration grace) {
-  core_->closing = true;
-  for (auto& a : core_->acceptors) {
-    boost::system::error_code ec;
-    a->close(ec);
-  }
+  core_->stop_accepting();
   for (auto& c : core_->connections()) {
     try {
       co_await c->goaway("node shutting down", grace);
@@ -359,11 +370,7 @@ Task<void> Node::shutdown(Duration grace) {
 }
 
 void Node::close() {
-  core_->closing = true;
-  for (auto& a : core_->acceptors) {
-    boost::system::error_code ec;
-    a->close(ec);
-  }
+  core_->stop_accepting();
   for (auto& c : core_->connections()) c->close(Error(Errc::kUnavailable, "node closed"));
 }
 

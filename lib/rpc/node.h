@@ -59,7 +59,9 @@ class Node {
   Executor executor() const;
   const NodeOptions& options() const;
 
-  // Serves an interface. Add services before listening or connecting.
+  // Serves an interface. Add services before listening or connecting. The
+  // Node keeps the service alive as long as the Node itself; a connection
+  // that outlives the Node answers new calls with Errc::kUnavailable.
   void add_service(std::shared_ptr<Service> service);
 
   // Binds "host:port" (port 0 picks one) and accepts connections. Returns the
@@ -86,11 +88,14 @@ class Node {
   // Stops accepting, sends GOAWAY on every connection and waits (up to
   // `grace`) for calls in flight to finish.
   Task<void> shutdown(Duration grace = std::chrono::seconds(5));
-  // Closes everything now.
+  // Closes everything now. Any thread: listening sockets and connections
+  // close on their own strands, so they may finish a moment after it returns.
   void close();
 
  private:
   std::shared_ptr<internal::NodeCore> core_;
+  // Owned here, not by core_ (which connections share): see NodeCore::Method.
+  std::vector<std::shared_ptr<Service>> services_;
 };
 
 // "host:port" -> endpoint pieces; IPv6 as "[::1]:7000".

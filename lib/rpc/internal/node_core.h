@@ -2,6 +2,7 @@
 // components.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
@@ -24,7 +25,11 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   NodeCore(Executor exec, Identity identity, NodeOptions options);
 
   struct Method {
-    std::shared_ptr<Service> service;
+    // Weak on purpose: the Node handle owns its services. A service commonly
+    // keeps connections (to forward to, to call back), and every connection
+    // keeps this core, so a strong reference here would be a cycle that
+    // outlives the Node. Lock it for the length of one call.
+    std::weak_ptr<Service> service;
     MethodInfo info;
   };
 
@@ -62,6 +67,9 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
 
   Task<std::shared_ptr<Connection>> connect(std::string host_port, std::optional<PeerId> expected);
   void start_accept(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
+  // Sets `closing` and closes every acceptor on its own strand (its accept
+  // loop may be starting an accept at that moment). Any thread.
+  void stop_accepting();
   void establish(std::shared_ptr<Connection> c);
 
   Executor exec;
@@ -70,10 +78,11 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   NodeOptions options;
   std::unordered_map<std::uint32_t, Method> methods;  // filled before start
   std::string listen_addr;
+  // Each acceptor's executor is a strand of its own.
   std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors;
   std::function<void(const std::shared_ptr<Connection>&)> on_connect;
   std::function<void(const std::shared_ptr<Connection>&, const Error&)> on_disconnect;
-  bool closing = false;
+  std::atomic<bool> closing{false};  // set from any thread, read on strands
 
  private:
   std::atomic<std::uint64_t> next_call_id_{1};
