@@ -826,3 +826,9 @@ std::shared_ptr<DataChannel> Connection::open_channel(std::uint64_t id) {
 }
 
 }  // namespace peers::rpc
+
+namespace peers::rpc {
+
+const PeerId& CallContext::peer() const { return conn_->peer(); }
+
+}  // namespace peers::rpc

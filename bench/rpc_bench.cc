@@ -1,0 +1,366 @@
+// rpc_bench: the RPC runtime (lib/rpc) on loopback against raw TCP.
+//
+//   bazel build -c opt //bench:rpc_bench && bazel-bin/bench/rpc_bench
+//   rpc_bench --layout thread --window-ms 1000 --windows 1
+//
+// Prints one JSON line per benchmark on stdout (see bench/harness.h):
+//   tcp.pingpong         64-byte round trips, blocking sockets     (baseline)
+//   rpc.call_serial      64-byte call and result, one at a time     vs tcp.pingpong
+//   rpc.call_pipelined   the same with 64 calls in flight           vs rpc.call_serial
+//   tcp.bulk             16 KiB writes, one way                     (baseline)
+//   rpc.data_bulk        16 KiB payloads on a data channel, sealed  vs tcp.bulk
+//   rpc.data_bulk_plain  the same without encryption                vs tcp.bulk
+//
+// One connection each. The server side runs in a second process (this binary
+// re-executed with --serve) unless --layout thread; each side's io_context
+// runs on one thread, so on two cores the peers behave like two machines.
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <csignal>
+#include <future>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/harness.h"
+#include "bench/tcp_baseline.h"
+#include "lib/crypto/identity.h"
+#include "lib/kernel/cli.h"
+#include "lib/kernel/error.h"
+#include "lib/rpc/connection.h"
+#include "lib/rpc/node.h"
+#include "lib/rpc/service.h"
+
+namespace peers::bench {
+namespace {
+
+namespace asio = boost::asio;
+using rpc::Task;
+
+constexpr std::size_t kMessageSize = 64;
+constexpr std::size_t kChunkSize = 16 * 1024;
+constexpr int kPipelineDepth = 64;
+// The raw receiver reads into a buffer as large as the RPC connection's input
+// buffer, so neither side of the bulk comparison is starved by a small read.
+constexpr std::size_t kBulkReadSize = 256 * 1024;
+
+// Method ids of the hand-written benchmark interface.
+enum : std::uint32_t {
+  kEcho = 0xbe00'0001,
+  kStream = 0xbe00'0002,  // data: the server streams kChunkSize payloads until the channel ends
+};
+
+class BenchService : public rpc::Service {
+ public:
+  std::string_view name() const override { return "bench.Bench"; }
+  std::vector<rpc::MethodInfo> methods() const override {
+    return {{kEcho, "bench.Bench.echo"}, {kStream, "bench.Bench.stream", false, true}};
+  }
+
+  Task<rpc::Answer<std::string>> call(rpc::CallContext& ctx, std::uint32_t method,
+                                      std::string args) override {
+    if (method == kEcho) co_return args;
+    if (method != kStream) throw Error(Errc::kUnknownMethod, "no such method");
+    auto channel = ctx.channel();
+    auto writer = [channel]() -> Task<void> {
+      try {
+        for (;;) {
+          // write() takes ownership, so every payload is a fresh string; filling
+          // it is the cheapest way to make one (a copy of a template would add
+          // a 16 KiB memcpy, slow on this class of machine, to the sender).
+          std::string payload(kChunkSize, 'd');
+          auto written = channel->write(std::move(payload));
+          co_await std::move(written);
+        }
+      } catch (const Error&) {
+        // The client hung up: the benchmark is over.
+      }
+    };
+    auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, std::move(writer), asio::detached);
+    co_return std::string();
+  }
+
+  Task<void> event(rpc::CallContext&, std::uint32_t, std::string) override { co_return; }
+};
+
+rpc::NodeOptions node_options(bool plain) {
+  rpc::NodeOptions options;
+  options.allow_plain = plain;
+  return options;
+}
+
+// The server side: one node, one thread, until its client disconnects.
+int serve_rpc(int ready_fd, bool plain) {
+  asio::io_context io(1);
+  rpc::Node node(io.get_executor(), Identity::generate(), node_options(plain));
+  node.add_service(std::make_shared<BenchService>());
+  node.on_disconnect([&node](const std::shared_ptr<rpc::Connection>&, const Error&) {
+    node.close();  // stops accepting too, so io.run() returns once all is closed
+  });
+  auto port = node.listen("127.0.0.1:0");
+  if (!port) throw port.error();
+  announce_port(ready_fd, *port);
+  io.run();
+  return 0;
+}
+
+// The client side: a node on its own io_context thread, connected to a server.
+class RpcClient {
+ public:
+  RpcClient(std::uint16_t port, bool plain)
+      : work_(io_.get_executor()),
+        node_(io_.get_executor(), Identity::generate(), node_options(plain)),
+        thread_([this] { io_.run(); }) {
+    try {
+      auto connecting = node_.connect("127.0.0.1:" + std::to_string(port));
+      conn_ = asio::co_spawn(io_, std::move(connecting), asio::use_future).get();
+      if ((conn_->cipher() == Cipher::kPlain) != plain) {
+        throw Error(Errc::kInternal,
+                    "connection uses cipher " + std::string(cipher_name(conn_->cipher())));
+      }
+    } catch (...) {
+      stop();  // no destructor runs for a constructor that throws
+      throw;
+    }
+  }
+
+  ~RpcClient() { stop(); }
+
+  const std::shared_ptr<rpc::Connection>& connection() const { return conn_; }
+  rpc::Executor executor() { return io_.get_executor(); }
+
+ private:
+  void stop() {
+    conn_.reset();
+    node_.close();
+    work_.reset();
+    // Let the closing connection finish on its own, so coroutine frames that
+    // own sockets are freed while the io_context is alive.
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (!io_.stopped() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    io_.stop();
+    thread_.join();
+  }
+
+  asio::io_context io_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  rpc::Node node_;
+  std::thread thread_;
+  std::shared_ptr<rpc::Connection> conn_;
+};
+
+// Coroutine workers that count what they do, sampled from the main thread.
+class Workers {
+ public:
+  explicit Workers(int count) : live_(count) {}
+
+  std::atomic<std::uint64_t> counter{0};
+  std::atomic<bool> stop{false};
+
+  // Completion for co_spawn; references only, so it is trivially destructible.
+  auto on_done() {
+    return [this](std::exception_ptr e) {
+      if (e) {
+        std::lock_guard lock(mu_);
+        if (!failure_) failure_ = e;
+      }
+      if (live_.fetch_sub(1) == 1) done_.set_value();
+    };
+  }
+
+  // Stops the workers, waits for them and rethrows the first failure.
+  void finish() {
+    stop = true;
+    done_.get_future().wait();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  std::atomic<int> live_;
+  std::promise<void> done_;
+  std::mutex mu_;
+  std::exception_ptr failure_;
+};
+
+double call_rate(RpcClient& client, int in_flight, const Timing& timing) {
+  Workers workers(in_flight);
+  auto conn = client.connection();
+  for (int i = 0; i < in_flight; ++i) {
+    auto worker = [conn, &workers]() -> Task<void> {
+      const std::string args(kMessageSize, 'a');
+      while (!workers.stop.load(std::memory_order_relaxed)) {
+        std::string request = args;
+        auto call = conn->call(kEcho, std::move(request));
+        std::string result = co_await std::move(call);
+        if (result.size() != kMessageSize) throw Error(Errc::kInternal, "echo changed the size");
+        workers.counter.fetch_add(1, std::memory_order_relaxed);
+      }
+    };
+    asio::co_spawn(client.executor(), std::move(worker), workers.on_done());
+  }
+  double rate = sample_rate(workers.counter, timing);
+  workers.finish();
+  return rate;
+}
+
+double data_rate(RpcClient& client, const Timing& timing) {
+  Workers workers(1);
+  auto conn = client.connection();
+  auto reader = [conn, &workers]() -> Task<void> {
+    auto opening = conn->call_with_channel(kStream, std::string());
+    auto opened = co_await std::move(opening);
+    std::shared_ptr<rpc::DataChannel> channel = opened.second;
+    while (!workers.stop.load(std::memory_order_relaxed)) {
+      auto next = channel->read();
+      std::optional<std::string> chunk = co_await std::move(next);
+      if (!chunk) throw Error(Errc::kConnectionLost, "the server ended the data channel");
+      workers.counter.fetch_add(chunk->size(), std::memory_order_relaxed);
+    }
+    channel->close();
+  };
+  asio::co_spawn(client.executor(), std::move(reader), workers.on_done());
+  double rate = sample_rate(workers.counter, timing);
+  workers.finish();
+  return rate;
+}
+
+struct Options {
+  Layout layout = Layout::kProcess;
+  Timing timing;
+  int server_cpu = -1;  // with --pin: the client runs on CPU 0, the server on CPU 1
+};
+
+// Routes the server arguments of a re-executed child (and of --layout thread).
+int serve(const std::string& kind, bool plain, int ready_fd) {
+  if (kind == "tcp-echo") return serve_tcp_echo(ready_fd, kMessageSize);
+  if (kind == "tcp-bulk") return serve_tcp_bulk(ready_fd, kChunkSize);
+  if (kind == "rpc") return serve_rpc(ready_fd, plain);
+  throw usage_error("unknown --serve kind '" + kind + "' (tcp-echo, tcp-bulk, rpc)");
+}
+
+ServerPeer start_server(const Options& o, const std::string& kind, bool plain = false) {
+  std::vector<std::string> args{"--serve", kind, "--log-level", "warn"};
+  if (plain) args.push_back("--plain");
+  return ServerPeer::start(
+      o.layout, args, [kind, plain](int ready_fd) { return serve(kind, plain, ready_fd); },
+      o.server_cpu);
+}
+
+// Runs the benchmarks in order; `only` (if not empty) selects some by name. A
+// row whose baseline was not run has no ratio.
+int run_all(const Options& o, const std::vector<std::string>& only) {
+  std::map<std::string, double> done;
+  auto wanted = [&](const std::string& name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
+  auto report = [&](const std::string& name, double value, const std::string& unit,
+                    std::optional<std::string> baseline) {
+    done[name] = value;
+    Row row{name, value, unit, baseline, 0};
+    if (baseline) {
+      auto it = done.find(*baseline);
+      row.baseline_value = it == done.end() ? 0 : it->second;
+    }
+    std::cout << to_json_line(row) << std::endl;
+  };
+
+  if (wanted("tcp.pingpong")) {
+    ServerPeer server = start_server(o, "tcp-echo");
+    double rate = tcp_pingpong_rate(server.port(), kMessageSize, o.timing);
+    server.finish();
+    report("tcp.pingpong", rate, "round_trips/s", std::nullopt);
+  }
+  if (wanted("rpc.call_serial") || wanted("rpc.call_pipelined")) {
+    ServerPeer server = start_server(o, "rpc");
+    {
+      RpcClient client(server.port(), false);
+      if (wanted("rpc.call_serial")) {
+        report("rpc.call_serial", call_rate(client, 1, o.timing), "calls/s", "tcp.pingpong");
+      }
+      if (wanted("rpc.call_pipelined")) {
+        report("rpc.call_pipelined", call_rate(client, kPipelineDepth, o.timing), "calls/s",
+               "rpc.call_serial");
+      }
+    }
+    server.finish();
+  }
+  if (wanted("tcp.bulk")) {
+    ServerPeer server = start_server(o, "tcp-bulk");
+    double rate = tcp_bulk_rate(server.port(), kBulkReadSize, o.timing) / 1e6;
+    server.finish();
+    report("tcp.bulk", rate, "MB/s", std::nullopt);
+  }
+  for (bool plain : {false, true}) {
+    std::string name = plain ? "rpc.data_bulk_plain" : "rpc.data_bulk";
+    if (!wanted(name)) continue;
+    double rate;
+    {
+      ServerPeer server = start_server(o, "rpc", plain);
+      {
+        RpcClient client(server.port(), plain);
+        rate = data_rate(client, o.timing) / 1e6;
+      }
+      server.finish();
+    }
+    report(name, rate, "MB/s", "tcp.bulk");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace peers::bench
+
+int main(int argc, char** argv) {
+  using namespace peers::bench;
+  peers::ToolCli cli("rpc_bench", "Measures the RPC runtime on loopback against raw TCP.",
+                     "rpc_bench --layout process --window-ms 3000 --windows 3");
+  Options o;
+  std::string layout = "process";
+  std::string serve_kind;
+  bool plain = false;
+  int warmup_ms = 1000, window_ms = 3000, windows = 3;
+  auto& app = cli.app();
+  app.add_option("--layout", layout, "Where the server side runs: process or thread")
+      ->check(CLI::IsMember({"process", "thread"}));
+  app.add_option("--warmup-ms", warmup_ms, "Warm-up before measuring, per benchmark");
+  app.add_option("--window-ms", window_ms, "Length of one measuring window");
+  app.add_option("--windows", windows, "Windows per benchmark; the median is reported");
+  bool pin = false;
+  app.add_flag("--pin", pin, "Pin the client to CPU 0 and the server to CPU 1");
+  std::vector<std::string> only;
+  app.add_option("--only", only, "Run only these benchmarks (names as printed)");
+  app.add_option("--serve", serve_kind, "Internal: run a server side (tcp-echo, tcp-bulk, rpc)");
+  app.add_flag("--plain", plain, "Internal, with --serve rpc: allow unencrypted connections");
+  return cli.run(argc, argv, [&] {
+    if (!serve_kind.empty()) {
+      // A server child ends with the benchmark process that started it.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      return serve(serve_kind, plain, STDOUT_FILENO);
+    }
+    o.layout = layout == "thread" ? Layout::kThread : Layout::kProcess;
+    o.timing.warmup = std::chrono::milliseconds(warmup_ms);
+    o.timing.window = std::chrono::milliseconds(window_ms);
+    o.timing.windows = windows;
+    if (pin) {
+      pin_to_cpu(0);
+      o.server_cpu = 1;
+    }
+    return run_all(o, only);
+  });
+}
