@@ -22,6 +22,9 @@ constexpr std::string_view kErrorMembers[] = {
 };
 // Members every generated struct has.
 constexpr std::string_view kStructMembers[] = {"encode", "decode"};
+// Members of the generated RPC classes (XClient, XServer and its base
+// peers::rpc::Service) that a method would collide with.
+constexpr std::string_view kRpcMembers[] = {"connection", "name", "methods", "call", "event"};
 
 template <typename Range>
 bool contains(const Range& r, std::string_view s) {
@@ -82,7 +85,7 @@ class Checker {
   void check_package(const File& f) {
     // Generated code lives in the package's namespace; these are the
     // namespaces it relies on.
-    for (const char* taken : {"peers", "peers.idl", "peers.wire"}) {
+    for (const char* taken : {"peers", "peers.idl", "peers.rpc", "peers.wire"}) {
       if (f.package == taken) {
         error(f.package_loc, "package " + f.package + " is reserved for the Peers runtime");
         return;
@@ -316,12 +319,24 @@ class Checker {
     std::map<std::string, const Method*> structs;
     std::map<std::uint32_t, const Method*> ids;
     std::string full = it.full_name();
+    for (const char* suffix : {"Client", "Server"}) {
+      auto other = global_.find(full + suffix);
+      if (other == global_.end()) continue;
+      const Decl& d = *other->second;
+      error(it.loc, "interface " + it.name + " makes the class " + it.name + suffix +
+                        " of its RPC stubs, which " + std::string(decl_kind_name(d.kind)) + " " +
+                        d.full_name() + " (" + d.file->path + ":" + to_string(d.loc) +
+                        ") already names");
+    }
     for (Method& m : it.methods) {
       bool good_name = is_lower_snake(m.name);
       if (!good_name) {
         error(m.loc, "method name " + m.name + " must be lower_snake_case");
       } else if (is_cpp_reserved(m.name)) {
         error(m.loc, "method name " + m.name + " is reserved in C++");
+      } else if (contains(kRpcMembers, m.name)) {
+        error(m.loc, "method name " + m.name +
+                         " is reserved (it names a member of the generated RPC classes)");
       }
       if (auto [n, fresh] = names.emplace(m.name, m.loc); !fresh) {
         error(m.loc, "method " + m.name + " is declared twice in interface " + it.name +
@@ -333,6 +348,9 @@ class Checker {
         if (cpp == it.name) {
           error(m.loc,
                 "method " + m.name + " would become " + cpp + " in C++, the name of its interface");
+        } else if (cpp == "Request" || cpp == "Response" || cpp == "Throws") {
+          error(m.loc, "method " + m.name + " would become " + cpp +
+                           " in C++, which names a member of its own metadata struct");
         } else if (auto [s, fresh] = structs.emplace(cpp, &m); !fresh) {
           error(m.loc, "methods " + s->second->name + " and " + m.name + " both become " + cpp +
                            " in C++");
@@ -363,6 +381,20 @@ class Checker {
       if (auto [other, fresh] = ids.emplace(m.id, &m); !fresh) {
         error(m.loc, "methods " + other->second->name + " and " + m.name + " have the same id " +
                          hex32(m.id) + " (FNV-1a of " + full + ".<method>); rename one");
+      }
+    }
+    // The client's blocking stub of a request/response method `m` is `m_sync`.
+    const std::string_view sync = "_sync";
+    for (const Method& m : it.methods) {
+      std::string_view name = m.name;
+      if (name.size() <= sync.size() || !name.ends_with(sync)) continue;
+      std::string base(name.substr(0, name.size() - sync.size()));
+      bool has_sync_stub = std::any_of(it.methods.begin(), it.methods.end(), [&](const Method& b) {
+        return b.name == base && !b.oneway && !b.data;
+      });
+      if (has_sync_stub) {
+        error(m.loc, "method " + m.name + " would collide with the blocking stub of method " +
+                         base + " in the generated RPC client");
       }
     }
   }

@@ -222,6 +222,51 @@ TEST(Checker, InterfaceRules) {
             }));
 }
 
+TEST(Checker, NamesTheGeneratedCodeNeeds) {
+  auto e = check_files({
+      {"a.pidl",
+       "package p;\nimport \"b.pidl\";\n"
+       "interface Api {\n"
+       "  name(void) -> void;\n"
+       "  methods(void) -> void;\n"
+       "  call(void) -> void;\n"
+       "  oneway event(void);\n"
+       "  connection(void) -> void;\n"
+       "  get(void) -> void;\n"
+       "  get_sync(void) -> void;\n"
+       "  feed(void) -> void data;\n"
+       "  feed_sync(void) -> void;\n"
+       "  oneway tell(void);\n"
+       "  tell_sync(void) -> void;\n"
+       "  sync(void) -> void;\n"
+       "  request(void) -> void;\n"
+       "  oneway throws(void);\n"
+       "}\n"
+       "interface Other {}\n"},
+      {"b.pidl", "package p;\nstruct OtherServer {}\n"},
+  });
+  EXPECT_EQ(e, (std::vector<std::string>{
+                   "a.pidl:4:3: error: method name name is reserved (it names a member of the "
+                   "generated RPC classes)",
+                   "a.pidl:5:3: error: method name methods is reserved (it names a member of the "
+                   "generated RPC classes)",
+                   "a.pidl:6:3: error: method name call is reserved (it names a member of the "
+                   "generated RPC classes)",
+                   "a.pidl:7:10: error: method name event is reserved (it names a member of the "
+                   "generated RPC classes)",
+                   "a.pidl:8:3: error: method name connection is reserved (it names a member of "
+                   "the generated RPC classes)",
+                   "a.pidl:10:3: error: method get_sync would collide with the blocking stub of "
+                   "method get in the generated RPC client",
+                   "a.pidl:16:3: error: method request would become Request in C++, which names "
+                   "a member of its own metadata struct",
+                   "a.pidl:17:10: error: method throws would become Throws in C++, which names a "
+                   "member of its own metadata struct",
+                   "a.pidl:19:11: error: interface Other makes the class OtherServer of its RPC "
+                   "stubs, which struct p.OtherServer (b.pidl:2:8) already names",
+               }));
+}
+
 TEST(Checker, MethodIdCollision) {
   auto e = check_one(
       "package bad;\ninterface Collide { m_imeg(void) -> void; m_cadaa(void) -> void; }\n");

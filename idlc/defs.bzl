@@ -9,7 +9,11 @@
     )
 
 makes
-  :overlay             cc_library; C++ includes "proto/overlay.pidl.h"
+  :overlay             cc_library of the types; C++ includes "proto/overlay.pidl.h"
+  :overlay_rpc         cc_library of the RPC stubs (OverlayClient, OverlayServer);
+                       C++ includes "proto/overlay.pidl.rpc.h". It depends on
+                       :overlay, //lib/rpc (Boost.Asio) and the _rpc libraries
+                       of deps; :overlay itself stays free of Boost.
   :overlay_descriptor  filegroup of the JSON descriptors (proto/overlay.pidl.json)
                        of this library and of its deps, for tools
   :overlay_pidl        filegroup of the .pidl files of this library and its deps
@@ -17,8 +21,10 @@ makes
   :overlay_gen         the genrule that runs peers-idlc
 
 Imports are written relative to the workspace root ("proto/common.pidl") or to
-the importing file. The cc_library is alwayslink, so the error types it
-registers at static initialisation are never dropped by the linker.
+the importing file. The cc_libraries are alwayslink, so the error types the
+types library registers at static initialisation are never dropped by the
+linker. Every .pidl gets .rpc.h/.rpc.cc files (nearly empty when it declares no
+interfaces), so the outputs do not depend on the files' contents.
 """
 
 _IDLC = "//idlc:peers-idlc"
@@ -27,6 +33,11 @@ _RUNTIME_DEPS = [
     "//idlc:runtime",
     "//lib/kernel",
     "//lib/wire",
+]
+
+_RPC_RUNTIME_DEPS = [
+    "//idlc:rpc_runtime",
+    "//lib/rpc",
 ]
 
 def _sibling(label, suffix):
@@ -39,7 +50,7 @@ def peers_idl_library(name, srcs, deps = [], visibility = None, testonly = False
     """Compiles srcs (.pidl files of this package) into C++ and JSON descriptors.
 
     Args:
-      name: the cc_library's name.
+      name: the types cc_library's name; the stubs' is name + "_rpc".
       srcs: .pidl files in this package.
       deps: other peers_idl_library targets whose files srcs import.
       visibility: visibility of all the targets made.
@@ -58,6 +69,8 @@ def peers_idl_library(name, srcs, deps = [], visibility = None, testonly = False
 
     hdrs = [src + ".h" for src in srcs]
     ccs = [src + ".cc" for src in srcs]
+    rpc_hdrs = [src + ".rpc.h" for src in srcs]
+    rpc_ccs = [src + ".rpc.cc" for src in srcs]
     jsons = [src + ".json" for src in srcs]
     files = " ".join(["$(location %s)" % src for src in srcs])
 
@@ -66,10 +79,10 @@ def peers_idl_library(name, srcs, deps = [], visibility = None, testonly = False
     native.genrule(
         name = name + "_gen",
         srcs = srcs + [_sibling(d, "_pidl") for d in deps],
-        outs = hdrs + ccs + jsons,
+        outs = hdrs + ccs + rpc_hdrs + rpc_ccs + jsons,
         cmd = " && ".join([
             "$(location %s) --lang %s -I . -o $(GENDIR) %s" % (_IDLC, lang, files)
-            for lang in ["cpp", "json"]
+            for lang in ["cpp", "rpc", "json"]
         ]),
         tools = [_IDLC],
         message = "peers-idlc %s" % name,
@@ -82,6 +95,16 @@ def peers_idl_library(name, srcs, deps = [], visibility = None, testonly = False
         srcs = ccs,
         hdrs = hdrs,
         deps = _RUNTIME_DEPS + deps,
+        alwayslink = True,
+        visibility = visibility,
+        testonly = testonly,
+    )
+
+    native.cc_library(
+        name = name + "_rpc",
+        srcs = rpc_ccs,
+        hdrs = rpc_hdrs,
+        deps = [":" + name] + _RPC_RUNTIME_DEPS + [_sibling(d, "_rpc") for d in deps],
         alwayslink = True,
         visibility = visibility,
         testonly = testonly,

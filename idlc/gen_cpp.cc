@@ -267,19 +267,8 @@ class Gen {
     return out;
   }
 
-  // A doc comment as "///" lines. A line ending in '\' would continue the
-  // comment onto the next line of code, so it gets a '.' after it.
   static void doc(std::ostringstream& out, const std::string& text, const std::string& indent) {
-    if (text.empty()) return;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-      for (char& c : line) {
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') c = ' ';
-      }
-      if (!line.empty() && line.back() == '\\') line += '.';
-      out << indent << "///" << (line.empty() ? "" : " ") << line << "\n";
-    }
+    out << doc_comment(text, indent);
   }
 
   static std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
@@ -298,14 +287,6 @@ class Gen {
       }
     }
     return false;
-  }
-
-  static std::string printable(const std::string& s) {
-    std::string out = s;
-    for (char& c : out) {
-      if (static_cast<unsigned char>(c) < 0x20) c = '?';
-    }
-    return out;
   }
 
   // --- header -----------------------------------------------------------------
@@ -615,6 +596,31 @@ std::vector<const Record*> struct_order(const File& file) { return order_of(buil
 
 bool is_boxed(const File& file, const Record& holder, const Field& field) {
   return boxed_in(build_graph(file), holder, field);
+}
+
+// A line ending in '\' would continue the comment onto the next line of code,
+// so it gets a '.' after it.
+std::string doc_comment(const std::string& text, const std::string& indent) {
+  std::string out;
+  if (text.empty()) return out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    for (char& c : line) {
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') c = ' ';
+    }
+    if (!line.empty() && line.back() == '\\') line += '.';
+    out += indent + "///" + (line.empty() ? "" : " ") + line + "\n";
+  }
+  return out;
+}
+
+std::string printable(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  }
+  return out;
 }
 
 }  // namespace peers::idl

@@ -37,4 +37,12 @@ std::vector<const Record*> struct_order(const File& file);
 // the field. Exposed for tests.
 bool is_boxed(const File& file, const Record& holder, const Field& field);
 
+// `text` (a doc comment's text, several lines) as "///" lines, each after
+// `indent`: what generated headers carry. Shared with the RPC generator.
+std::string doc_comment(const std::string& text, const std::string& indent);
+
+// `s` with control characters replaced by '?': safe in a "//" comment or an
+// #include line of generated code.
+std::string printable(const std::string& s);
+
 }  // namespace peers::idl

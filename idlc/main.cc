@@ -1,6 +1,7 @@
 // peers-idlc: the interface compiler of Peers. Reads .pidl files (and what they
-// import), checks them, and writes C++ (<file>.pidl.h/.cc) or a JSON
-// descriptor (<file>.pidl.json) under the output directory. Every error in the
+// import), checks them, and writes C++ types (<file>.pidl.h/.cc), C++ RPC stubs
+// (<file>.pidl.rpc.h/.rpc.cc) or a JSON descriptor (<file>.pidl.json) under the
+// output directory. Every error in the
 // input is printed as "file:line:col: error: message" and the exit code is 2.
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "idlc/diagnostics.h"
 #include "idlc/gen_cpp.h"
 #include "idlc/gen_json.h"
+#include "idlc/gen_rpc.h"
 #include "idlc/loader.h"
 #include "lib/kernel/cli.h"
 
@@ -59,6 +61,10 @@ int compile(const std::vector<std::string>& files, const std::vector<std::string
     std::vector<std::pair<fs::path, std::string>> outputs;
     if (lang == "json") {
       outputs.push_back({fs::path(base.string() + ".json"), generate_json(*f)});
+    } else if (lang == "rpc") {
+      CppOutput rpc = generate_rpc(*f);
+      outputs.push_back({fs::path(base.string() + ".rpc.h"), std::move(rpc.header)});
+      outputs.push_back({fs::path(base.string() + ".rpc.cc"), std::move(rpc.source)});
     } else {
       CppOutput cpp = generate_cpp(*f);
       outputs.push_back({fs::path(base.string() + ".h"), std::move(cpp.header)});
@@ -81,8 +87,9 @@ int compile(const std::vector<std::string>& files, const std::vector<std::string
 int main(int argc, char** argv) {
   peers::ToolCli cli(
       "peers-idlc",
-      "Compiles Peers IDL files (.pidl) to C++ (<file>.pidl.h, <file>.pidl.cc) or\n"
-      "a JSON descriptor (<file>.pidl.json). Errors in the input are printed as\n"
+      "Compiles Peers IDL files (.pidl) to C++ types (<file>.pidl.h, <file>.pidl.cc),\n"
+      "C++ RPC stubs (<file>.pidl.rpc.h, <file>.pidl.rpc.cc) or a JSON descriptor\n"
+      "(<file>.pidl.json). Errors in the input are printed as\n"
       "'file:line:col: error: message' (exit code 2). docs/idl.md describes the IDL.",
       "peers-idlc proto/overlay.pidl -I . -o bazel-bin --lang cpp");
   std::vector<std::string> files;
@@ -96,10 +103,13 @@ int main(int argc, char** argv) {
                  "directory (repeatable; default: the current directory)")
       ->allow_extra_args(false);  // "-I dir file.pidl": the file is not a second dir
   app.add_option("-o,--out", out_dir,
-                 "Output directory: outputs go to OUTDIR/<file as given>.h/.cc/.json")
+                 "Output directory: outputs go to OUTDIR/<file as given>.h/.cc,\n"
+                 ".rpc.h/.rpc.cc or .json")
       ->capture_default_str();
-  app.add_option("--lang", lang, "What to generate: cpp or json")
-      ->check(CLI::IsMember({"cpp", "json"}))
+  app.add_option("--lang", lang,
+                 "What to generate: cpp (types), rpc (client and server stubs of the\n"
+                 "interfaces; they include the cpp header) or json (descriptor)")
+      ->check(CLI::IsMember({"cpp", "rpc", "json"}))
       ->capture_default_str();
   return cli.run(argc, argv, [&] { return peers::idl::compile(files, includes, out_dir, lang); });
 }

@@ -105,7 +105,7 @@ TEST(PeersIdlc, EveryBadFileFailsWithItsExpectedErrors) {
     ASSERT_FALSE(c.expected.empty()) << "no '// expect: ' line";
     fs::path out = fs::path(env("TEST_TMPDIR")) / "bad_out";
     fs::remove_all(out);
-    for (const char* lang : {"cpp", "json"}) {
+    for (const char* lang : {"cpp", "rpc", "json"}) {
       IdlcRun r = run_idlc({c.path, "-I", ".", "-o", out.string(), "--lang", lang});
       std::string want;
       for (const std::string& e : c.expected) want += e + "\n";
@@ -142,6 +142,26 @@ TEST(PeersIdlc, WritesHeaderSourceAndDescriptorUnderTheOutputDirectory) {
   EXPECT_EQ(doc["package"], "peers.idltest");
   EXPECT_EQ(doc["file"], "idlc/testdata/every_type.pidl");
   EXPECT_EQ(doc["imports"], nlohmann::json::array({"idlc/testdata/common.pidl"}));
+}
+
+TEST(PeersIdlc, WritesRpcStubsBesideTheTypes) {
+  fs::path out = fs::path(env("TEST_TMPDIR")) / "rpc_out";
+  IdlcRun r = run_idlc({"idlc/testdata/rpc_stub.pidl", "idlc/testdata/common.pidl", "-I", ".", "-o",
+                        out.string(), "--lang", "rpc"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  std::string header = read_file(out / "idlc/testdata/rpc_stub.pidl.rpc.h");
+  std::string source = read_file(out / "idlc/testdata/rpc_stub.pidl.rpc.cc");
+  EXPECT_NE(header.find("#include \"idlc/testdata/rpc_stub.pidl.h\""), std::string::npos);
+  EXPECT_NE(header.find("class ExerciserClient {"), std::string::npos);
+  EXPECT_NE(header.find("class ExerciserServer : public ::peers::rpc::Service {"),
+            std::string::npos);
+  EXPECT_NE(source.find("#include \"idlc/testdata/rpc_stub.pidl.rpc.h\""), std::string::npos);
+  // A file without interfaces still gets both files.
+  EXPECT_NE(read_file(out / "idlc/testdata/common.pidl.rpc.h").find("declares no interfaces"),
+            std::string::npos);
+  EXPECT_TRUE(fs::exists(out / "idlc/testdata/common.pidl.rpc.cc"));
+  EXPECT_FALSE(fs::exists(out / "idlc/testdata/rpc_stub.pidl.h")) << "rpc writes only stubs";
 }
 
 TEST(PeersIdlc, CompilesSeveralFilesAndEachOnlyOnce) {
