@@ -1,0 +1,758 @@
+#include "lib/overlay/overlay_node.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
+#include <random>
+#include <tuple>
+
+#include "lib/kernel/log.h"
+#include "lib/stream/signed_chunk.h"
+
+namespace vt {
+
+namespace asio = boost::asio;
+using peers::Errc;
+using peers::Error;
+using peers::rpc::Answer;
+using peers::rpc::CallContext;
+using peers::rpc::CallOptions;
+using peers::rpc::Task;
+using std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::uint32_t kMaxJoinHops = 16;
+
+Task<void> sleep_for(steady_clock::duration d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+std::string short_of(const std::string& id_text) {
+  auto id = peers::PeerId::parse(id_text);
+  return id ? id->short_id() : id_text.substr(0, 11);
+}
+
+}  // namespace
+
+OverlayNode::OverlayNode(peers::rpc::Node& rpc, OverlayConfig config)
+    : rpc_(rpc), config_(std::move(config)) {
+  if (config_.role == overlay::Role::kSource) {
+    stream_.source_id = rpc_.id().to_string();
+    stream_.stripes = config_.stripes;
+    stream_.chunk_bytes = config_.chunk_bytes;
+    stream_key_ = rpc_.id().public_key();
+    init_stripes(config_.stripes);
+  }
+}
+
+OverlayNode::~OverlayNode() = default;
+
+void OverlayNode::init_stripes(std::uint32_t k) {
+  stripes_.clear();
+  stripes_.resize(k);
+  for (std::uint32_t i = 0; i < k; ++i) {
+    stripes_[i].index = i;
+    stripes_[i].history = std::make_unique<History>(config_.history);
+    stripes_[i].interior = config_.role == overlay::Role::kSource ||
+                           (config_.capacity > 0 && i == home_stripe());
+  }
+}
+
+std::uint32_t OverlayNode::home_stripe() const {
+  if (stream_.stripes == 0) return 0;
+  const auto& key = rpc_.id().public_key();
+  return static_cast<std::uint32_t>((key[0] | (key[1] << 8)) % stream_.stripes);
+}
+
+overlay::PeerInfo OverlayNode::self_info() const {
+  overlay::PeerInfo p;
+  p.id = rpc_.id().to_string();
+  p.addr = rpc_.listen_addr();
+  p.capacity = config_.capacity;
+  p.role = config_.role;
+  return p;
+}
+
+std::uint32_t OverlayNode::free_slots(const Stripe& s) const {
+  // The source feeds every stripe: its capacity is per stripe. Any other
+  // node has one budget of children for all stripes; it spends it in its home
+  // stripe first (joins are routed to home-stripe nodes first) and anywhere
+  // a stripe runs short.
+  std::size_t used = 0;
+  if (config_.role == overlay::Role::kSource) {
+    used = s.children.size() + s.reservations.size();
+  } else {
+    for (const auto& t : stripes_) used += t.children.size() + t.reservations.size();
+  }
+  return used >= config_.capacity ? 0 : static_cast<std::uint32_t>(config_.capacity - used);
+}
+
+// ------------------------------------------------------------------ serving
+
+Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::JoinRequest req) {
+  if (req.stripe >= stripes_.size()) throw overlay::NotInTree("no such stripe", req.stripe);
+  Stripe& s = stripes_[req.stripe];
+  bool attached = config_.role == overlay::Role::kSource || s.parent.has_value();
+  if (!attached || leaving_) throw overlay::NotInTree("not in the tree of this stripe", req.stripe);
+  if (req.hops > kMaxJoinHops) throw overlay::Full("join passed too many nodes", req.stripe);
+  if (req.joiner.id == rpc_.id().to_string()) {
+    throw Error(Errc::kInvalidArgument, "a node cannot join itself");
+  }
+  bool joiner_is_ancestor = false;
+  for (const auto& p : s.path) joiner_is_ancestor |= p.id == req.joiner.id;
+
+  auto adopt = [&]() {
+    std::uint64_t ticket = next_ticket_++;
+    s.reservations[ticket] = {req.joiner, req.home_stripe, steady_clock::now() + 5s};
+    overlay::JoinReply reply;
+    reply.stripe = req.stripe;
+    reply.parent = self_info();
+    reply.path = s.path;
+    reply.stream = stream_;
+    reply.ticket = ticket;
+    ++stats_.joins_served;
+    peers::log_debug("adopting", {{"stripe", std::to_string(req.stripe)},
+                                  {"child", short_of(req.joiner.id)}});
+    return reply;
+  };
+
+  // Expired reservations free their slots.
+  for (auto it = s.reservations.begin(); it != s.reservations.end();) {
+    it = it->second.expires < steady_clock::now() ? s.reservations.erase(it) : std::next(it);
+  }
+
+  // Interior-node-disjoint trees: a direct join for a stripe that is not
+  // this node's home goes to the root first, which places it under a node
+  // whose home the stripe is; nodes adopt outside their home stripe only when
+  // the request was routed to them.
+  bool routed_here = req.hops > 0 || config_.role == overlay::Role::kSource || s.interior;
+  if (!routed_here && !s.path.empty()) {
+    auto root = peers::PeerId::parse(s.path.front().id);
+    if (root) {
+      auto op = rpc_.get_or_connect(*root, s.path.front().addr);
+      auto conn = co_await std::move(op);
+      ++req.hops;
+      ++stats_.forwards;
+      co_return ctx.forward<overlay::Overlay::Join>(conn, req);
+    }
+  }
+  if (!joiner_is_ancestor) {
+    if (free_slots(s) > 0) co_return adopt();
+    // BitTorrent-style: a joiner that uploads takes the place of a child
+    // that uploads nothing; the choked child re-joins through us and lands
+    // below someone with room.
+    if (req.joiner.capacity > 0) {
+      for (auto& [id, child] : s.children) {
+        if (child->info.capacity == 0) {
+          overlay::Redirect r;
+          r.stripe = req.stripe;
+          r.via = self_info();
+          r.reason = "choked";
+          if (auto conn = rpc_.find(id)) overlay::OverlayClient(conn).redirect(r);
+          ++stats_.choked;
+          drop_child(s, id, "choked for a child that uploads");
+          co_return adopt();
+        }
+      }
+    }
+  }
+
+  // Forward toward a node that can adopt: the child with the most room, or
+  // (for a node that is a leaf in this stripe) the root.
+  // Prefer children whose home stripe this is (interior-node-disjoint trees),
+  // then any child with room below it, then the one with the most capacity.
+  std::shared_ptr<Child> best;
+  auto rank = [](const Child& c) {
+    return std::tuple(c.spare > 0, c.interior, c.spare, c.info.capacity);
+  };
+  for (auto& [id, child] : s.children) {
+    if (child->info.id == req.joiner.id || child->info.capacity == 0) continue;
+    if (!best || rank(*child) > rank(*best) ||
+        (rank(*child) == rank(*best) && child->rtt_us < best->rtt_us)) {
+      best = child;
+    }
+  }
+  overlay::PeerInfo target;
+  if (best && (best->spare > 0 || req.hops < kMaxJoinHops / 2)) {
+    target = best->info;
+  } else if (config_.role != overlay::Role::kSource && !s.path.empty() && req.hops == 0) {
+    target = s.path.front();  // let the root place it
+  } else {
+    throw overlay::Full("no room in this subtree", req.stripe);
+  }
+  auto target_id = peers::PeerId::parse(target.id);
+  if (!target_id) throw Error(Errc::kInternal, "bad peer id in tree: " + target.id);
+  // Children are already connected; a child we cannot reach is gone.
+  auto conn = rpc_.find(*target_id);
+  if (!conn) {
+    if (best && best->info.id == target.id) {
+      drop_child(s, *target_id, "unreachable");
+      throw overlay::Full("the chosen child was unreachable; try again", req.stripe);
+    }
+    auto op = rpc_.get_or_connect(*target_id, target.addr);
+    conn = co_await std::move(op);
+  }
+  ++req.hops;
+  ++stats_.forwards;
+  co_return ctx.forward<overlay::Overlay::Join>(conn, req);
+}
+
+Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedRequest req) {
+  if (req.stripe >= stripes_.size()) throw overlay::NotInTree("no such stripe", req.stripe);
+  Stripe& s = stripes_[req.stripe];
+  auto it = s.reservations.find(req.ticket);
+  if (it == s.reservations.end() || it->second.joiner.id != ctx.peer().to_string()) {
+    throw overlay::BadTicket("unknown or expired ticket");
+  }
+  auto child = std::make_shared<Child>();
+  child->id = ctx.peer();
+  child->info = it->second.joiner;
+  child->interior = it->second.home_stripe == req.stripe && child->info.capacity > 0;
+  child->spare = child->info.capacity;
+  child->channel = ctx.channel();
+  s.reservations.erase(it);
+  if (auto old = s.children.find(child->id); old != s.children.end()) {
+    drop_child(s, child->id, "replaced by a new feed");
+  }
+
+  // What to send first: a resuming child continues after its last chunk; a
+  // new one starts at the newest random-access chunk we still hold, so its
+  // player can start cleanly, or with the oldest when the stream just began.
+  overlay::FeedReply reply;
+  reply.stripe = req.stripe;
+  auto held = s.history->since(0);
+  std::size_t start = held.size();
+  if (req.resume) {
+    for (std::size_t i = 0; i < held.size(); ++i) {
+      if (held[i].seq >= req.from_seq) {
+        start = i;
+        break;
+      }
+    }
+  } else if (!held.empty()) {
+    start = 0;
+    if (held.front().seq >= stream_.stripes) {
+      for (std::size_t i = held.size(); i-- > 0;) {
+        auto h = parse_chunk_header(*held[i].bytes);
+        if (h && h->random_access) {
+          start = i;
+          break;
+        }
+      }
+    }
+  }
+  if (start < held.size()) {
+    reply.first_seq = held[start].seq;
+  } else {
+    reply.first_seq = s.last_seq ? *s.last_seq + stream_.stripes : req.stripe;
+    if (config_.role == overlay::Role::kSource) {
+      auto newest = s.history->newest_seq();
+      reply.first_seq = newest ? *newest + stream_.stripes : req.stripe;
+    }
+  }
+  for (std::size_t i = start; i < held.size(); ++i) child->queue.push_back(held[i].bytes);
+  child->last_heartbeat = steady_clock::now();
+  s.children[child->id] = child;
+  start_maintenance();
+  peers::log_info("child attached", {{"stripe", std::to_string(req.stripe)},
+                                     {"child", child->id.short_id()},
+                                     {"first_seq", std::to_string(reply.first_seq)}});
+  start_writer(req.stripe, child);
+  co_return reply;
+}
+
+Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
+                                                             overlay::Heartbeat req) {
+  if (req.stripe >= stripes_.size()) throw overlay::NotInTree("no such stripe", req.stripe);
+  Stripe& s = stripes_[req.stripe];
+  auto it = s.children.find(ctx.peer());
+  if (it == s.children.end()) throw overlay::NotInTree("not my child in this stripe", req.stripe);
+  it->second->spare = req.spare;
+  it->second->rtt_us = req.rtt_us;
+  it->second->last_heartbeat = steady_clock::now();
+  overlay::HeartbeatReply reply;
+  reply.path = s.path;
+  reply.path.push_back(self_info());
+  std::uint32_t spare = free_slots(s);
+  for (auto& [id, c] : s.children) spare += c->spare;
+  reply.spare = spare;
+  co_return reply;
+}
+
+Task<void> OverlayNode::redirect(CallContext& ctx, overlay::Redirect req) {
+  if (req.stripe >= stripes_.size()) co_return;
+  Stripe& s = stripes_[req.stripe];
+  if (!s.parent || s.parent->id != ctx.peer().to_string()) co_return;
+  peers::log_info("parent redirects", {{"stripe", std::to_string(req.stripe)},
+                                       {"reason", req.reason},
+                                       {"via", short_of(req.via.id)}});
+  std::uint64_t gen = s.generation;
+  parent_lost(req.stripe, gen, "redirected: " + req.reason, req.via.addr);
+  co_return;
+}
+
+Task<Answer<overlay::StreamInfo>> OverlayNode::stream(CallContext& ctx) {
+  if (stream_.stripes == 0) throw overlay::NotInTree("not part of a stream yet", 0);
+  co_return stream_;
+}
+
+void OverlayNode::start_maintenance() {
+  if (maintaining_) return;
+  maintaining_ = true;
+  auto self = shared_from_this();
+  asio::co_spawn(
+      rpc_.executor(),
+      [self]() -> Task<void> {
+        // A child that stops sending heartbeats (crashed or frozen) gives
+        // its slot back.
+        auto silence = self->config_.parent_timeout * 3;
+        for (;;) {
+          auto sl = sleep_for(self->config_.heartbeat_interval * 2);
+          co_await std::move(sl);
+          if (self->leaving_) co_return;
+          auto now = steady_clock::now();
+          for (auto& s : self->stripes_) {
+            std::vector<peers::PeerId> silent;
+            for (auto& [id, c] : s.children) {
+              if (now - c->last_heartbeat > silence) silent.push_back(id);
+            }
+            for (auto& id : silent) self->drop_child(s, id, "no heartbeats");
+          }
+        }
+      },
+      asio::detached);
+}
+
+// ------------------------------------------------------------------ data path
+
+void OverlayNode::publish(const Chunk& chunk) {
+  Stripe& s = stripes_[chunk.stripe];
+  auto bytes = std::make_shared<const std::string>(sign_chunk(rpc_.identity(), chunk));
+  s.last_seq = chunk.seq;
+  s.history->add(chunk.seq, bytes, steady_clock::now());
+  if (chunk.end_of_stream) s.ended = true;
+  push_to_children(s, bytes);
+}
+
+void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk) {
+  s.last_seq = chunk.seq;
+  ++stats_.chunks_in;
+  stats_.bytes_in += bytes->size();
+  s.history->add(chunk.seq, bytes, steady_clock::now());
+  push_to_children(s, bytes);
+  if (on_chunk) on_chunk(chunk);
+  if (chunk.end_of_stream) {
+    s.ended = true;
+    check_end();
+  }
+}
+
+void OverlayNode::check_end() {
+  if (ended_) return;
+  for (const auto& s : stripes_) {
+    if (!s.ended) return;
+  }
+  ended_ = true;
+  if (on_end) on_end();
+}
+
+void OverlayNode::push_to_children(Stripe& s, const SharedBytes& bytes) {
+  std::vector<peers::PeerId> slow;
+  for (auto& [id, child] : s.children) {
+    child->queue.push_back(bytes);
+    if (child->queue.size() > config_.max_child_queue) slow.push_back(id);
+    else if (!child->writing) start_writer(s.index, child);
+  }
+  for (const auto& id : slow) drop_child(s, id, "too slow: send queue full");
+}
+
+void OverlayNode::start_writer(std::uint32_t stripe, std::shared_ptr<Child> child) {
+  if (child->writing) return;
+  child->writing = true;
+  auto self = shared_from_this();
+  asio::co_spawn(
+      rpc_.executor(),
+      [self, stripe, child]() -> Task<void> {
+        try {
+          while (!child->queue.empty()) {
+            SharedBytes next = child->queue.front();
+            child->queue.pop_front();
+            auto op = child->channel->write(*next);
+            co_await std::move(op);
+            ++self->stats_.chunks_out;
+            self->stats_.bytes_out += next->size();
+          }
+          child->writing = false;
+        } catch (const std::exception& e) {
+          child->writing = false;
+          auto& s = self->stripes_[stripe];
+          auto it = s.children.find(child->id);
+          if (it != s.children.end() && it->second == child) {
+            self->drop_child(s, child->id, std::string("feed failed: ") + e.what());
+          }
+        }
+      },
+      asio::detached);
+}
+
+void OverlayNode::drop_child(Stripe& s, const peers::PeerId& id, const std::string& why) {
+  auto it = s.children.find(id);
+  if (it == s.children.end()) return;
+  auto child = it->second;
+  s.children.erase(it);
+  child->queue.clear();
+  if (child->channel) child->channel->fail(Error(Errc::kUnavailable, why));
+  peers::log_info("child dropped",
+                  {{"stripe", std::to_string(s.index)}, {"child", id.short_id()}, {"why", why}});
+}
+
+// ------------------------------------------------------------------ joining
+
+Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
+  auto deadline = steady_clock::now() + join_timeout;
+  std::chrono::milliseconds backoff = 100ms;
+  // Learn the stream (K, source id) from any bootstrap node.
+  for (;;) {
+    for (const auto& addr : config_.bootstrap) {
+      try {
+        auto cop = rpc_.connect(addr);
+        auto conn = co_await std::move(cop);
+        overlay::OverlayClient client(conn);
+        auto sop = client.stream(CallOptions{2s});
+        overlay::StreamInfo info = co_await std::move(sop);
+        auto source = peers::PeerId::parse(info.source_id);
+        if (!source) throw Error(Errc::kProtocol, "bad source id from " + addr);
+        if (config_.source_key && !(*config_.source_key == *source)) {
+          throw Error(Errc::kAuth, "stream at " + addr + " comes from " + source->to_string() +
+                                       ", not the pinned --source-key");
+        }
+        if (info.stripes == 0 || info.stripes > kMaxStripes) {
+          throw Error(Errc::kProtocol, "bad stripe count from " + addr);
+        }
+        stream_ = info;
+        stream_key_ = source->public_key();
+        init_stripes(info.stripes);
+        break;
+      } catch (const Error& e) {
+        if (e.code() == Errc::kAuth) throw;
+        peers::log_warn("cannot join yet", {{"addr", addr}, {"error", e.what()}});
+      }
+    }
+    if (stream_.stripes > 0) break;
+    if (steady_clock::now() + backoff > deadline) {
+      throw Error(Errc::kUnavailable, "no node to join answered within the join timeout");
+    }
+    auto sl = sleep_for(backoff);
+    co_await std::move(sl);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
+  }
+  peers::log_info("joining stream", {{"source", short_of(stream_.source_id)},
+                                     {"stripes", std::to_string(stream_.stripes)},
+                                     {"home_stripe", std::to_string(home_stripe())}});
+  // Join all stripes in parallel.
+  auto pending = std::make_shared<std::size_t>(stripes_.size());
+  auto failure = std::make_shared<std::optional<Error>>();
+  auto self = shared_from_this();
+  asio::steady_timer done(co_await asio::this_coro::executor, steady_clock::time_point::max());
+  for (std::uint32_t i = 0; i < stripes_.size(); ++i) {
+    asio::co_spawn(
+        rpc_.executor(),
+        [self, i, deadline, pending, failure, &done]() -> Task<void> {
+          try {
+            auto op = self->attach(i, self->config_.bootstrap, false, deadline);
+            co_await std::move(op);
+          } catch (const Error& e) {
+            if (!*failure) *failure = e;
+          }
+          if (--*pending == 0) done.cancel();
+        },
+        asio::detached);
+  }
+  if (*pending > 0) {
+    boost::system::error_code ec;
+    auto wait = done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::move(wait);
+  }
+  if (*failure) throw **failure;
+}
+
+Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr, bool resume) {
+  Stripe& s = stripes_[stripe];
+  overlay::JoinRequest req;
+  req.stripe = stripe;
+  req.joiner = self_info();
+  req.home_stripe = home_stripe();
+  req.resume = resume && s.last_seq.has_value();
+  req.from_seq = s.last_seq ? *s.last_seq + stream_.stripes : 0;
+  std::shared_ptr<peers::rpc::Connection> conn;
+  auto cop = rpc_.connect(addr);
+  conn = co_await std::move(cop);
+  overlay::OverlayClient client(conn);
+  auto jop = client.join(req, CallOptions{2s});
+  overlay::JoinReply reply = co_await std::move(jop);
+  auto parent_id = peers::PeerId::parse(reply.parent.id);
+  if (!parent_id) throw Error(Errc::kProtocol, "adopter sent a bad peer id");
+  if (banned_.count(*parent_id)) throw Error(Errc::kAuth, "adopter is banned (sent a forged chunk)");
+  auto pconn = rpc_.find(*parent_id);
+  if (!pconn) {
+    auto pop = rpc_.connect(reply.parent.addr, *parent_id);
+    pconn = co_await std::move(pop);
+  }
+  overlay::FeedRequest freq;
+  freq.stripe = stripe;
+  freq.ticket = reply.ticket;
+  freq.resume = req.resume;
+  freq.from_seq = req.from_seq;
+  overlay::OverlayClient pclient(pconn);
+  auto fop = pclient.feed(freq, CallOptions{2s});
+  auto [freply, channel] = co_await std::move(fop);
+  s.parent = reply.parent;
+  s.path = reply.path;
+  s.path.push_back(reply.parent);
+  s.parent_conn = pconn;
+  s.feed = channel;
+  ++s.generation;
+  peers::log_info("joined stripe", {{"stripe", std::to_string(stripe)},
+                                    {"parent", parent_id->short_id()},
+                                    {"depth", std::to_string(s.path.size())},
+                                    {"first_seq", std::to_string(freply.first_seq)}});
+  auto self = shared_from_this();
+  std::uint64_t gen = s.generation;
+  asio::co_spawn(
+      rpc_.executor(),
+      [self, stripe, gen, channel]() -> Task<void> {
+        auto op = self->read_feed(stripe, gen, channel);
+        co_await std::move(op);
+      },
+      asio::detached);
+  asio::co_spawn(
+      rpc_.executor(),
+      [self, stripe, gen]() -> Task<void> {
+        auto op = self->heartbeat_loop(stripe, gen);
+        co_await std::move(op);
+      },
+      asio::detached);
+  co_return true;
+}
+
+Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> candidates,
+                               bool resume, steady_clock::time_point deadline) {
+  std::chrono::milliseconds backoff = 50ms;
+  for (;;) {
+    for (const auto& addr : candidates) {
+      if (leaving_) co_return;
+      try {
+        auto op = try_attach(stripe, addr, resume);
+        if (co_await std::move(op)) co_return;
+      } catch (const std::exception& e) {
+        peers::log_debug("join attempt failed", {{"stripe", std::to_string(stripe)},
+                                                 {"addr", addr},
+                                                 {"error", e.what()}});
+      }
+    }
+    if (steady_clock::now() + backoff > deadline) {
+      throw Error(Errc::kUnavailable,
+                  "could not join stripe " + std::to_string(stripe) + " before the deadline");
+    }
+    auto sl = sleep_for(backoff);
+    co_await std::move(sl);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 1s);
+  }
+}
+
+Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation,
+                                  std::shared_ptr<peers::rpc::DataChannel> feed) {
+  std::string why = "feed ended";
+  try {
+    for (;;) {
+      auto op = feed->read();
+      std::optional<std::string> data = co_await std::move(op);
+      Stripe& s = stripes_[stripe];
+      if (s.generation != generation) co_return;
+      if (!data) break;
+      auto chunk = verify_chunk(*data, *stream_key_, stream_.chunk_bytes * 4 + 65536);
+      if (!chunk || chunk->stripe != stripe) {
+        ++stats_.rejected;
+        std::string reason = chunk ? "chunk for stripe " + std::to_string(chunk->stripe)
+                                   : chunk.error().message();
+        peers::log_warn("rejected chunk from parent",
+                        {{"stripe", std::to_string(stripe)},
+                         {"parent", s.parent ? short_of(s.parent->id) : "?"},
+                         {"reason", reason}});
+        if (s.parent_conn) {
+          banned_.insert(s.parent_conn->peer());
+          s.parent_conn->close(Error(Errc::kAuth, "sent a chunk that fails verification"));
+        }
+        why = "parent sent a bad chunk";
+        break;
+      }
+      if (s.last_seq && chunk->seq <= *s.last_seq) {
+        ++stats_.duplicates;  // replayed or resent: already forwarded
+        continue;
+      }
+      accept_chunk(s, std::make_shared<const std::string>(std::move(*data)), *chunk);
+    }
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  parent_lost(stripe, generation, why);
+}
+
+Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t generation) {
+  for (;;) {
+    auto sl = sleep_for(config_.heartbeat_interval);
+    co_await std::move(sl);
+    Stripe& s = stripes_[stripe];
+    if (s.generation != generation || leaving_ || !s.parent_conn) co_return;
+    overlay::Heartbeat hb;
+    hb.stripe = stripe;
+    hb.received_seq = s.last_seq.value_or(0);
+    auto rtt = s.parent_conn->stats().rtt_ms;
+    hb.rtt_us = rtt < 0 ? 0 : static_cast<std::uint32_t>(rtt * 1000);
+    hb.capacity = config_.capacity;
+    std::uint32_t spare = free_slots(s);
+    for (auto& [id, c] : s.children) spare += c->spare;
+    hb.spare = spare;
+    try {
+      overlay::OverlayClient client(s.parent_conn);
+      auto op = client.heartbeat(hb, CallOptions{config_.parent_timeout});
+      overlay::HeartbeatReply reply = co_await std::move(op);
+      Stripe& s2 = stripes_[stripe];
+      if (s2.generation != generation) co_return;
+      if (!reply.path.empty()) s2.path = reply.path;
+    } catch (const std::exception& e) {
+      if (stripes_[stripe].generation == generation) {
+        parent_lost(stripe, generation, std::string("heartbeat failed: ") + e.what());
+      }
+      co_return;
+    }
+  }
+}
+
+std::vector<std::string> OverlayNode::repair_candidates(const Stripe& s,
+                                                        const std::string& via) const {
+  // A node the parent named first, then the grandparent and the other
+  // ancestors up to the root, then the nodes we bootstrapped from.
+  std::vector<std::string> out;
+  auto add = [&](const std::string& addr) {
+    if (!addr.empty() && addr != rpc_.listen_addr() &&
+        std::find(out.begin(), out.end(), addr) == out.end()) {
+      out.push_back(addr);
+    }
+  };
+  add(via);
+  for (std::size_t i = s.path.size(); i-- > 0;) {
+    if (s.parent && s.path[i].id == s.parent->id) continue;
+    add(s.path[i].addr);
+  }
+  for (const auto& b : config_.bootstrap) add(b);
+  return out;
+}
+
+void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
+                              const std::string& why, const std::string& via) {
+  Stripe& s = stripes_[stripe];
+  if (s.generation != generation || s.repairing || leaving_) return;
+  if (s.ended) return;  // the stripe is complete; nothing more will come
+  ++s.generation;
+  ++s.repairs;
+  s.repairing = true;
+  if (s.feed) s.feed->close();
+  s.feed.reset();
+  std::string lost = s.parent ? short_of(s.parent->id) : "?";
+  auto candidates = repair_candidates(s, via);
+  s.parent.reset();
+  s.parent_conn.reset();
+  peers::log_warn("parent lost", {{"stripe", std::to_string(stripe)},
+                                  {"parent", lost},
+                                  {"why", why}});
+  auto self = shared_from_this();
+  asio::co_spawn(
+      rpc_.executor(),
+      [self, stripe, candidates]() -> Task<void> {
+        try {
+          auto op = self->attach(stripe, candidates, true,
+                                 steady_clock::now() + self->config_.repair_timeout);
+          co_await std::move(op);
+        } catch (const std::exception& e) {
+          peers::log_error("could not repair stripe",
+                           {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
+          if (self->on_lost) {
+            self->on_lost(Error(Errc::kUnavailable, "lost stripe " + std::to_string(stripe) +
+                                                        ": no node could adopt this node"));
+          }
+        }
+        self->stripes_[stripe].repairing = false;
+      },
+      asio::detached);
+}
+
+Task<void> OverlayNode::leave() {
+  leaving_ = true;
+  for (auto& s : stripes_) {
+    // Hand children to our parent (or, at the source, nobody: the stream ends).
+    overlay::PeerInfo via = s.parent.value_or(overlay::PeerInfo{});
+    for (auto& [id, child] : s.children) {
+      overlay::Redirect r;
+      r.stripe = s.index;
+      r.via = via;
+      r.reason = "leaving";
+      if (auto conn = rpc_.find(id)) overlay::OverlayClient(conn).redirect(r);
+    }
+  }
+  auto sl = sleep_for(100ms);
+  co_await std::move(sl);
+  for (auto& s : stripes_) {
+    std::vector<peers::PeerId> ids;
+    for (auto& [id, c] : s.children) ids.push_back(id);
+    for (auto& id : ids) drop_child(s, id, "leaving");
+  }
+}
+
+std::size_t OverlayNode::queued_to_children() const {
+  std::size_t n = 0;
+  for (const auto& s : stripes_) {
+    for (const auto& [id, c] : s.children) n += c->queue.size() + (c->writing ? 1 : 0);
+  }
+  return n;
+}
+
+std::vector<StripeStatus> OverlayNode::stripe_status() const {
+  std::vector<StripeStatus> out;
+  for (const auto& s : stripes_) {
+    StripeStatus st;
+    st.stripe = s.index;
+    st.interior = s.interior;
+    st.parent = config_.role == overlay::Role::kSource ? "-"
+                : s.parent                             ? short_of(s.parent->id)
+                                                       : "";
+    st.children = s.children.size();
+    st.last_seq = s.last_seq;
+    st.repairs = s.repairs;
+    out.push_back(st);
+  }
+  return out;
+}
+
+OverlayStats OverlayNode::stats() const {
+  OverlayStats st = stats_;
+  double sum = 0;
+  int n = 0;
+  for (const auto& s : stripes_) {
+    if (s.parent_conn) {
+      double r = s.parent_conn->stats().rtt_ms;
+      if (r >= 0) sum += r, ++n;
+    }
+  }
+  st.rtt_ms = n ? sum / n : -1;
+  return st;
+}
+
+}  // namespace vt

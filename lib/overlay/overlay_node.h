@@ -1,0 +1,195 @@
+// The VidTorrent overlay: striped distribution trees over Peers RPC.
+//
+// One OverlayNode per process plays one role. The source cuts the stream
+// into chunks, signs them and is the root of K stripe trees. Relays and sinks
+// join every stripe: they ask any known node to adopt them; a full node
+// tail-forwards the request (a distributed continuation) toward a child with
+// spare capacity, and the adopter answers the joiner directly. A node is
+// interior (adopts children) in one home stripe and a leaf in the others, so
+// one crash costs a viewer at most one stripe while it repairs. Chunks flow
+// parent to child as DATA on a channel opened by feed(); every node verifies
+// the source's signature before it forwards or plays a chunk. A lost or
+// frozen parent is replaced via the grandparent, then other ancestors, then
+// any known node, and the new parent resends from the orphan's last chunk out
+// of its per-stripe history, so the viewer loses nothing.
+//
+// Threads: an OverlayNode and its rpc::Node must run on a single-threaded
+// io_context (all handlers then run on that thread); publish() and the
+// callbacks run there too.
+//
+//   OverlayNode node(rpc, config);
+//   node.on_chunk = [&](Chunk c) { playout.insert(std::move(c), now()); };
+//   co_await node.start();
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lib/crypto/identity.h"
+#include "lib/rpc/node.h"
+#include "lib/stream/chunk.h"
+#include "lib/stream/history.h"
+#include "proto/overlay.pidl.rpc.h"
+
+namespace vt {
+
+struct OverlayConfig {
+  overlay::Role role = overlay::Role::kRelay;
+  // Source: the number of stripes K. Others learn it from the stream.
+  std::uint32_t stripes = kDefaultStripes;
+  // Children this node feeds: in all stripes together (the source: in each
+  // stripe). 0 = a pure leaf (a sink with --upload 0).
+  std::uint32_t capacity = 4;
+  std::uint32_t chunk_bytes = 16 * 1024;
+  // Where to join (relays, sinks).
+  std::vector<std::string> bootstrap;
+  // Pin the stream: refuse a source with another key.
+  std::optional<peers::PeerId> source_key;
+  HistoryOptions history;
+  std::chrono::milliseconds heartbeat_interval{250};
+  // A parent that answers no heartbeat for this long counts as lost (SIGSTOP).
+  std::chrono::milliseconds parent_timeout{1000};
+  // A child whose send queue passes this many chunks is dropped (too slow).
+  std::size_t max_child_queue = 512;
+  // How long a stripe may stay without a parent before the stream counts as lost.
+  std::chrono::milliseconds repair_timeout{10000};
+};
+
+// Per-stripe view for stats and inspection.
+struct StripeStatus {
+  std::uint32_t stripe = 0;
+  bool interior = false;
+  std::string parent;  // short id, "" if none (source: "-")
+  std::size_t children = 0;
+  std::optional<ChunkSeq> last_seq;
+  std::uint64_t repairs = 0;
+};
+
+struct OverlayStats {
+  std::uint64_t chunks_in = 0, bytes_in = 0;
+  std::uint64_t chunks_out = 0, bytes_out = 0;
+  std::uint64_t rejected = 0;    // failed verification
+  std::uint64_t duplicates = 0;  // already had it
+  std::uint64_t joins_served = 0, forwards = 0, choked = 0;
+  double rtt_ms = -1;
+};
+
+class OverlayNode : public overlay::OverlayServer,
+                    public std::enable_shared_from_this<OverlayNode> {
+ public:
+  OverlayNode(peers::rpc::Node& rpc, OverlayConfig config);
+  ~OverlayNode() override;
+
+  // Verified chunks, in arrival order per stripe (relays and sinks).
+  std::function<void(const Chunk&)> on_chunk;
+  // Every stripe delivered its end-of-stream chunk (relays and sinks).
+  std::function<void()> on_end;
+  // A stripe could not be repaired within repair_timeout: the stream is lost.
+  std::function<void(const peers::Error&)> on_lost;
+
+  // Relays and sinks: learn the stream from a bootstrap node and join every
+  // stripe. Completes when all stripes have a parent; throws on
+  // `join_timeout` (retrying with backoff until then).
+  peers::rpc::Task<void> start(std::chrono::milliseconds join_timeout);
+
+  // Source: signs and sends a chunk down its stripe's tree.
+  void publish(const Chunk& chunk);
+
+  // Graceful leave: hand children to their grandparent, then stop.
+  peers::rpc::Task<void> leave();
+
+  const overlay::StreamInfo& stream() const { return stream_; }
+  std::uint32_t stripes() const { return stream_.stripes; }
+  std::vector<StripeStatus> stripe_status() const;
+  OverlayStats stats() const;
+  bool ended() const { return ended_; }
+  // Chunks queued to children and not yet written (source and relays).
+  std::size_t queued_to_children() const;
+
+  // Overlay service.
+  peers::rpc::Task<peers::rpc::Answer<overlay::JoinReply>> join(
+      peers::rpc::CallContext& ctx, overlay::JoinRequest req) override;
+  peers::rpc::Task<overlay::FeedReply> feed(peers::rpc::CallContext& ctx,
+                                            overlay::FeedRequest req) override;
+  peers::rpc::Task<peers::rpc::Answer<overlay::HeartbeatReply>> heartbeat(
+      peers::rpc::CallContext& ctx, overlay::Heartbeat req) override;
+  peers::rpc::Task<void> redirect(peers::rpc::CallContext& ctx, overlay::Redirect req) override;
+  peers::rpc::Task<peers::rpc::Answer<overlay::StreamInfo>> stream(
+      peers::rpc::CallContext& ctx) override;
+
+ private:
+  struct Child {
+    peers::PeerId id{peers::PublicKey{}};
+    overlay::PeerInfo info;
+    std::shared_ptr<peers::rpc::DataChannel> channel;
+    std::deque<SharedBytes> queue;
+    bool writing = false;
+    bool interior = false;
+    std::uint32_t spare = 0;
+    std::uint32_t rtt_us = 0;
+    std::chrono::steady_clock::time_point last_heartbeat;
+  };
+  struct Reservation {
+    overlay::PeerInfo joiner;
+    std::uint32_t home_stripe = 0;
+    std::chrono::steady_clock::time_point expires;
+  };
+  struct Stripe {
+    std::uint32_t index = 0;
+    bool interior = false;
+    // Parent side (relays and sinks).
+    std::optional<overlay::PeerInfo> parent;
+    std::vector<overlay::PeerInfo> path;  // root .. parent
+    std::shared_ptr<peers::rpc::Connection> parent_conn;
+    std::shared_ptr<peers::rpc::DataChannel> feed;
+    std::optional<ChunkSeq> last_seq;
+    bool repairing = false;
+    bool ended = false;
+    std::uint64_t generation = 0;  // bumps on every new parent
+    std::uint64_t repairs = 0;
+    // Children.
+    std::map<peers::PeerId, std::shared_ptr<Child>> children;
+    std::map<std::uint64_t, Reservation> reservations;
+    std::unique_ptr<History> history;
+  };
+
+  overlay::PeerInfo self_info() const;
+  std::uint32_t home_stripe() const;
+  std::uint32_t free_slots(const Stripe& s) const;
+  void init_stripes(std::uint32_t k);
+  void accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk);
+  void push_to_children(Stripe& s, const SharedBytes& bytes);
+  void start_writer(std::uint32_t stripe, std::shared_ptr<Child> child);
+  void drop_child(Stripe& s, const peers::PeerId& id, const std::string& why);
+  peers::rpc::Task<void> attach(std::uint32_t stripe, std::vector<std::string> candidates,
+                                bool resume, std::chrono::steady_clock::time_point deadline);
+  peers::rpc::Task<bool> try_attach(std::uint32_t stripe, const std::string& addr, bool resume);
+  peers::rpc::Task<void> read_feed(std::uint32_t stripe, std::uint64_t generation,
+                                   std::shared_ptr<peers::rpc::DataChannel> feed);
+  peers::rpc::Task<void> heartbeat_loop(std::uint32_t stripe, std::uint64_t generation);
+  void parent_lost(std::uint32_t stripe, std::uint64_t generation, const std::string& why,
+                   const std::string& via = {});
+  std::vector<std::string> repair_candidates(const Stripe& s, const std::string& via) const;
+  void check_end();
+  void start_maintenance();
+
+  peers::rpc::Node& rpc_;
+  OverlayConfig config_;
+  overlay::StreamInfo stream_;
+  std::optional<peers::PublicKey> stream_key_;
+  std::vector<Stripe> stripes_;
+  std::set<peers::PeerId> banned_;
+  std::uint64_t next_ticket_ = 1;
+  bool leaving_ = false;
+  bool maintaining_ = false;
+  bool ended_ = false;
+  OverlayStats stats_;
+};
+
+}  // namespace vt
