@@ -28,6 +28,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::uint32_t kMaxJoinHops = 16;
+// Chunks per stripe remembered to drop duplicates and replays.
+constexpr std::size_t kSeenWindow = 1024;
 
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -342,7 +344,9 @@ void OverlayNode::publish(const Chunk& chunk) {
 }
 
 void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk) {
-  s.last_seq = chunk.seq;
+  s.seen.insert(chunk.seq);
+  while (s.seen.size() > kSeenWindow) s.seen.erase(s.seen.begin());
+  if (!s.last_seq || chunk.seq > *s.last_seq) s.last_seq = chunk.seq;
   ++stats_.chunks_in;
   stats_.bytes_in += bytes->size();
   s.history->add(chunk.seq, bytes, steady_clock::now());
@@ -490,7 +494,17 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   req.joiner = self_info();
   req.home_stripe = home_stripe();
   req.resume = resume && s.last_seq.has_value();
+  // Resume from the first hole after the oldest chunk we remember, so a
+  // chunk missed during an earlier repair is asked for again.
   req.from_seq = s.last_seq ? *s.last_seq + stream_.stripes : 0;
+  if (!s.seen.empty()) {
+    for (ChunkSeq q = *s.seen.begin(); q < *s.seen.rbegin(); q += stream_.stripes) {
+      if (!s.seen.count(q)) {
+        req.from_seq = q;
+        break;
+      }
+    }
+  }
   std::shared_ptr<peers::rpc::Connection> conn;
   auto cop = rpc_.connect(addr);
   conn = co_await std::move(cop);
@@ -593,7 +607,11 @@ Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation
         why = "parent sent a bad chunk";
         break;
       }
-      if (s.last_seq && chunk->seq <= *s.last_seq) {
+      // A chunk older than the newest may still be new to us (a new parent
+      // that was itself repairing sends it late); only one we hold is a
+      // duplicate.
+      if (s.seen.count(chunk->seq) ||
+          (!s.seen.empty() && chunk->seq + kSeenWindow * stream_.stripes < *s.seen.rbegin())) {
         ++stats_.duplicates;  // replayed or resent: already forwarded
         continue;
       }

@@ -148,7 +148,8 @@ class OverlayNode : public overlay::OverlayServer,
     std::vector<overlay::PeerInfo> path;  // root .. parent
     std::shared_ptr<peers::rpc::Connection> parent_conn;
     std::shared_ptr<peers::rpc::DataChannel> feed;
-    std::optional<ChunkSeq> last_seq;
+    std::optional<ChunkSeq> last_seq;  // newest chunk received
+    std::set<ChunkSeq> seen;           // recent chunks received (duplicates)
     bool repairing = false;
     bool ended = false;
     std::uint64_t generation = 0;  // bumps on every new parent
