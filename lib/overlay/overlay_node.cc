@@ -174,8 +174,10 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   auto rank = [](const Child& c) {
     return std::tuple(c.spare > 0, c.interior, c.spare, c.info.capacity);
   };
+  auto stale = steady_clock::now() - config_.heartbeat_interval * 3;
   for (auto& [id, child] : s.children) {
     if (child->info.id == req.joiner.id || child->info.capacity == 0) continue;
+    if (child->last_heartbeat < stale) continue;  // frozen or gone: never route through it
     if (!best || rank(*child) > rank(*best) ||
         (rank(*child) == rank(*best) && child->rtt_us < best->rtt_us)) {
       best = child;
@@ -509,7 +511,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   auto cop = rpc_.connect(addr);
   conn = co_await std::move(cop);
   overlay::OverlayClient client(conn);
-  auto jop = client.join(req, CallOptions{2s});
+  auto jop = client.join(req, CallOptions{1s});
   overlay::JoinReply reply = co_await std::move(jop);
   auto parent_id = peers::PeerId::parse(reply.parent.id);
   if (!parent_id) throw Error(Errc::kProtocol, "adopter sent a bad peer id");
@@ -525,7 +527,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   freq.resume = req.resume;
   freq.from_seq = req.from_seq;
   overlay::OverlayClient pclient(pconn);
-  auto fop = pclient.feed(freq, CallOptions{2s});
+  auto fop = pclient.feed(freq, CallOptions{1s});
   auto [freply, channel] = co_await std::move(fop);
   s.parent = reply.parent;
   s.path = reply.path;
