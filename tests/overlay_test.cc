@@ -231,3 +231,24 @@ TEST_F(Overlay, PlainBytesWork) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Overlay, ChildThatUploadsMoreSwapsWithItsParent) {
+  // The source has room for one child per stripe and relay A (small upload)
+  // takes it; relay B (large upload) lands below A, then swaps places with
+  // A in B's home stripe; a sink below still gets the whole stream.
+  Tool source = start("vt-source", "source",
+                      {"--listen", "127.0.0.1:0", "--key", dir_ + "/source.key", "--stripes", "2",
+                       "--max-children", "1", "--linger", "3s"},
+                      true);
+  Tool a = start_relay("a", source.addr, {"--max-children", "2"});
+  Tool b = start_relay("b", a.addr, {"--max-children", "12"});
+  Tool s1 = start_sink("s1", b.addr, {"--upload", "0"});
+  feed(source, ts_clip().size() / 250);
+  EXPECT_TRUE(b.wait_log("moved up")) << read_file(b.log);
+  EXPECT_TRUE(a.wait_log("reason=swapped")) << read_file(a.log);
+  expect_complete(s1);
+}
+
+}  // namespace

@@ -30,6 +30,8 @@ namespace {
 constexpr std::uint32_t kMaxJoinHops = 16;
 // Chunks per stripe remembered to drop duplicates and replays.
 constexpr std::size_t kSeenWindow = 1024;
+// Heartbeats between attempts to move up the tree.
+constexpr std::uint64_t kMoveUpEvery = 8;
 
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -135,7 +137,7 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   // whose home the stripe is; nodes adopt outside their home stripe only when
   // the request was routed to them.
   bool routed_here = req.hops > 0 || config_.role == overlay::Role::kSource || s.interior;
-  if (!routed_here && !s.path.empty()) {
+  if (!routed_here && !req.here_only && !s.path.empty()) {
     auto root = peers::PeerId::parse(s.path.front().id);
     if (root) {
       auto op = rpc_.get_or_connect(*root, s.path.front().addr);
@@ -144,6 +146,25 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       ++stats_.forwards;
       co_return ctx.forward<overlay::Overlay::Join>(conn, req);
     }
+  }
+  if (req.here_only) {
+    if (!joiner_is_ancestor && free_slots(s) > 0) co_return adopt();
+    // Swap: the joiner uploads more than its parent, which is our child; the
+    // joiner takes the parent's place and the parent re-joins below it.
+    auto current = peers::PeerId::parse(req.current_parent);
+    if (current && !joiner_is_ancestor) {
+      auto it = s.children.find(*current);
+      if (it != s.children.end() && it->second->info.capacity < req.joiner.capacity) {
+        overlay::Redirect r;
+        r.stripe = req.stripe;
+        r.via = req.joiner;
+        r.reason = "swapped";
+        if (auto conn = rpc_.find(*current)) overlay::OverlayClient(conn).redirect(r);
+        drop_child(s, *current, "swapped with a child that uploads more");
+        co_return adopt();
+      }
+    }
+    throw overlay::Full("no room here", req.stripe);
   }
   if (!joiner_is_ancestor) {
     if (free_slots(s) > 0) co_return adopt();
@@ -489,12 +510,15 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   if (*failure) throw **failure;
 }
 
-Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr, bool resume) {
+Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr, bool resume,
+                                   bool here_only) {
   Stripe& s = stripes_[stripe];
   overlay::JoinRequest req;
   req.stripe = stripe;
   req.joiner = self_info();
   req.home_stripe = home_stripe();
+  req.here_only = here_only;
+  if (here_only && s.parent) req.current_parent = s.parent->id;
   req.resume = resume && s.last_seq.has_value();
   // Resume from the first hole after the oldest chunk we remember, so a
   // chunk missed during an earlier repair is asked for again.
@@ -529,6 +553,8 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   overlay::OverlayClient pclient(pconn);
   auto fop = pclient.feed(freq, CallOptions{1s});
   auto [freply, channel] = co_await std::move(fop);
+  // Make before break: the old feed (if any, when moving up) ends only now.
+  if (s.feed) s.feed->fail(Error(Errc::kCancelled, "moved to another parent"));
   s.parent = reply.parent;
   s.path = reply.path;
   s.path.push_back(reply.parent);
@@ -626,6 +652,7 @@ Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation
 }
 
 Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t generation) {
+  std::uint64_t beats = 0;
   for (;;) {
     auto sl = sleep_for(config_.heartbeat_interval);
     co_await std::move(sl);
@@ -640,6 +667,24 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;
     hb.spare = spare;
+    // BitTorrent-style adaptation: a node that can upload more than its
+    // parent moves up, next to it, when the grandparent has room. The old
+    // parent's slot then goes to someone else.
+    if (++beats % kMoveUpEvery == 0 && s.parent && s.path.size() >= 2 && !s.repairing &&
+        config_.capacity > s.parent->capacity) {
+      const overlay::PeerInfo grandparent = s.path[s.path.size() - 2];
+      try {
+        auto op = try_attach(stripe, grandparent.addr, true, true);
+        co_await std::move(op);
+        peers::log_info("moved up", {{"stripe", std::to_string(stripe)},
+                                     {"parent", short_of(grandparent.id)}});
+        co_return;  // the new attachment runs its own heartbeat loop
+      } catch (const std::exception& e) {
+        peers::log_debug("cannot move up", {{"stripe", std::to_string(stripe)},
+                                            {"error", e.what()}});
+      }
+      if (stripes_[stripe].generation != generation) co_return;
+    }
     try {
       overlay::OverlayClient client(s.parent_conn);
       auto op = client.heartbeat(hb, CallOptions{config_.parent_timeout});

@@ -170,7 +170,8 @@ class OverlayNode : public overlay::OverlayServer,
   void drop_child(Stripe& s, const peers::PeerId& id, const std::string& why);
   peers::rpc::Task<void> attach(std::uint32_t stripe, std::vector<std::string> candidates,
                                 bool resume, std::chrono::steady_clock::time_point deadline);
-  peers::rpc::Task<bool> try_attach(std::uint32_t stripe, const std::string& addr, bool resume);
+  peers::rpc::Task<bool> try_attach(std::uint32_t stripe, const std::string& addr, bool resume,
+                                    bool here_only = false);
   peers::rpc::Task<void> read_feed(std::uint32_t stripe, std::uint64_t generation,
                                    std::shared_ptr<peers::rpc::DataChannel> feed);
   peers::rpc::Task<void> heartbeat_loop(std::uint32_t stripe, std::uint64_t generation);
