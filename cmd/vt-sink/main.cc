@@ -3,8 +3,10 @@
 #include "lib/overlay/peer_app.h"
 
 int main(int argc, char** argv) {
-  peers::ToolCli cli("vt-sink", "Joins a stream and writes it, in order, to stdout (it also relays unless --upload 0).",
-                     "vt-sink --join host:7000 --source-key vt1... | ffplay -");
+  peers::ToolCli cli(
+      "vt-sink",
+      "Joins a stream and writes it, in order, to stdout (it also relays unless --upload 0).",
+      "vt-sink --join host:7000 --source-key vt1... | ffplay -");
   vt::PeerAppOptions options;
   vt::add_peer_flags(cli.app(), options, vt::overlay::Role::kSink);
   return cli.run(argc, argv, [&] { return vt::run_peer_app(options); });

@@ -8,9 +8,7 @@
 
 namespace peers {
 
-Error usage_error(std::string message) {
-  return Error(Errc::kInvalidArgument, std::move(message));
-}
+Error usage_error(std::string message) { return Error(Errc::kInvalidArgument, std::move(message)); }
 
 int exit_code_for(const Error& e) {
   switch (e.code()) {

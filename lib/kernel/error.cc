@@ -4,28 +4,42 @@ namespace peers {
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::kOk: return "ok";
-    case Errc::kInvalidArgument: return "invalid_argument";
-    case Errc::kNotFound: return "not_found";
-    case Errc::kIo: return "io";
-    case Errc::kProtocol: return "protocol";
-    case Errc::kAuth: return "auth";
-    case Errc::kTimeout: return "timeout";
-    case Errc::kCancelled: return "cancelled";
-    case Errc::kConnectionLost: return "connection_lost";
-    case Errc::kUnavailable: return "unavailable";
-    case Errc::kOverloaded: return "overloaded";
-    case Errc::kPermissionDenied: return "permission_denied";
-    case Errc::kUnknownMethod: return "unknown_method";
-    case Errc::kInternal: return "internal";
-    case Errc::kApplication: return "application";
+    case Errc::kOk:
+      return "ok";
+    case Errc::kInvalidArgument:
+      return "invalid_argument";
+    case Errc::kNotFound:
+      return "not_found";
+    case Errc::kIo:
+      return "io";
+    case Errc::kProtocol:
+      return "protocol";
+    case Errc::kAuth:
+      return "auth";
+    case Errc::kTimeout:
+      return "timeout";
+    case Errc::kCancelled:
+      return "cancelled";
+    case Errc::kConnectionLost:
+      return "connection_lost";
+    case Errc::kUnavailable:
+      return "unavailable";
+    case Errc::kOverloaded:
+      return "overloaded";
+    case Errc::kPermissionDenied:
+      return "permission_denied";
+    case Errc::kUnknownMethod:
+      return "unknown_method";
+    case Errc::kInternal:
+      return "internal";
+    case Errc::kApplication:
+      return "application";
   }
   return "unknown";
 }
 
 Error::Error(Errc code, std::string message, std::string origin)
-    : Error(code, "peers." + std::string(errc_name(code)), std::move(message),
-            std::move(origin)) {}
+    : Error(code, "peers." + std::string(errc_name(code)), std::move(message), std::move(origin)) {}
 
 Error::Error(Errc code, std::string type_name, std::string message, std::string origin)
     : code_(code),

@@ -30,18 +30,18 @@ enum class Errc : std::uint16_t {
   kOk = 0,
   kInvalidArgument = 1,  // the caller's input is wrong (exit code 2 in tools)
   kNotFound = 2,
-  kIo = 3,               // a local file or device failed
-  kProtocol = 4,         // a peer sent bytes that break the protocol
-  kAuth = 5,             // authentication or integrity failed
-  kTimeout = 6,          // a deadline passed
+  kIo = 3,        // a local file or device failed
+  kProtocol = 4,  // a peer sent bytes that break the protocol
+  kAuth = 5,      // authentication or integrity failed
+  kTimeout = 6,   // a deadline passed
   kCancelled = 7,
-  kConnectionLost = 8,   // the connection closed with calls pending
-  kUnavailable = 9,      // nothing listens, or the peer is going away
+  kConnectionLost = 8,  // the connection closed with calls pending
+  kUnavailable = 9,     // nothing listens, or the peer is going away
   kOverloaded = 10,
   kPermissionDenied = 11,
   kUnknownMethod = 12,
   kInternal = 13,
-  kApplication = 14,     // a typed error declared in an IDL file
+  kApplication = 14,  // a typed error declared in an IDL file
 };
 
 // "invalid_argument", "protocol", ...; "unknown" for codes from the future.
@@ -92,7 +92,7 @@ class Error : public std::exception {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const noexcept { return v_.index() == 0; }

@@ -38,8 +38,8 @@ TEST(Log, TextLineNamesToolLevelAndFields) {
 }
 
 TEST(Log, JsonLineIsOneObject) {
-  std::string line = capture(LogFormat::kJson, LogLevel::kInfo, LogLevel::kInfo, "say \"hi\"",
-                             {{"k", "v\n"}});
+  std::string line =
+      capture(LogFormat::kJson, LogLevel::kInfo, LogLevel::kInfo, "say \"hi\"", {{"k", "v\n"}});
   EXPECT_EQ(line.rfind("{\"event\":\"log\",\"time\":", 0), 0u);
   EXPECT_NE(line.find("\"level\":\"info\""), std::string::npos);
   EXPECT_NE(line.find("\"msg\":\"say \\\"hi\\\"\""), std::string::npos);

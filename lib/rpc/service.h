@@ -22,7 +22,7 @@ struct MethodInfo {
   std::uint32_t id;
   std::string_view name;  // "vt.overlay.Overlay.join"
   bool oneway = false;
-  bool data = false;      // opens a data channel
+  bool data = false;  // opens a data channel
 };
 
 // What a handler knows about the call it serves. Lives as long as the handler.

@@ -44,8 +44,8 @@ struct Forward {
 template <typename T>
 class Answer {
  public:
-  Answer(T value) : v_(std::move(value)) {}      // NOLINT: implicit on purpose
-  Answer(Forward fwd) : v_(std::move(fwd)) {}    // NOLINT
+  Answer(T value) : v_(std::move(value)) {}    // NOLINT: implicit on purpose
+  Answer(Forward fwd) : v_(std::move(fwd)) {}  // NOLINT
   bool forwarded() const { return v_.index() == 1; }
   T& value() { return std::get<0>(v_); }
   Forward& forward() { return std::get<1>(v_); }

@@ -14,7 +14,8 @@ void Writer::end_nested(std::size_t at) {
 }
 
 Error Reader::error(std::string what) const {
-  return Error(Errc::kProtocol, "malformed value at byte " + std::to_string(offset()) + ": " + what);
+  return Error(Errc::kProtocol,
+               "malformed value at byte " + std::to_string(offset()) + ": " + what);
 }
 
 Result<std::uint64_t> Reader::varint() {
@@ -32,7 +33,8 @@ Result<std::uint64_t> Reader::varint() {
 Result<std::uint64_t> Reader::fixed64() {
   if (remaining() < 8) return error("truncated fixed64");
   std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(p_[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(p_[i])) << (8 * i);
   p_ += 8;
   return v;
 }

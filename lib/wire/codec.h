@@ -129,7 +129,8 @@ class Writer {
 class Reader {
  public:
   Reader() = default;
-  explicit Reader(std::string_view in) : p_(in.data()), begin_(in.data()), end_(in.data() + in.size()) {}
+  explicit Reader(std::string_view in)
+      : p_(in.data()), begin_(in.data()), end_(in.data() + in.size()) {}
 
   bool at_end() const { return p_ >= end_; }
   std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }

@@ -8,8 +8,8 @@ namespace peers::wire {
 namespace {
 
 TEST(Codec, VarintRoundTripsEdgeValues) {
-  for (std::uint64_t v : std::initializer_list<std::uint64_t>{0, 1, 127, 128, 300, 1ull << 35,
-                          std::numeric_limits<std::uint64_t>::max()}) {
+  for (std::uint64_t v : std::initializer_list<std::uint64_t>{
+           0, 1, 127, 128, 300, 1ull << 35, std::numeric_limits<std::uint64_t>::max()}) {
     Writer w;
     w.varint(v);
     Reader r(w.view());
@@ -24,8 +24,9 @@ TEST(Codec, ZigzagMapsSmallMagnitudesToSmallNumbers) {
   EXPECT_EQ(zigzag(0), 0u);
   EXPECT_EQ(zigzag(-1), 1u);
   EXPECT_EQ(zigzag(1), 2u);
-  for (std::int64_t v : {std::int64_t{0}, std::int64_t{-5}, std::numeric_limits<std::int64_t>::min(),
-                         std::numeric_limits<std::int64_t>::max()}) {
+  for (std::int64_t v :
+       {std::int64_t{0}, std::int64_t{-5}, std::numeric_limits<std::int64_t>::min(),
+        std::numeric_limits<std::int64_t>::max()}) {
     EXPECT_EQ(unzigzag(zigzag(v)), v);
   }
 }

@@ -27,7 +27,9 @@ using peers::rpc::Task;
 class Server : public PeerServer {
  public:
   Server(peers::rpc::Node& node, std::string name, std::string next, bool exit_after_forward)
-      : node_(node), name_(std::move(name)), next_(std::move(next)),
+      : node_(node),
+        name_(std::move(name)),
+        next_(std::move(next)),
         exit_after_forward_(exit_after_forward) {}
 
   Task<Answer<Text>> echo(CallContext& ctx, Text request) override {
@@ -50,8 +52,8 @@ class Server : public PeerServer {
       // Leave as soon as the forwarded call is on its way: this node keeps
       // no state for it.
       // (A moment later, so the forwarded CALL leaves the socket first.)
-      auto t = std::make_shared<asio::steady_timer>(node_.executor(),
-                                                    std::chrono::milliseconds(100));
+      auto t =
+          std::make_shared<asio::steady_timer>(node_.executor(), std::chrono::milliseconds(100));
       t->async_wait([t](boost::system::error_code) {
         peers::log_info("forwarded; exiting");
         std::_Exit(0);
