@@ -2,168 +2,26 @@
 // binaries on loopback, real MPEG-TS from ffmpeg, bytes out compared with
 // bytes in. Processes log to files in the test's temp dir; every process is
 // killed and reaped when its Subprocess goes away, also on failure.
-#include <fcntl.h>
+// tests/overlay_faults_test.cc covers hostile parents, leaves and crashes.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <cstring>
-#include <functional>
-#include <fstream>
-#include <sstream>
-#include <thread>
+#include <string>
+#include <vector>
 
-#include "tests/support/subprocess.h"
+#include "tests/support/overlay_harness.h"
 
 namespace {
 
 using peers::test::Redirect;
 using peers::test::SpawnOptions;
 using peers::test::Subprocess;
+using vt::test::read_file;
+using vt::test::Tool;
+using vt::test::ts_clip;
 using namespace std::chrono_literals;
 
-std::string temp_dir() {
-  static int counter = 0;
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string dir = std::string(base ? base : "/tmp") + "/overlay." + std::to_string(::getpid()) +
-                    "." + std::to_string(counter++);
-  ::mkdir(dir.c_str(), 0700);
-  return dir;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A clip of real MPEG-TS (MPEG-2 video, MP2 audio), made once per test run.
-const std::string& ts_clip() {
-  static const std::string clip = [] {
-    std::string path = temp_dir() + "/clip.ts";
-    auto r = Subprocess::run(
-        "/usr/bin/ffmpeg",
-        {"-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-         "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "6",
-         "-c:v", "mpeg2video", "-g", "25", "-b:v", "1500k", "-c:a", "mp2", "-f", "mpegts", path},
-        {}, {}, 120s);
-    if (!r || !r->status.success()) return std::string();
-    return read_file(path);
-  }();
-  return clip;
-}
-
-// One running tool with its log file.
-struct Tool {
-  std::string name;
-  std::string log;
-  std::unique_ptr<Subprocess> proc;
-  std::string addr;  // where it listens
-
-  // Waits until the log contains `needle` (or the process dies).
-  bool wait_log(const std::string& needle, std::chrono::seconds timeout = 30s) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      if (read_file(log).find(needle) != std::string::npos) return true;
-      if (!proc->running()) return read_file(log).find(needle) != std::string::npos;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-};
-
-class Overlay : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (ts_clip().empty()) GTEST_SKIP() << "ffmpeg could not make a test clip";
-    dir_ = temp_dir();
-    auto key = Subprocess::run(peers::test::runfile("cmd/vt-keygen/vt-keygen"),
-                               {"-o", dir_ + "/source.key"});
-    ASSERT_TRUE(key && key->status.success());
-    source_id_ = key->out.substr(0, key->out.find('\n'));
-  }
-
-  Tool start(const std::string& tool, const std::string& name, std::vector<std::string> args,
-             bool stdin_pipe = false) {
-    Tool t;
-    t.name = name;
-    t.log = dir_ + "/" + name + ".log";
-    SpawnOptions opts;
-    opts.stdin_to = stdin_pipe ? Redirect::pipe() : Redirect::null();
-    opts.stdout_to = Redirect::null();
-    opts.stderr_to = Redirect::file(t.log);
-    args.insert(args.end(), {"--log-level", "debug"});
-    auto p = Subprocess::spawn(peers::test::runfile("cmd/" + tool + "/" + tool), args, opts);
-    EXPECT_TRUE(p) << p.error().what();
-    t.proc = std::make_unique<Subprocess>(std::move(*p));
-    EXPECT_TRUE(t.wait_log("listening addr=")) << read_file(t.log);
-    std::string log = read_file(t.log);
-    auto at = log.find("listening addr=");
-    if (at != std::string::npos) {
-      at += std::strlen("listening addr=");
-      t.addr = log.substr(at, log.find(' ', at) - at);
-    }
-    return t;
-  }
-
-  Tool start_source(int stripes = 4) {
-    return start("vt-source", "source",
-                 {"--listen", "127.0.0.1:0", "--key", dir_ + "/source.key", "--stripes",
-                  std::to_string(stripes), "--linger", "3s"},
-                 true);
-  }
-
-  Tool start_relay(const std::string& name, const std::string& join,
-                   std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--join", join, "--linger", "3s"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    Tool t = start("vt-relay", name, args);
-    EXPECT_TRUE(t.wait_log("joined all stripes")) << read_file(t.log);
-    return t;
-  }
-
-  Tool start_sink(const std::string& name, const std::string& join,
-                  std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--join",   join, "--output", dir_ + "/" + name + ".out",
-                                     "--buffer", "5s", "--source-key", source_id_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    Tool t = start("vt-sink", name, args);
-    EXPECT_TRUE(t.wait_log("joined all stripes")) << read_file(t.log);
-    return t;
-  }
-
-  // Feeds the clip to the source at about `rate` bytes/s, calling `midway`
-  // once half of it is written, then closes its stdin (end of stream).
-  void feed(Tool& source, std::size_t bytes_per_tick, const std::function<void()>& midway = {}) {
-    const std::string& clip = ts_clip();
-    bool called = false;
-    for (std::size_t at = 0; at < clip.size(); at += bytes_per_tick) {
-      ASSERT_TRUE(source.proc->write_stdin(std::string_view(clip).substr(at, bytes_per_tick)));
-      if (!called && midway && at >= clip.size() / 2) {
-        called = true;
-        midway();
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    source.proc->close_stdin();
-  }
-
-  void expect_complete(Tool& sink) {
-    auto st = sink.proc->wait(90s);
-    ASSERT_TRUE(st) << st.error().what() << "\n" << read_file(sink.log);
-    EXPECT_TRUE(st->success()) << st->to_string() << "\n" << read_file(sink.log);
-    std::string out = read_file(dir_ + "/" + sink.name + ".out");
-    EXPECT_EQ(out.size(), ts_clip().size()) << sink.name << "\n" << read_file(sink.log);
-    EXPECT_TRUE(out == ts_clip()) << sink.name << " output differs from the source's input\n" << read_file(sink.log);
-  }
-
-  std::string dir_;
-  std::string source_id_;
-};
+class Overlay : public vt::test::OverlayHarness {};
 
 TEST_F(Overlay, SinksWriteExactlyTheSourceInput) {
   Tool source = start_source();

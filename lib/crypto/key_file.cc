@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "lib/crypto/init.h"
+#include "lib/kernel/log.h"
 
 namespace peers {
 namespace {
@@ -296,6 +297,15 @@ Result<void> save_key_file(const std::string& path, const Identity& identity, bo
   }
   sync_directory(dir);
   return {};
+}
+
+Identity load_identity_or_fresh(const std::string& path) {
+  if (path.empty()) return Identity::generate();
+  std::vector<std::string> warnings;
+  auto id = load_key_file(path, &warnings);
+  for (const auto& w : warnings) log_warn(w);
+  if (!id) throw id.error();
+  return std::move(*id);
 }
 
 }  // namespace peers

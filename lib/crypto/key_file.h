@@ -75,4 +75,9 @@ Result<Identity> load_key_file(const std::string& path, std::vector<std::string>
 // new one, never a partial one. Data is fsync'ed before success is returned.
 Result<void> save_key_file(const std::string& path, const Identity& identity, bool overwrite);
 
+// The identity a tool runs as: the key file at path when path is not empty
+// (its warnings are logged; a bad file throws the Error), otherwise a fresh
+// identity that lives as long as the process.
+Identity load_identity_or_fresh(const std::string& path);
+
 }  // namespace peers

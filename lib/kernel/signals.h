@@ -12,7 +12,11 @@
 
 namespace peers {
 
+// Also calls install_crash_report().
 void install_stop_signals();
+// A crash writes its stack (addresses) to stderr before the process dies of
+// the signal as it would have without the report.
+void install_crash_report();
 bool stop_requested();
 // Number of the signal that requested the stop (0 if none, or request_stop()).
 int stop_signal();

@@ -1,12 +1,12 @@
 #include "lib/overlay/overlay_node.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 #include <random>
 #include <tuple>
 
@@ -32,6 +32,8 @@ constexpr std::uint32_t kMaxJoinHops = 16;
 constexpr std::size_t kSeenWindow = 1024;
 // Heartbeats between attempts to move up the tree.
 constexpr std::uint64_t kMoveUpEvery = 8;
+// Children over its budget a node takes rather than turn an orphan away.
+constexpr std::size_t kRepairSlack = 1;
 
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -41,6 +43,23 @@ Task<void> sleep_for(steady_clock::duration d) {
 std::string short_of(const std::string& id_text) {
   auto id = peers::PeerId::parse(id_text);
   return id ? id->short_id() : id_text.substr(0, 11);
+}
+
+// FNV-1a over every field of a path's entries; 0 only for an empty path.
+// Not a security measure: a parent may send any path it likes anyway.
+std::uint64_t path_digest(const std::vector<overlay::PeerInfo>& path) {
+  if (path.empty()) return 0;
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&](const std::string& text) {
+    for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;  // separator: "ab"+"c" != "a"+"bc"
+  };
+  for (const auto& p : path) {
+    mix(p.id);
+    mix(p.addr);
+    mix(std::to_string(p.capacity) + "/" + std::to_string(static_cast<int>(p.role)));
+  }
+  return h == 0 ? 1 : h;
 }
 
 }  // namespace
@@ -64,8 +83,8 @@ void OverlayNode::init_stripes(std::uint32_t k) {
   for (std::uint32_t i = 0; i < k; ++i) {
     stripes_[i].index = i;
     stripes_[i].history = std::make_unique<History>(config_.history);
-    stripes_[i].interior = config_.role == overlay::Role::kSource ||
-                           (config_.capacity > 0 && i == home_stripe());
+    stripes_[i].interior =
+        config_.role == overlay::Role::kSource || (config_.capacity > 0 && i == home_stripe());
   }
 }
 
@@ -84,17 +103,19 @@ overlay::PeerInfo OverlayNode::self_info() const {
   return p;
 }
 
-std::uint32_t OverlayNode::free_slots(const Stripe& s) const {
+std::size_t OverlayNode::used_slots(const Stripe& s) const {
   // The source feeds every stripe: its capacity is per stripe. Any other
   // node has one budget of children for all stripes; it spends it in its home
   // stripe first (joins are routed to home-stripe nodes first) and anywhere
   // a stripe runs short.
+  if (config_.role == overlay::Role::kSource) return s.children.size() + s.reservations.size();
   std::size_t used = 0;
-  if (config_.role == overlay::Role::kSource) {
-    used = s.children.size() + s.reservations.size();
-  } else {
-    for (const auto& t : stripes_) used += t.children.size() + t.reservations.size();
-  }
+  for (const auto& t : stripes_) used += t.children.size() + t.reservations.size();
+  return used;
+}
+
+std::uint32_t OverlayNode::free_slots(const Stripe& s) const {
+  std::size_t used = used_slots(s);
   return used >= config_.capacity ? 0 : static_cast<std::uint32_t>(config_.capacity - used);
 }
 
@@ -122,8 +143,8 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
     reply.stream = stream_;
     reply.ticket = ticket;
     ++stats_.joins_served;
-    peers::log_debug("adopting", {{"stripe", std::to_string(req.stripe)},
-                                  {"child", short_of(req.joiner.id)}});
+    peers::log_debug("adopting",
+                     {{"stripe", std::to_string(req.stripe)}, {"child", short_of(req.joiner.id)}});
     return reply;
   };
 
@@ -203,6 +224,15 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
         (rank(*child) == rank(*best) && child->rtt_us < best->rtt_us)) {
       best = child;
     }
+  }
+  // An orphan (a resuming join) that finds no room known below would be
+  // passed around and back off while its viewers' buffers drain: a node that
+  // uploads at all lends it up to kRepairSlack children over its budget
+  // instead. The tree sheds the excess as nodes leave and move.
+  if (req.resume && !joiner_is_ancestor && (!best || best->spare == 0) && config_.capacity > 0 &&
+      used_slots(s) < config_.capacity + kRepairSlack) {
+    ++stats_.slack_adoptions;
+    co_return adopt();
   }
   overlay::PeerInfo target;
   if (best && (best->spare > 0 || req.hops < kMaxJoinHops / 2)) {
@@ -289,6 +319,10 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
   peers::log_info("child attached", {{"stripe", std::to_string(req.stripe)},
                                      {"child", child->id.short_id()},
                                      {"first_seq", std::to_string(reply.first_seq)}});
+  note("adopted", {{"stripe", std::to_string(req.stripe)},
+                   {"child", child->id.to_string()},
+                   {"child_addr", child->info.addr},
+                   {"first_seq", std::to_string(reply.first_seq)}});
   start_writer(req.stripe, child);
   co_return reply;
 }
@@ -305,6 +339,8 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   overlay::HeartbeatReply reply;
   reply.path = s.path;
   reply.path.push_back(self_info());
+  // The path is most of a heartbeat's bytes and rarely changes.
+  if (req.path_digest != 0 && req.path_digest == path_digest(reply.path)) reply.path.clear();
   std::uint32_t spare = free_slots(s);
   for (auto& [id, c] : s.children) spare += c->spare;
   reply.spare = spare;
@@ -318,6 +354,11 @@ Task<void> OverlayNode::redirect(CallContext& ctx, overlay::Redirect req) {
   peers::log_info("parent redirects", {{"stripe", std::to_string(req.stripe)},
                                        {"reason", req.reason},
                                        {"via", short_of(req.via.id)}});
+  note("redirected", {{"stripe", std::to_string(req.stripe)},
+                      {"parent", ctx.peer().to_string()},
+                      {"reason", req.reason},
+                      {"via", req.via.id},
+                      {"via_addr", req.via.addr}});
   std::uint64_t gen = s.generation;
   parent_lost(req.stripe, gen, "redirected: " + req.reason, req.via.addr);
   co_return;
@@ -360,13 +401,16 @@ void OverlayNode::start_maintenance() {
 void OverlayNode::publish(const Chunk& chunk) {
   Stripe& s = stripes_[chunk.stripe];
   auto bytes = std::make_shared<const std::string>(sign_chunk(rpc_.identity(), chunk));
+  auto signed_at = steady_clock::now();
   s.last_seq = chunk.seq;
-  s.history->add(chunk.seq, bytes, steady_clock::now());
+  s.history->add(chunk.seq, bytes, signed_at);
   if (chunk.end_of_stream) s.ended = true;
   push_to_children(s, bytes);
+  log_chunk_time("chunk published", s, chunk, signed_at);
 }
 
 void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk) {
+  auto arrived = steady_clock::now();
   s.seen.insert(chunk.seq);
   while (s.seen.size() > kSeenWindow) s.seen.erase(s.seen.begin());
   if (!s.last_seq || chunk.seq > *s.last_seq) s.last_seq = chunk.seq;
@@ -374,28 +418,61 @@ void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk)
   stats_.bytes_in += bytes->size();
   s.history->add(chunk.seq, bytes, steady_clock::now());
   push_to_children(s, bytes);
+  log_chunk_time("chunk", s, chunk, arrived);
   if (on_chunk) on_chunk(chunk);
-  if (chunk.end_of_stream) {
-    s.ended = true;
-    check_end();
-  }
+  if (chunk.end_of_stream) end_seq_ = chunk.seq;
+  check_end();
+}
+
+void OverlayNode::log_chunk_time(std::string_view what, const Stripe& s, const Chunk& chunk,
+                                 steady_clock::time_point at) const {
+  if (!peers::log_enabled(peers::LogLevel::kDebug)) return;
+  // steady_clock is CLOCK_MONOTONIC, one clock for every process of a machine,
+  // so these lines measure per-hop latency and repair times across processes
+  // (bench/overlay_bench.cc). depth = hops from the source.
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch());
+  peers::log_debug(what, {{"stripe", std::to_string(s.index)},
+                          {"seq", std::to_string(chunk.seq)},
+                          {"payload", std::to_string(chunk.payload.size())},
+                          {"depth", std::to_string(s.path.size())},
+                          {"repairs", std::to_string(s.repairs)},
+                          {"mono_us", std::to_string(us.count())}});
 }
 
 void OverlayNode::check_end() {
-  if (ended_) return;
-  for (const auto& s : stripes_) {
-    if (!s.ended) return;
+  if (ended_ || !end_seq_) return;
+  bool all = true;
+  for (auto& s : stripes_) {
+    s.ended = s.ended || stripe_complete(s);
+    all = all && s.ended;
   }
+  if (!all) return;
   ended_ = true;
   if (on_end) on_end();
+}
+
+bool OverlayNode::stripe_complete(const Stripe& s) const {
+  // The stream's one end-of-stream chunk is its last seq, on one stripe;
+  // every other stripe is complete once it holds its own last chunk before
+  // that seq, with no hole a repair could still fill.
+  const ChunkSeq k = stream_.stripes;
+  if (*end_seq_ < s.index) return true;  // fewer chunks than stripes: none here
+  if (!s.last_seq || *s.last_seq + k <= *end_seq_) return false;
+  if (s.seen.empty()) return false;
+  for (ChunkSeq q = *s.seen.begin(); q < *s.seen.rbegin(); q += k) {
+    if (!s.seen.count(q)) return false;
+  }
+  return true;
 }
 
 void OverlayNode::push_to_children(Stripe& s, const SharedBytes& bytes) {
   std::vector<peers::PeerId> slow;
   for (auto& [id, child] : s.children) {
     child->queue.push_back(bytes);
-    if (child->queue.size() > config_.max_child_queue) slow.push_back(id);
-    else if (!child->writing) start_writer(s.index, child);
+    if (child->queue.size() > config_.max_child_queue)
+      slow.push_back(id);
+    else if (!child->writing)
+      start_writer(s.index, child);
   }
   for (const auto& id : slow) drop_child(s, id, "too slow: send queue full");
 }
@@ -438,6 +515,8 @@ void OverlayNode::drop_child(Stripe& s, const peers::PeerId& id, const std::stri
   if (child->channel) child->channel->fail(Error(Errc::kUnavailable, why));
   peers::log_info("child dropped",
                   {{"stripe", std::to_string(s.index)}, {"child", id.short_id()}, {"why", why}});
+  note("child_dropped",
+       {{"stripe", std::to_string(s.index)}, {"child", id.to_string()}, {"why", why}});
 }
 
 // ------------------------------------------------------------------ joining
@@ -539,7 +618,8 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   overlay::JoinReply reply = co_await std::move(jop);
   auto parent_id = peers::PeerId::parse(reply.parent.id);
   if (!parent_id) throw Error(Errc::kProtocol, "adopter sent a bad peer id");
-  if (banned_.count(*parent_id)) throw Error(Errc::kAuth, "adopter is banned (sent a forged chunk)");
+  if (banned_.count(*parent_id))
+    throw Error(Errc::kAuth, "adopter is banned (sent a forged chunk)");
   auto pconn = rpc_.find(*parent_id);
   if (!pconn) {
     auto pop = rpc_.connect(reply.parent.addr, *parent_id);
@@ -560,11 +640,20 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   s.path.push_back(reply.parent);
   s.parent_conn = pconn;
   s.feed = channel;
+  if (!s.first_seq) s.first_seq = freply.first_seq;
   ++s.generation;
   peers::log_info("joined stripe", {{"stripe", std::to_string(stripe)},
                                     {"parent", parent_id->short_id()},
                                     {"depth", std::to_string(s.path.size())},
                                     {"first_seq", std::to_string(freply.first_seq)}});
+  if (!here_only) {
+    note(s.repairs > 0 ? "reattached" : "joined",
+         {{"stripe", std::to_string(stripe)},
+          {"parent", reply.parent.id},
+          {"parent_addr", reply.parent.addr},
+          {"depth", std::to_string(s.path.size())},
+          {"first_seq", std::to_string(freply.first_seq)}});
+  }
   auto self = shared_from_this();
   std::uint64_t gen = s.generation;
   asio::co_spawn(
@@ -594,9 +683,8 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
         auto op = try_attach(stripe, addr, resume);
         if (co_await std::move(op)) co_return;
       } catch (const std::exception& e) {
-        peers::log_debug("join attempt failed", {{"stripe", std::to_string(stripe)},
-                                                 {"addr", addr},
-                                                 {"error", e.what()}});
+        peers::log_debug("join attempt failed",
+                         {{"stripe", std::to_string(stripe)}, {"addr", addr}, {"error", e.what()}});
       }
     }
     if (steady_clock::now() + backoff > deadline) {
@@ -622,13 +710,19 @@ Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation
       auto chunk = verify_chunk(*data, *stream_key_, stream_.chunk_bytes * 4 + 65536);
       if (!chunk || chunk->stripe != stripe) {
         ++stats_.rejected;
-        std::string reason = chunk ? "chunk for stripe " + std::to_string(chunk->stripe)
-                                   : chunk.error().message();
+        std::string reason =
+            chunk ? "chunk for stripe " + std::to_string(chunk->stripe) : chunk.error().message();
         peers::log_warn("rejected chunk from parent",
                         {{"stripe", std::to_string(stripe)},
                          {"parent", s.parent ? short_of(s.parent->id) : "?"},
                          {"reason", reason}});
+        note("chunk_rejected", {{"stripe", std::to_string(stripe)},
+                                {"parent", s.parent ? s.parent->id : ""},
+                                {"reason", reason}});
         if (s.parent_conn) {
+          note("peer_banned", {{"stripe", std::to_string(stripe)},
+                               {"peer", s.parent_conn->peer().to_string()},
+                               {"reason", "sent a chunk that fails verification"}});
           banned_.insert(s.parent_conn->peer());
           s.parent_conn->close(Error(Errc::kAuth, "sent a chunk that fails verification"));
         }
@@ -664,6 +758,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     auto rtt = s.parent_conn->stats().rtt_ms;
     hb.rtt_us = rtt < 0 ? 0 : static_cast<std::uint32_t>(rtt * 1000);
     hb.capacity = config_.capacity;
+    hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;
     hb.spare = spare;
@@ -676,12 +771,15 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       try {
         auto op = try_attach(stripe, grandparent.addr, true, true);
         co_await std::move(op);
-        peers::log_info("moved up", {{"stripe", std::to_string(stripe)},
-                                     {"parent", short_of(grandparent.id)}});
+        peers::log_info("moved up",
+                        {{"stripe", std::to_string(stripe)}, {"parent", short_of(grandparent.id)}});
+        note("moved_up", {{"stripe", std::to_string(stripe)},
+                          {"parent", grandparent.id},
+                          {"parent_addr", grandparent.addr}});
         co_return;  // the new attachment runs its own heartbeat loop
       } catch (const std::exception& e) {
-        peers::log_debug("cannot move up", {{"stripe", std::to_string(stripe)},
-                                            {"error", e.what()}});
+        peers::log_debug("cannot move up",
+                         {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
       }
       if (stripes_[stripe].generation != generation) co_return;
     }
@@ -717,7 +815,10 @@ std::vector<std::string> OverlayNode::repair_candidates(const Stripe& s,
     if (s.parent && s.path[i].id == s.parent->id) continue;
     add(s.path[i].addr);
   }
-  for (const auto& b : config_.bootstrap) add(b);
+  for (const auto& b : config_.bootstrap) {
+    if (s.parent && b == s.parent->addr) continue;  // the parent just lost
+    add(b);
+  }
   return out;
 }
 
@@ -732,12 +833,13 @@ void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
   if (s.feed) s.feed->close();
   s.feed.reset();
   std::string lost = s.parent ? short_of(s.parent->id) : "?";
+  std::string lost_id = s.parent ? s.parent->id : "";
   auto candidates = repair_candidates(s, via);
   s.parent.reset();
   s.parent_conn.reset();
-  peers::log_warn("parent lost", {{"stripe", std::to_string(stripe)},
-                                  {"parent", lost},
-                                  {"why", why}});
+  peers::log_warn("parent lost",
+                  {{"stripe", std::to_string(stripe)}, {"parent", lost}, {"why", why}});
+  note("parent_lost", {{"stripe", std::to_string(stripe)}, {"parent", lost_id}, {"why", why}});
   auto self = shared_from_this();
   asio::co_spawn(
       rpc_.executor(),
@@ -801,6 +903,24 @@ std::vector<StripeStatus> OverlayNode::stripe_status() const {
     st.children = s.children.size();
     st.last_seq = s.last_seq;
     st.repairs = s.repairs;
+    auto rtt_to = [&](const std::string& id_text, std::uint32_t reported) -> std::uint32_t {
+      auto id = peers::PeerId::parse(id_text);
+      auto conn = id ? rpc_.find(*id) : nullptr;
+      double ms = conn ? conn->stats().rtt_ms : -1;
+      return ms >= 0 ? static_cast<std::uint32_t>(ms * 1000) : reported;
+    };
+    if (s.parent) st.parent_info = StripeStatus::Neighbor{*s.parent, rtt_to(s.parent->id, 0)};
+    for (const auto& [id, c] : s.children) {
+      st.child_list.push_back({c->info, rtt_to(c->info.id, c->rtt_us)});
+    }
+    st.path = s.path;
+    st.repairing = s.repairing;
+    if (!s.seen.empty()) {
+      for (ChunkSeq q = *s.seen.begin(); q < *s.seen.rbegin(); q += stream_.stripes) {
+        if (!s.seen.count(q)) ++st.holes;
+      }
+    }
+    st.history_chunks = s.history ? s.history->size() : 0;
     out.push_back(st);
   }
   return out;

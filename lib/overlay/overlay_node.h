@@ -69,6 +69,17 @@ struct StripeStatus {
   std::size_t children = 0;
   std::optional<ChunkSeq> last_seq;
   std::uint64_t repairs = 0;
+  // For inspection (lib/overlay/inspect_service.h).
+  struct Neighbor {
+    overlay::PeerInfo info;
+    std::uint32_t rtt_us = 0;  // 0 = not measured yet
+  };
+  std::optional<Neighbor> parent_info;
+  std::vector<Neighbor> child_list;
+  std::vector<overlay::PeerInfo> path;  // root .. parent
+  bool repairing = false;
+  std::uint64_t holes = 0;  // missing seqs among the recently received ones
+  std::size_t history_chunks = 0;
 };
 
 struct OverlayStats {
@@ -77,6 +88,7 @@ struct OverlayStats {
   std::uint64_t rejected = 0;    // failed verification
   std::uint64_t duplicates = 0;  // already had it
   std::uint64_t joins_served = 0, forwards = 0, choked = 0;
+  std::uint64_t slack_adoptions = 0;  // orphans taken over the budget
   double rtt_ms = -1;
 };
 
@@ -92,6 +104,12 @@ class OverlayNode : public overlay::OverlayServer,
   std::function<void()> on_end;
   // A stripe could not be repaired within repair_timeout: the stream is lost.
   std::function<void(const peers::Error&)> on_lost;
+  // Something an operator may want to see happened (vt-inspect events), as
+  // it is logged: kind is joined, adopted, child_dropped, parent_lost,
+  // reattached, chunk_rejected, peer_banned, moved_up or redirected; fields
+  // hold "stripe" and the log line's details.
+  std::function<void(const std::string& kind, const std::map<std::string, std::string>& fields)>
+      on_event;
 
   // Relays and sinks: learn the stream from a bootstrap node and join every
   // stripe. Completes when all stripes have a parent; throws on
@@ -105,16 +123,23 @@ class OverlayNode : public overlay::OverlayServer,
   peers::rpc::Task<void> leave();
 
   const overlay::StreamInfo& stream() const { return stream_; }
+  const OverlayConfig& config() const { return config_; }
   std::uint32_t stripes() const { return stream_.stripes; }
   std::vector<StripeStatus> stripe_status() const;
   OverlayStats stats() const;
   bool ended() const { return ended_; }
+  // Relays and sinks: the seq the stripe's first parent promised to send
+  // first (its FeedReply), where this node's copy of the stripe begins;
+  // nullopt before the stripe is joined.
+  std::optional<ChunkSeq> first_seq(std::uint32_t stripe) const {
+    return stripe < stripes_.size() ? stripes_[stripe].first_seq : std::nullopt;
+  }
   // Chunks queued to children and not yet written (source and relays).
   std::size_t queued_to_children() const;
 
   // Overlay service.
-  peers::rpc::Task<peers::rpc::Answer<overlay::JoinReply>> join(
-      peers::rpc::CallContext& ctx, overlay::JoinRequest req) override;
+  peers::rpc::Task<peers::rpc::Answer<overlay::JoinReply>> join(peers::rpc::CallContext& ctx,
+                                                                overlay::JoinRequest req) override;
   peers::rpc::Task<overlay::FeedReply> feed(peers::rpc::CallContext& ctx,
                                             overlay::FeedRequest req) override;
   peers::rpc::Task<peers::rpc::Answer<overlay::HeartbeatReply>> heartbeat(
@@ -150,8 +175,10 @@ class OverlayNode : public overlay::OverlayServer,
     std::shared_ptr<peers::rpc::DataChannel> feed;
     std::optional<ChunkSeq> last_seq;  // newest chunk received
     std::set<ChunkSeq> seen;           // recent chunks received (duplicates)
+    // Where the first parent's feed began (its FeedReply).
+    std::optional<ChunkSeq> first_seq;
     bool repairing = false;
-    bool ended = false;
+    bool ended = false;            // holds its last chunk: nothing more will come
     std::uint64_t generation = 0;  // bumps on every new parent
     std::uint64_t repairs = 0;
     // Children.
@@ -162,10 +189,16 @@ class OverlayNode : public overlay::OverlayServer,
 
   overlay::PeerInfo self_info() const;
   std::uint32_t home_stripe() const;
+  // Children (and reservations) counted against the budget that s is in.
+  std::size_t used_slots(const Stripe& s) const;
   std::uint32_t free_slots(const Stripe& s) const;
   void init_stripes(std::uint32_t k);
   void accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk);
   void push_to_children(Stripe& s, const SharedBytes& bytes);
+  // Debug log: a chunk's seq, stripe, payload size, depth and when it was
+  // published or accepted, in microseconds of the monotonic clock.
+  void log_chunk_time(std::string_view what, const Stripe& s, const Chunk& chunk,
+                      std::chrono::steady_clock::time_point at) const;
   void start_writer(std::uint32_t stripe, std::shared_ptr<Child> child);
   void drop_child(Stripe& s, const peers::PeerId& id, const std::string& why);
   peers::rpc::Task<void> attach(std::uint32_t stripe, std::vector<std::string> candidates,
@@ -178,8 +211,13 @@ class OverlayNode : public overlay::OverlayServer,
   void parent_lost(std::uint32_t stripe, std::uint64_t generation, const std::string& why,
                    const std::string& via = {});
   std::vector<std::string> repair_candidates(const Stripe& s, const std::string& via) const;
+  // Marks the stripes that hold their last chunk ended; on_end once all are.
   void check_end();
+  bool stripe_complete(const Stripe& s) const;
   void start_maintenance();
+  void note(const std::string& kind, std::map<std::string, std::string> fields) const {
+    if (on_event) on_event(kind, fields);
+  }
 
   peers::rpc::Node& rpc_;
   OverlayConfig config_;
@@ -191,6 +229,7 @@ class OverlayNode : public overlay::OverlayServer,
   bool leaving_ = false;
   bool maintaining_ = false;
   bool ended_ = false;
+  std::optional<ChunkSeq> end_seq_;  // the end-of-stream chunk's seq, once received
   OverlayStats stats_;
 };
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,7 @@
 #include "lib/kernel/cli.h"
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
+#include "lib/overlay/inspect_service.h"
 #include "lib/overlay/overlay_node.h"
 #include "lib/rpc/node.h"
 #include "lib/stream/chunker.h"
@@ -89,6 +91,8 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   app.add_option("--stats-interval", o.stats_interval,
                  "Print a stats line to stderr every DURATION (1s, 500ms)");
   app.add_flag("--json", o.json, "Stats lines as JSON");
+  app.add_option("--inspect-allow", o.inspect_allow,
+                 "Answer vt-inspect only from this peer id (repeatable; default: anyone)");
   app.add_option("--linger", o.linger,
                  "After the end of the stream, keep serving repairs this long")
       ->capture_default_str();
@@ -121,17 +125,20 @@ class OutputWriter {
     queue_.push_back(std::move(bytes));
     cv_.notify_one();
   }
-  // Writes everything queued, then stops the thread.
+  // No more writes: the thread writes what is queued, then ends. Does not
+  // wait for it.
+  void close() {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_one();
+  }
+  // close(), then waits until everything queued is written (or the reader
+  // went away).
   void finish() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-      cv_.notify_one();
-    }
+    close();
     if (thread_.joinable()) thread_.join();
   }
   bool broken() const { return broken_.load(); }
-  std::uint64_t written() const { return written_.load(); }
 
  private:
   void run() {
@@ -160,7 +167,6 @@ class OutputWriter {
         }
         p += n;
         left -= static_cast<std::size_t>(n);
-        written_ += static_cast<std::uint64_t>(n);
       }
     }
   }
@@ -172,7 +178,6 @@ class OutputWriter {
   std::size_t queued_ = 0;
   bool done_ = false;
   std::atomic<bool> broken_{false};
-  std::atomic<std::uint64_t> written_{0};
   std::thread thread_;
 };
 
@@ -188,6 +193,12 @@ int run_peer_app(const PeerAppOptions& o) {
   auto buffer = duration_flag("--buffer", o.buffer);
   std::optional<std::chrono::microseconds> stats_every;
   if (!o.stats_interval.empty()) stats_every = duration_flag("--stats-interval", o.stats_interval);
+  std::vector<peers::PeerId> inspect_allow;
+  for (const auto& text : o.inspect_allow) {
+    auto id = peers::PeerId::parse(text);
+    if (!id) throw peers::usage_error("bad --inspect-allow: " + id.error().message());
+    inspect_allow.push_back(*id);
+  }
   std::optional<peers::PeerId> pinned;
   if (!o.source_key.empty()) {
     auto id = peers::PeerId::parse(o.source_key);
@@ -210,16 +221,7 @@ int run_peer_app(const PeerAppOptions& o) {
   }
 
   // Identity.
-  std::optional<peers::Identity> identity;
-  if (!o.key.empty()) {
-    std::vector<std::string> warnings;
-    auto id = peers::load_key_file(o.key, &warnings);
-    for (const auto& w : warnings) peers::log_warn(w);
-    if (!id) throw id.error();
-    identity.emplace(std::move(*id));
-  } else {
-    identity.emplace(peers::Identity::generate());
-  }
+  std::optional<peers::Identity> identity(peers::load_identity_or_fresh(o.key));
 
   // Input / output files are opened before anything else can fail late.
   int in_fd = -1, out_fd = -1;
@@ -235,18 +237,16 @@ int run_peer_app(const PeerAppOptions& o) {
     } else if (!S_ISFIFO(st.st_mode)) {
       in_fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
       if (in_fd < 0) {
-        throw peers::usage_error("cannot read --input '" + o.input + "': " +
-                                 std::strerror(errno));
+        throw peers::usage_error("cannot read --input '" + o.input + "': " + std::strerror(errno));
       }
     }
   }
   if (is_sink) {
-    out_fd = o.output == "-" ? STDOUT_FILENO
-                             : ::open(o.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                                      0644);
+    out_fd = o.output == "-"
+                 ? STDOUT_FILENO
+                 : ::open(o.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out_fd < 0) {
-      throw peers::usage_error("cannot write --output '" + o.output + "': " +
-                               std::strerror(errno));
+      throw peers::usage_error("cannot write --output '" + o.output + "': " + std::strerror(errno));
     }
   }
 
@@ -268,6 +268,10 @@ int run_peer_app(const PeerAppOptions& o) {
   cfg.repair_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(join_timeout);
   auto node = std::make_shared<OverlayNode>(rpc, cfg);
   rpc.add_service(node);
+  auto inspect = std::make_shared<InspectService>(
+      rpc, node, InspectOptions{.tool = peers::log_tool(), .allow = inspect_allow});
+  rpc.add_service(inspect);
+  inspect->start();
 
   std::string listen = o.listen;
   if (listen.empty()) listen = "127.0.0.1:0";
@@ -311,6 +315,39 @@ int run_peer_app(const PeerAppOptions& o) {
   std::optional<PlayoutBuffer> playout;
   asio::steady_timer playout_timer(io);
   bool output_done = false;
+  // Where playing starts. A parent begins a new child's feed at the newest
+  // random-access chunk of its stripe, or at the oldest one it holds, so a
+  // late joiner's stripes begin at different seqs, and every stripe is
+  // complete only from the highest of those, less K-1, on. Chunks therefore
+  // wait until every stripe is joined: a sink there from the start (each
+  // stripe begins below K) plays everything; a late one drops what comes
+  // before that point and starts at the first random-access chunk after it,
+  // so it writes a clean suffix of the stream.
+  std::vector<Chunk> held_back;
+  ChunkSeq play_floor = 0;
+  auto start_playout = [&]() {
+    ChunkSeq k = node->stripes();
+    ChunkSeq highest = 0;
+    for (std::uint32_t i = 0; i < k; ++i) {
+      highest = std::max(highest, node->first_seq(i).value_or(0));
+    }
+    PlayoutOptions po;
+    po.buffer = buffer;
+    if (highest < k) {
+      po.start = StartPolicy::kAtSeq;
+      po.start_seq = 0;
+    } else {
+      play_floor = highest - (k - 1);
+    }
+    playout.emplace(PlayoutBuffer::create(po).value());
+    std::sort(held_back.begin(), held_back.end(),
+              [](const Chunk& a, const Chunk& b) { return a.seq < b.seq; });
+    for (auto& c : held_back) {
+      if (c.seq >= play_floor) playout->insert(std::move(c), steady_clock::now());
+    }
+    held_back.clear();
+    peers::log_debug("playout starts", {{"from_seq", std::to_string(play_floor)}});
+  };
   std::function<void()> drain_playout = [&]() {
     if (!playout) return;
     for (auto& c : playout->pop_ready(steady_clock::now())) {
@@ -318,8 +355,10 @@ int run_peer_app(const PeerAppOptions& o) {
     }
     if (playout->finished() && !output_done) {
       output_done = true;
-      writer->finish();
-      peers::log_info("end of stream", {{"bytes", std::to_string(writer->written())},
+      // The writer flushes on its own thread, waited for at exit: a slow
+      // reader must not stall the loop (children, heartbeats, signals).
+      writer->close();
+      peers::log_info("end of stream", {{"bytes", std::to_string(playout->stats().released_bytes)},
                                         {"gaps", std::to_string(playout->stats().gaps)}});
       finish_after_linger();
     }
@@ -328,17 +367,10 @@ int run_peer_app(const PeerAppOptions& o) {
     writer = std::make_unique<OutputWriter>(out_fd);
     node->on_chunk = [&](const Chunk& c) {
       if (!playout) {
-        PlayoutOptions po;
-        po.buffer = buffer;
-        // A sink that is there from the start plays everything; a late one
-        // starts at a random-access point.
-        if (c.seq < node->stripes()) {
-          po.start = StartPolicy::kAtSeq;
-          po.start_seq = 0;
-        }
-        playout.emplace(PlayoutBuffer::create(po).value());
+        held_back.push_back(c);  // until every stripe is joined
+        return;
       }
-      playout->insert(c, steady_clock::now());
+      if (c.seq >= play_floor) playout->insert(c, steady_clock::now());
       drain_playout();
     };
     asio::co_spawn(
@@ -360,6 +392,7 @@ int run_peer_app(const PeerAppOptions& o) {
       finish_after_linger();
     };
   }
+  inspect->playout_gaps = [&]() -> std::uint64_t { return playout ? playout->stats().gaps : 0; };
   node->on_lost = [&](const Error& e) {
     peers::print_failure(peers::log_tool(), "stream lost: " + e.message());
     stop(1);
@@ -378,7 +411,8 @@ int run_peer_app(const PeerAppOptions& o) {
     reader = std::thread([&] {
       if (in_fd < 0) in_fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
       if (in_fd < 0) {
-        peers::log_error("cannot read --input", {{"file", o.input}, {"error", std::strerror(errno)}});
+        peers::log_error("cannot read --input",
+                         {{"file", o.input}, {"error", std::strerror(errno)}});
         asio::post(io, [&] { stop(1); });
         return;
       }
@@ -420,10 +454,14 @@ int run_peer_app(const PeerAppOptions& o) {
         io,
         [&]() -> peers::rpc::Task<void> {
           try {
-            auto op = node->start(std::chrono::duration_cast<std::chrono::milliseconds>(
-                join_timeout));
+            auto op =
+                node->start(std::chrono::duration_cast<std::chrono::milliseconds>(join_timeout));
             co_await std::move(op);
             peers::log_info("joined all stripes", {{"stripes", std::to_string(node->stripes())}});
+            if (is_sink) {
+              start_playout();
+              drain_playout();
+            }
           } catch (const Error& e) {
             peers::print_failure(peers::log_tool(), "cannot join: " + e.message());
             stop(e.code() == Errc::kAuth ? 2 : 1);
@@ -434,22 +472,23 @@ int run_peer_app(const PeerAppOptions& o) {
 
   // Stop signals: hand children over, then exit 0.
   asio::posix::stream_descriptor stop_pipe(io, ::dup(peers::stop_fd()));
-  stop_pipe.async_wait(asio::posix::stream_descriptor::wait_read, [&](boost::system::error_code ec) {
-    if (ec) return;
-    if (writer && writer->broken()) {
-      stop(0);
-      return;
-    }
-    peers::log_info("stopping: handing children over");
-    asio::co_spawn(
-        io,
-        [&]() -> peers::rpc::Task<void> {
-          auto op = node->leave();
-          co_await std::move(op);
-          stop(0);
-        },
-        asio::detached);
-  });
+  stop_pipe.async_wait(asio::posix::stream_descriptor::wait_read,
+                       [&](boost::system::error_code ec) {
+                         if (ec) return;
+                         if (writer && writer->broken()) {
+                           stop(0);
+                           return;
+                         }
+                         peers::log_info("stopping: handing children over");
+                         asio::co_spawn(
+                             io,
+                             [&]() -> peers::rpc::Task<void> {
+                               auto op = node->leave();
+                               co_await std::move(op);
+                               stop(0);
+                             },
+                             asio::detached);
+                       });
 
   // Stats lines.
   asio::steady_timer stats_timer(io);
@@ -523,8 +562,8 @@ int run_peer_app(const PeerAppOptions& o) {
     reader.detach();
   }
   if (writer) writer->finish();
-  if (is_sink && writer && !writer->broken() && exit_code == 0 && playout &&
-      !playout->finished() && !stopping) {
+  if (is_sink && writer && !writer->broken() && exit_code == 0 && playout && !playout->finished() &&
+      !stopping) {
     exit_code = 1;
   }
   return exit_code;

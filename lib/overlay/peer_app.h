@@ -18,22 +18,23 @@ namespace vt {
 
 struct PeerAppOptions {
   overlay::Role role = overlay::Role::kRelay;
-  std::string listen;                 // host:port; "" = default for the role
-  std::vector<std::string> join;      // relays, sinks
-  std::string key;                    // key file; "" = fresh identity (not for the source)
-  std::string input = "-";            // source
-  std::string output = "-";           // sink
-  std::uint32_t stripes = 4;          // source
-  std::string upload;                 // rate, e.g. "20M"; "" = unlimited
-  int max_children = -1;              // overrides --upload
-  std::string stream_rate = "4M";     // assumed stream rate, to turn --upload into children
-  std::string buffer = "2s";          // sink playout buffer
-  std::string source_key;             // sink/relay: pin the stream
+  std::string listen;              // host:port; "" = default for the role
+  std::vector<std::string> join;   // relays, sinks
+  std::string key;                 // key file; "" = fresh identity (not for the source)
+  std::string input = "-";         // source
+  std::string output = "-";        // sink
+  std::uint32_t stripes = 4;       // source
+  std::string upload;              // rate, e.g. "20M"; "" = unlimited
+  int max_children = -1;           // overrides --upload
+  std::string stream_rate = "4M";  // assumed stream rate, to turn --upload into children
+  std::string buffer = "2s";       // sink playout buffer
+  std::string source_key;          // sink/relay: pin the stream
   std::string join_timeout = "10s";
-  std::string stats_interval;         // "" = no stats
+  std::string stats_interval;  // "" = no stats
   bool json = false;
-  std::string linger = "2s";          // after end of stream, keep serving repairs this long
+  std::string linger = "2s";  // after end of stream, keep serving repairs this long
   std::uint32_t chunk_bytes = 16 * 1024;
+  std::vector<std::string> inspect_allow;  // peer ids allowed to inspect; empty = anyone
 };
 
 // Registers the flags of a role on app (names are a contract; see README).

@@ -357,6 +357,12 @@ Result<void> Subprocess::write_stdin(std::string_view data, Duration timeout) {
 
 void Subprocess::close_stdin() { close_fd(in_fd_); }
 
+void Subprocess::close_output(Stream stream) {
+  Channel& ch = channel(stream);
+  close_fd(ch.fd);
+  ch.eof = true;
+}
+
 Result<std::string> Subprocess::read_until(Stream stream, std::string_view needle,
                                            Duration timeout) {
   Channel& ch = channel(stream);

@@ -148,6 +148,10 @@ class Subprocess {
   Result<void> write_stdin(std::string_view data, Duration timeout = kDefaultTimeout);
   // Closes the child's stdin, so it sees end of file. Idempotent.
   void close_stdin();
+  // Closes this end of a piped stdout or stderr, as a reader that goes away
+  // does: the child's next write there fails with EPIPE (or SIGPIPE kills
+  // it). Output already read stays buffered for take(). Idempotent.
+  void close_output(Stream stream);
 
   // The next line of the stream, without its '\n'. At end of stream, returns
   // a last unterminated line if there is one, else fails with kConnectionLost.

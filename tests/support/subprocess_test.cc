@@ -209,6 +209,23 @@ TEST(Subprocess, WritingToAChildThatClosedStdinIsAnError) {
   EXPECT_EQ(written.error().code(), Errc::kConnectionLost);
 }
 
+TEST(Subprocess, ClosingStdoutMakesTheChildsNextWriteFail) {
+  // The child ignores SIGPIPE, like the tools do, and reports its write error.
+  Result<Subprocess> child = Subprocess::spawn(
+      kSh, {"-c",
+            "trap '' PIPE; echo first; read go; if echo second; then echo wrote >&2; "
+            "else echo failed >&2; fi"});
+  ASSERT_TRUE(child.ok()) << child.error().what();
+  EXPECT_EQ(child->read_line(Stream::kStdout).value(), "first");
+  child->close_output(Stream::kStdout);
+  child->close_output(Stream::kStdout);  // idempotent
+  ASSERT_TRUE(child->write_stdin("go\n").ok());
+  Result<Output> out = child->communicate();
+  ASSERT_TRUE(out.ok()) << out.error().what();
+  EXPECT_EQ(out->out, "");
+  EXPECT_NE(out->err.find("failed"), std::string::npos) << out->err;
+}
+
 TEST(Subprocess, ReportsAProgramThatCannotStart) {
   Result<Subprocess> missing = Subprocess::spawn("/no/such/program", {});
   ASSERT_FALSE(missing.ok());

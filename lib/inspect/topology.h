@@ -1,0 +1,104 @@
+// Topology: the stripe trees of a live overlay as vt-inspect found them, and
+// their renderings (text with box drawing, one JSON document, Graphviz).
+//
+// The input is what a crawl (lib/inspect/crawl.h) learnt about each node: its
+// status when it answered, or why it did not (unreachable, denied, ...). A
+// node's parent in a stripe is what the node itself reports; for a node that
+// did not answer, what its parent's list of children says. Nodes whose
+// reported parent links form a cycle are marked as a loop and drawn once.
+// Output is deterministic (nodes sorted by role, then id; no timestamps), so
+// `watch -d` shows only what changed.
+//
+//   vt::Topology topo(crawl_result.nodes);
+//   std::cout << topo.text({.ascii = false});
+//   std::cout << topo.json().dump(2) << "\n";
+//   std::cout << topo.dot();
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "proto/inspect.pidl.h"
+
+namespace vt {
+
+// What a crawl learnt about one node.
+struct CrawledNode {
+  std::string id;    // full peer id; "" when it never answered and nobody named it
+  std::string addr;  // where it was asked (host:port)
+  std::optional<inspect::NodeStatus> status;  // set when it answered
+  // Why there is no status: "unreachable", "timeout", "denied", "protocol"
+  // (it does not speak Peers RPC), "wrong_peer", "no_inspect" (serves no
+  // Inspect), "not_visited" (the crawl ran out of time), "error".
+  std::string problem;
+  std::string error;  // the message that goes with problem
+};
+
+struct TextOptions {
+  bool ascii = false;  // +-- and | instead of box drawing
+};
+
+class Topology {
+ public:
+  explicit Topology(std::vector<CrawledNode> nodes);
+
+  std::string text(const TextOptions& options = {}) const;
+  // {"stream_id", "stripe_count", "nodes": [...], "loops": [...]}; docs/inspect.md.
+  nlohmann::ordered_json json() const;
+  // digraph with one cluster per stripe.
+  std::string dot() const;
+
+  // The nodes in their output order.
+  const std::vector<CrawledNode>& nodes() const { return nodes_; }
+  std::uint32_t stripe_count() const { return k_; }
+  // The parent of `id` in `stripe` ("" if none or unknown).
+  std::string parent_of(std::uint32_t stripe, const std::string& id) const;
+  // Ids in a loop of parent links in `stripe`.
+  const std::set<std::string>& loop_nodes(std::uint32_t stripe) const { return loops_[stripe]; }
+
+ private:
+  struct Link {
+    std::string parent;
+    std::optional<std::uint32_t> rtt_us;
+    bool reported_by_self = false;  // else: by the parent's list of children
+  };
+  struct Info {
+    overlay::Role role = overlay::Role::kUnknown;
+    std::string addr;
+  };
+
+  const CrawledNode* find(const std::string& id) const;
+  const inspect::StripeStatus* stripe_of(const CrawledNode& n, std::uint32_t stripe) const;
+  const std::vector<std::string>& children_of(std::uint32_t stripe, const std::string& id) const;
+  std::vector<std::string> roots_of(std::uint32_t stripe) const;
+  std::string label(std::uint32_t stripe, const std::string& id) const;
+  void draw(std::uint32_t stripe, const std::string& id, const std::string& prefix, bool root,
+            bool last, const TextOptions& options, std::set<std::string>& drawn,
+            std::string& out) const;
+  bool in_stripe(std::uint32_t stripe, const std::string& id) const;
+
+  std::vector<CrawledNode> nodes_;
+  std::map<std::string, std::size_t> by_id_;
+  std::map<std::string, Info> info_;  // role and address of every id seen
+  std::uint32_t k_ = 0;
+  std::string stream_id_;
+  std::vector<std::map<std::string, Link>> links_;  // per stripe: child -> link
+  std::vector<std::set<std::string>> members_;      // per stripe: ids taking part
+  std::vector<std::set<std::string>> loops_;        // per stripe: ids in a cycle
+  // per stripe: parent -> children, in output order
+  std::vector<std::map<std::string, std::vector<std::string>>> children_;
+};
+
+// "vt1abcdefgh" for a peer id text (the first 11 characters of anything else).
+std::string short_peer(const std::string& id);
+// 1500000 -> "1.5M", 812000 -> "812k", 950 -> "950".
+std::string human_rate(double bits_per_second);
+// 123 us -> "0.12ms", 15300 us -> "15ms".
+std::string human_rtt(std::uint32_t rtt_us);
+
+}  // namespace vt

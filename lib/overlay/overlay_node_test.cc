@@ -1,0 +1,71 @@
+#include "lib/overlay/overlay_node.h"
+
+#include <gtest/gtest.h>
+
+#include "lib/rpc/rpc_test_util.h"
+
+namespace vt {
+namespace {
+
+using peers::rpc::Task;
+using peers::rpc::testing::Kernel;
+
+// A source with one stripe and room for one child, and a node that sends it
+// join requests on behalf of made-up joiners.
+struct Fixture {
+  Fixture()
+      : server(kernel.executor(), peers::Identity::generate()),
+        client(kernel.executor(), peers::Identity::generate()) {
+    OverlayConfig cfg;
+    cfg.role = overlay::Role::kSource;
+    cfg.stripes = 1;
+    cfg.capacity = 1;
+    node = std::make_shared<OverlayNode>(server, cfg);
+    server.add_service(node);
+    addr = "127.0.0.1:" + std::to_string(server.listen("127.0.0.1:0").value());
+    conn = kernel.run(client.connect(addr));
+  }
+  ~Fixture() {
+    server.close();
+    client.close();
+  }
+
+  // A join from a fresh joiner that uploads (capacity 2).
+  overlay::JoinReply join(bool resume) {
+    overlay::JoinRequest req;
+    req.stripe = 0;
+    req.joiner.id = peers::Identity::generate().peer_id().to_string();
+    req.joiner.addr = "127.0.0.1:9";
+    req.joiner.capacity = 2;
+    req.joiner.role = overlay::Role::kRelay;
+    req.resume = resume;
+    return overlay::OverlayClient(conn).join_sync(req);
+  }
+
+  Kernel kernel{1};
+  peers::rpc::Node server;
+  peers::rpc::Node client;
+  std::shared_ptr<OverlayNode> node;
+  std::string addr;
+  std::shared_ptr<peers::rpc::Connection> conn;
+};
+
+TEST(OverlayNode, AFullNodeTurnsANewJoinerAway) {
+  Fixture f;
+  EXPECT_EQ(f.join(false).parent.id, f.server.id().to_string());
+  EXPECT_THROW(f.join(false), overlay::Full);
+}
+
+TEST(OverlayNode, AFullNodeLendsAnOrphanOneSlotOverItsBudget) {
+  Fixture f;
+  EXPECT_EQ(f.join(false).parent.id, f.server.id().to_string());
+  // An orphan resuming after its parent died is adopted at once rather than
+  // passed around; one only: the next one finds the node full.
+  EXPECT_EQ(f.join(true).parent.id, f.server.id().to_string());
+  EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
+  EXPECT_THROW(f.join(true), overlay::Full);
+  EXPECT_THROW(f.join(false), overlay::Full);
+}
+
+}  // namespace
+}  // namespace vt
