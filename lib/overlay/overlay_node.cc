@@ -32,7 +32,7 @@ constexpr std::uint32_t kMaxJoinHops = 16;
 constexpr std::size_t kSeenWindow = 1024;
 // Heartbeats between attempts to move up the tree.
 constexpr std::uint64_t kMoveUpEvery = 8;
-// Children over its budget a node takes rather than turn an orphan away.
+// Children over its budget a node takes rather than turn a joiner away.
 constexpr std::size_t kRepairSlack = 1;
 
 Task<void> sleep_for(steady_clock::duration d) {
@@ -225,11 +225,14 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       best = child;
     }
   }
-  // An orphan (a resuming join) that finds no room known below would be
-  // passed around and back off while its viewers' buffers drain: a node that
-  // uploads at all lends it up to kRepairSlack children over its budget
-  // instead. The tree sheds the excess as nodes leave and move.
-  if (req.resume && !joiner_is_ancestor && (!best || best->spare == 0) && config_.capacity > 0 &&
+  // A joiner that finds no room known below would be passed around and back
+  // off: an orphan (a resuming join) while its viewers' buffers drain, a
+  // newcomer until --join-timeout. A node that uploads at all lends either up
+  // to kRepairSlack children over its budget instead, when the joiner is an
+  // orphan or brings upload capacity of its own (the tree gains more room than
+  // it lends). Only a newcomer that uploads nothing is turned away.
+  if ((req.resume || req.joiner.capacity > 0) && !joiner_is_ancestor &&
+      (!best || best->spare == 0) && config_.capacity > 0 &&
       used_slots(s) < config_.capacity + kRepairSlack) {
     ++stats_.slack_adoptions;
     co_return adopt();

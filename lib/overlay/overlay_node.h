@@ -88,7 +88,7 @@ struct OverlayStats {
   std::uint64_t rejected = 0;    // failed verification
   std::uint64_t duplicates = 0;  // already had it
   std::uint64_t joins_served = 0, forwards = 0, choked = 0;
-  std::uint64_t slack_adoptions = 0;  // orphans taken over the budget
+  std::uint64_t slack_adoptions = 0;  // joiners taken over the budget
   double rtt_ms = -1;
 };
 

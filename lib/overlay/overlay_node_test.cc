@@ -30,13 +30,13 @@ struct Fixture {
     client.close();
   }
 
-  // A join from a fresh joiner that uploads (capacity 2).
-  overlay::JoinReply join(bool resume) {
+  // A join from a fresh joiner that uploads `capacity` children's worth.
+  overlay::JoinReply join(bool resume, std::uint32_t capacity = 2) {
     overlay::JoinRequest req;
     req.stripe = 0;
     req.joiner.id = peers::Identity::generate().peer_id().to_string();
     req.joiner.addr = "127.0.0.1:9";
-    req.joiner.capacity = 2;
+    req.joiner.capacity = capacity;
     req.joiner.role = overlay::Role::kRelay;
     req.resume = resume;
     return overlay::OverlayClient(conn).join_sync(req);
@@ -50,21 +50,31 @@ struct Fixture {
   std::shared_ptr<peers::rpc::Connection> conn;
 };
 
-TEST(OverlayNode, AFullNodeTurnsANewJoinerAway) {
+TEST(OverlayNode, AFullNodeTurnsAwayANewcomerThatUploadsNothing) {
   Fixture f;
   EXPECT_EQ(f.join(false).parent.id, f.server.id().to_string());
-  EXPECT_THROW(f.join(false), overlay::Full);
+  EXPECT_THROW(f.join(false, 0), overlay::Full);
+  EXPECT_EQ(f.node->stats().slack_adoptions, 0u);
 }
 
 TEST(OverlayNode, AFullNodeLendsAnOrphanOneSlotOverItsBudget) {
   Fixture f;
   EXPECT_EQ(f.join(false).parent.id, f.server.id().to_string());
-  // An orphan resuming after its parent died is adopted at once rather than
-  // passed around; one only: the next one finds the node full.
-  EXPECT_EQ(f.join(true).parent.id, f.server.id().to_string());
+  // An orphan resuming after its parent died (even one that uploads nothing)
+  // is adopted at once rather than passed around; one only: the next one
+  // finds the node full.
+  EXPECT_EQ(f.join(true, 0).parent.id, f.server.id().to_string());
   EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
   EXPECT_THROW(f.join(true), overlay::Full);
   EXPECT_THROW(f.join(false), overlay::Full);
+}
+
+TEST(OverlayNode, AFullNodeLendsANewcomerThatUploadsOneSlot) {
+  Fixture f;
+  EXPECT_EQ(f.join(false).parent.id, f.server.id().to_string());
+  EXPECT_EQ(f.join(false, 4).parent.id, f.server.id().to_string());
+  EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
+  EXPECT_THROW(f.join(false, 4), overlay::Full);
 }
 
 }  // namespace
