@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <array>
 #include <set>
 #include <string>
 #include <vector>
@@ -320,6 +321,22 @@ TEST_P(RecordTest, TamperedRecordFailsWithAuth) {
   EXPECT_EQ(*ok, "transfer 10 coins");
 }
 
+TEST_P(RecordTest, TamperedLargeRecordFailsWithAuth) {
+  // A record of the size DATA payloads use (16 KiB).
+  std::string plain(16384, 'v');
+  std::string rec = seal_record(s_->client_tx, plain);
+  for (std::size_t at : {std::size_t{1}, std::size_t{4 + 9000}, rec.size() - 2}) {
+    std::string bad = rec;
+    bad[at] ^= 0x40;
+    auto r = open_record(s_->server_rx, bad);
+    ASSERT_FALSE(r) << "flip at " << at;
+    EXPECT_EQ(r.error().code(), Errc::kAuth);
+  }
+  auto ok = open_record(s_->server_rx, rec);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(*ok, plain);
+}
+
 TEST_P(RecordTest, ReplayedRecordFailsWithAuth) {
   std::string rec = seal_record(s_->client_tx, "once");
   ASSERT_TRUE(open_record(s_->server_rx, rec));
@@ -371,6 +388,59 @@ TEST_P(RecordTest, NoncesNeverRepeat) {
   std::uint64_t before = s_->server_rx.counter();
   ASSERT_FALSE(open_record(s_->server_rx, std::string(4 + kRecordTagSize + 3, 'z')));
   EXPECT_EQ(s_->server_rx.counter(), before);
+}
+
+// Records are standard AEAD: the nonce is the record counter (8 bytes little
+// endian, then 4 zero bytes), the associated data the length header. A record
+// sealed here opens with libsodium's own function, and the other way round, of
+// every size: another implementation of docs/protocol.md can use any AEAD
+// library.
+TEST(Records, AreStandardAeadThatLibsodiumOpens) {
+  if (sodium_init() < 0) GTEST_SKIP() << "libsodium failed to initialise";
+  std::array<std::uint8_t, 32> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(7 * i + 1);
+  std::vector<Cipher> ciphers = {Cipher::kChaCha20Poly1305};
+  if (crypto_aead_aes256gcm_is_available() == 1) ciphers.push_back(Cipher::kAes256Gcm);
+  for (Cipher cipher : ciphers) {
+    RecordCipher tx(cipher, key), rx(cipher, key);
+    std::uint64_t counter = 0;
+    for (std::size_t size : {0, 1, 15, 16, 17, 255, 4096, 16384, 65536 + 3}) {
+      std::string plain(size, '\0');
+      for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<char>(i * 31 + size);
+      unsigned char nonce[12] = {};
+      for (int i = 0; i < 8; ++i) nonce[i] = static_cast<unsigned char>(counter >> (8 * i));
+
+      // Sealed here, opened by libsodium.
+      std::string rec = seal_record(tx, plain);
+      auto* c = reinterpret_cast<unsigned char*>(rec.data() + 4);
+      auto* ad = reinterpret_cast<const unsigned char*>(rec.data());
+      std::string out(size, '\0');
+      auto* m = reinterpret_cast<unsigned char*>(out.data());
+      int rc = cipher == Cipher::kAes256Gcm
+                   ? crypto_aead_aes256gcm_decrypt_detached(m, nullptr, c, size, c + size, ad, 4,
+                                                            nonce, key.data())
+                   : crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                         m, nullptr, c, size, c + size, ad, 4, nonce, key.data());
+      ASSERT_EQ(rc, 0) << cipher_name(cipher) << " record of " << size << " bytes";
+      EXPECT_EQ(out, plain);
+
+      // Sealed by libsodium, opened here.
+      std::string theirs = rec.substr(0, 4) + plain + std::string(kRecordTagSize, '\0');
+      auto* tc = reinterpret_cast<unsigned char*>(theirs.data() + 4);
+      if (cipher == Cipher::kAes256Gcm) {
+        crypto_aead_aes256gcm_encrypt_detached(tc, tc + size, nullptr, tc, size, ad, 4, nullptr,
+                                               nonce, key.data());
+      } else {
+        crypto_aead_chacha20poly1305_ietf_encrypt_detached(tc, tc + size, nullptr, tc, size, ad, 4,
+                                                           nullptr, nonce, key.data());
+      }
+      EXPECT_EQ(theirs, rec);
+      auto opened = open_record(rx, theirs);
+      ASSERT_TRUE(opened) << opened.error().what();
+      EXPECT_EQ(*opened, plain);
+      ++counter;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Ciphers, RecordTest, ::testing::Values(false, true),
