@@ -4,6 +4,7 @@
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -19,8 +20,8 @@
 namespace peers::rpc {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
 using asio::use_awaitable;
+using asio::ip::tcp;
 
 Result<HostPort> parse_host_port(std::string_view text) {
   HostPort hp;
@@ -28,16 +29,16 @@ Result<HostPort> parse_host_port(std::string_view text) {
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return Error(Errc::kInvalidArgument, "bad address '" + std::string(text) +
-                                               "' (want HOST:PORT, IPv6 as [::1]:PORT)");
+      return Error(Errc::kInvalidArgument,
+                   "bad address '" + std::string(text) + "' (want HOST:PORT, IPv6 as [::1]:PORT)");
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos || text.find(':') != colon) {
-      return Error(Errc::kInvalidArgument, "bad address '" + std::string(text) +
-                                               "' (want HOST:PORT, IPv6 as [::1]:PORT)");
+      return Error(Errc::kInvalidArgument,
+                   "bad address '" + std::string(text) + "' (want HOST:PORT, IPv6 as [::1]:PORT)");
     }
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
@@ -149,13 +150,13 @@ void NodeCore::deliver_continuation(wire::Continuation c, std::exception_ptr err
             try {
               std::rethrow_exception(error);
             } catch (const Error& e) {
-              b = {e.code(), e.type_name(), e.message(),
-                   e.origin().empty() ? conn->node_->id.to_string() : e.origin(), e.call_path(),
-                   ""};
+              b = {e.code(),      e.type_name(),
+                   e.message(),   e.origin().empty() ? conn->node_->id.to_string() : e.origin(),
+                   e.call_path(), ""};
               e.encode_fields(b.fields);
             } catch (const std::exception& e) {
-              b = {Errc::kInternal, "peers.internal", e.what(), conn->node_->id.to_string(), "",
-                   ""};
+              b = {
+                  Errc::kInternal, "peers.internal", e.what(), conn->node_->id.to_string(), "", ""};
             }
             conn->emit([&](std::string& out) { wire::encode_cont_error(out, c, b); });
           } else {
@@ -203,7 +204,8 @@ void NodeCore::establish(std::shared_ptr<Connection> c) {
   asio::co_spawn(c->strand_, c->keepalive_loop(), asio::detached);
   // Handshake records may have been queued; a write may be needed.
   asio::dispatch(c->strand_, [c] { c->flush(); });
-  if (on_connect) asio::dispatch(c->strand_, [self = shared_from_this(), c] { self->on_connect(c); });
+  if (on_connect)
+    asio::dispatch(c->strand_, [self = shared_from_this(), c] { self->on_connect(c); });
 }
 
 Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
@@ -221,7 +223,16 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
   }
   auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), true);
   try {
-    co_await asio::co_spawn(conn->strand_, conn->run_handshake(expected), use_awaitable);
+    // Bound to no cancellation slot on purpose. Boost 1.81's co_spawn puts the
+    // child's cancellation state in memory owned by the awaiting frame's slot;
+    // this frame reuses that memory for its next operation while the child may
+    // still be unwinding on the strand: a heap-use-after-free that AddressSanitizer
+    // caught in vt-relay (fixed in later Asio, chriskohlhoff/asio#1332). The
+    // handshake has its own timeout.
+    auto handshake =
+        asio::co_spawn(conn->strand_, conn->run_handshake(expected),
+                       asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable));
+    co_await std::move(handshake);
   } catch (Error& e) {
     boost::system::error_code ignored;
     conn->socket_.close(ignored);
@@ -253,10 +264,9 @@ void NodeCore::start_accept(std::shared_ptr<tcp::acceptor> acceptor) {
                 try {
                   co_await conn->run_handshake(std::nullopt);
                 } catch (const Error& e) {
-                  log_warn("handshake failed",
-                           {{"addr", conn->remote_address()}, {"reason",
-                                                                std::string(errc_name(e.code()))},
-                            {"detail", e.message()}});
+                  log_warn("handshake failed", {{"addr", conn->remote_address()},
+                                                {"reason", std::string(errc_name(e.code()))},
+                                                {"detail", e.message()}});
                   boost::system::error_code ignored;
                   conn->socket_.close(ignored);
                   co_return;
@@ -313,8 +323,7 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, ec);
   if (ec) {
-    return Error(Errc::kInvalidArgument,
-                 "cannot listen on '" + host_port + "': not an IP address");
+    return Error(Errc::kInvalidArgument, "cannot listen on '" + host_port + "': not an IP address");
   }
   auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(core_->exec));
   tcp::endpoint ep(addr, hp->port);
@@ -347,9 +356,7 @@ Task<std::shared_ptr<Connection>> Node::get_or_connect(const PeerId& peer, std::
   co_return co_await core_->connect(std::move(host_port), peer);
 }
 
-std::vector<std::shared_ptr<Connection>> Node::connections() const {
-  return core_->connections();
-}
+std::vector<std::shared_ptr<Connection>> Node::connections() const { return core_->connections(); }
 
 void Node::on_connect(std::function<void(const std::shared_ptr<Connection>&)> f) {
   core_->on_connect = std::move(f);
