@@ -461,11 +461,15 @@ bool OverlayNode::stripe_complete(const Stripe& s) const {
   const ChunkSeq k = stream_.stripes;
   if (*end_seq_ < s.index) return true;  // fewer chunks than stripes: none here
   if (!s.last_seq || *s.last_seq + k <= *end_seq_) return false;
-  if (s.seen.empty()) return false;
-  for (ChunkSeq q = *s.seen.begin(); q < *s.seen.rbegin(); q += k) {
-    if (!s.seen.count(q)) return false;
-  }
-  return true;
+  return !s.seen.empty() && holes(s) == 0;
+}
+
+std::uint64_t OverlayNode::holes(const Stripe& s) const {
+  // Every seq in s.seen belongs to the stripe (seq mod K == index), so the
+  // window from its first to its last one has (last - first) / K + 1 places.
+  if (s.seen.empty()) return 0;
+  const ChunkSeq k = stream_.stripes;
+  return (*s.seen.rbegin() - *s.seen.begin()) / k + 1 - s.seen.size();
 }
 
 void OverlayNode::push_to_children(Stripe& s, const SharedBytes& bytes) {
@@ -918,11 +922,7 @@ std::vector<StripeStatus> OverlayNode::stripe_status() const {
     }
     st.path = s.path;
     st.repairing = s.repairing;
-    if (!s.seen.empty()) {
-      for (ChunkSeq q = *s.seen.begin(); q < *s.seen.rbegin(); q += stream_.stripes) {
-        if (!s.seen.count(q)) ++st.holes;
-      }
-    }
+    st.holes = holes(s);
     st.history_chunks = s.history ? s.history->size() : 0;
     out.push_back(st);
   }

@@ -214,6 +214,8 @@ class OverlayNode : public overlay::OverlayServer,
   // Marks the stripes that hold their last chunk ended; on_end once all are.
   void check_end();
   bool stripe_complete(const Stripe& s) const;
+  // Seqs of the stripe missing between the first and last of s.seen.
+  std::uint64_t holes(const Stripe& s) const;
   void start_maintenance();
   void note(const std::string& kind, std::map<std::string, std::string> fields) const {
     if (on_event) on_event(kind, fields);
