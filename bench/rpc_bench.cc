@@ -14,6 +14,9 @@
 // One connection each. The server side runs in a second process (this binary
 // re-executed with --serve) unless --layout thread; each side's io_context
 // runs on one thread, so on two cores the peers behave like two machines.
+// The benchmarks of a group (the three call rows; the three bulk rows) keep
+// their servers and connections up and take turns, a window each per round,
+// so a baseline and what is compared with it are measured seconds apart.
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -26,6 +29,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <csignal>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <map>
@@ -262,63 +266,127 @@ ServerPeer start_server(const Options& o, const std::string& kind, bool plain = 
       o.server_cpu);
 }
 
-// Runs the benchmarks in order; `only` (if not empty) selects some by name. A
-// row whose baseline was not run has no ratio.
+// One benchmark of a group: measures one window at a time.
+struct Contender {
+  std::string name;
+  std::string unit;
+  std::optional<std::string> baseline;
+  std::function<double(const Timing&)> window;
+};
+
+// Runs a group's benchmarks in turns: every round gives each one window (after
+// its own short warm-up), so a slow spell of this shared machine falls on all
+// of them alike and a ratio compares measurements taken seconds apart, not
+// minutes. Each benchmark reports its median window; the spread of the
+// per-round ratios goes to stderr.
+std::map<std::string, double> take_turns(const std::vector<Contender>& group, const Options& o) {
+  std::map<std::string, std::vector<double>> rates;
+  Timing one = o.timing;
+  one.windows = 1;
+  for (int round = 0; round < std::max(1, o.timing.windows); ++round) {
+    for (const auto& c : group) rates[c.name].push_back(c.window(one));
+  }
+  std::map<std::string, double> medians;
+  for (auto& [name, v] : rates) {
+    auto sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    medians[name] = sorted[sorted.size() / 2];
+  }
+  for (const auto& c : group) {
+    if (!c.baseline || !rates.count(*c.baseline)) continue;
+    const auto& mine = rates[c.name];
+    const auto& base = rates[*c.baseline];
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < mine.size(); ++i) ratios.push_back(mine[i] / base[i]);
+    std::sort(ratios.begin(), ratios.end());
+    std::cerr << "rpc_bench: " << c.name << " / " << *c.baseline << " per round: min "
+              << ratios.front() << ", median " << ratios[ratios.size() / 2] << ", max "
+              << ratios.back() << " (" << ratios.size() << " rounds)" << std::endl;
+  }
+  return medians;
+}
+
+// Runs the benchmarks, `only` (if not empty) selecting some by name. A row
+// whose baseline was not run has no ratio.
 int run_all(const Options& o, const std::vector<std::string>& only) {
   std::map<std::string, double> done;
   auto wanted = [&](const std::string& name) {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
   };
-  auto report = [&](const std::string& name, double value, const std::string& unit,
-                    std::optional<std::string> baseline) {
-    done[name] = value;
-    Row row{name, value, unit, baseline, 0};
-    if (baseline) {
-      auto it = done.find(*baseline);
-      row.baseline_value = it == done.end() ? 0 : it->second;
+  auto report = [&](const std::vector<Contender>& group, const std::map<std::string, double>& m) {
+    for (const auto& c : group) {
+      done[c.name] = m.at(c.name);
+      Row row{c.name, m.at(c.name), c.unit, c.baseline, 0};
+      if (c.baseline) {
+        auto it = done.find(*c.baseline);
+        row.baseline_value = it == done.end() ? 0 : it->second;
+      }
+      std::cout << to_json_line(row) << std::endl;
     }
-    std::cout << to_json_line(row) << std::endl;
   };
 
-  if (wanted("tcp.pingpong")) {
-    ServerPeer server = start_server(o, "tcp-echo");
-    double rate = tcp_pingpong_rate(server.port(), kMessageSize, o.timing);
-    server.finish();
-    report("tcp.pingpong", rate, "round_trips/s", std::nullopt);
-  }
-  if (wanted("rpc.call_serial") || wanted("rpc.call_pipelined")) {
-    ServerPeer server = start_server(o, "rpc");
-    {
-      RpcClient client(server.port(), false);
-      if (wanted("rpc.call_serial")) {
-        report("rpc.call_serial", call_rate(client, 1, o.timing), "calls/s", "tcp.pingpong");
-      }
-      if (wanted("rpc.call_pipelined")) {
-        report("rpc.call_pipelined", call_rate(client, kPipelineDepth, o.timing), "calls/s",
-               "rpc.call_serial");
-      }
+  // Small calls against raw TCP ping-pong.
+  {
+    std::optional<ServerPeer> echo_server, rpc_server;
+    std::optional<TcpPingPong> echo;
+    std::optional<RpcClient> client;
+    std::vector<Contender> group;
+    if (wanted("tcp.pingpong")) {
+      echo_server.emplace(start_server(o, "tcp-echo"));
+      echo.emplace(echo_server->port(), kMessageSize);
+      group.push_back({"tcp.pingpong", "round_trips/s", std::nullopt,
+                       [&](const Timing& t) { return echo->rate(t); }});
     }
-    server.finish();
-  }
-  if (wanted("tcp.bulk")) {
-    ServerPeer server = start_server(o, "tcp-bulk");
-    double rate = tcp_bulk_rate(server.port(), kBulkReadSize, o.timing) / 1e6;
-    server.finish();
-    report("tcp.bulk", rate, "MB/s", std::nullopt);
-  }
-  for (bool plain : {false, true}) {
-    std::string name = plain ? "rpc.data_bulk_plain" : "rpc.data_bulk";
-    if (!wanted(name)) continue;
-    double rate;
-    {
-      ServerPeer server = start_server(o, "rpc", plain);
-      {
-        RpcClient client(server.port(), plain);
-        rate = data_rate(client, o.timing) / 1e6;
-      }
-      server.finish();
+    if (wanted("rpc.call_serial") || wanted("rpc.call_pipelined")) {
+      rpc_server.emplace(start_server(o, "rpc"));
+      client.emplace(rpc_server->port(), false);
     }
-    report(name, rate, "MB/s", "tcp.bulk");
+    if (wanted("rpc.call_serial")) {
+      group.push_back({"rpc.call_serial", "calls/s", "tcp.pingpong",
+                       [&](const Timing& t) { return call_rate(*client, 1, t); }});
+    }
+    if (wanted("rpc.call_pipelined")) {
+      group.push_back({"rpc.call_pipelined", "calls/s", "rpc.call_serial",
+                       [&](const Timing& t) { return call_rate(*client, kPipelineDepth, t); }});
+    }
+    if (!group.empty()) report(group, take_turns(group, o));
+    echo.reset();
+    client.reset();
+    if (echo_server) echo_server->finish();
+    if (rpc_server) rpc_server->finish();
+  }
+
+  // Bulk data against a raw TCP stream.
+  {
+    std::optional<ServerPeer> bulk_server, sealed_server, plain_server;
+    std::optional<TcpBulk> bulk;
+    std::optional<RpcClient> sealed, plain;
+    std::vector<Contender> group;
+    if (wanted("tcp.bulk")) {
+      bulk_server.emplace(start_server(o, "tcp-bulk"));
+      bulk.emplace(bulk_server->port(), kBulkReadSize);
+      group.push_back({"tcp.bulk", "MB/s", std::nullopt,
+                       [&](const Timing& t) { return bulk->rate(t) / 1e6; }});
+    }
+    if (wanted("rpc.data_bulk")) {
+      sealed_server.emplace(start_server(o, "rpc"));
+      sealed.emplace(sealed_server->port(), false);
+      group.push_back({"rpc.data_bulk", "MB/s", "tcp.bulk",
+                       [&](const Timing& t) { return data_rate(*sealed, t) / 1e6; }});
+    }
+    if (wanted("rpc.data_bulk_plain")) {
+      plain_server.emplace(start_server(o, "rpc", true));
+      plain.emplace(plain_server->port(), true);
+      group.push_back({"rpc.data_bulk_plain", "MB/s", "tcp.bulk",
+                       [&](const Timing& t) { return data_rate(*plain, t) / 1e6; }});
+    }
+    if (!group.empty()) report(group, take_turns(group, o));
+    bulk.reset();
+    sealed.reset();
+    plain.reset();
+    for (auto* s : {&bulk_server, &sealed_server, &plain_server}) {
+      if (*s) (*s)->finish();
+    }
   }
   return kExitOk;
 }
@@ -329,18 +397,20 @@ int run_all(const Options& o, const std::vector<std::string>& only) {
 int main(int argc, char** argv) {
   using namespace peers::bench;
   peers::ToolCli cli("rpc_bench", "Measures the RPC runtime on loopback against raw TCP.",
-                     "rpc_bench --layout process --window-ms 3000 --windows 3");
+                     "rpc_bench --layout process --window-ms 1000 --windows 7");
   Options o;
   std::string layout = "process";
   std::string serve_kind;
   bool plain = false;
-  int warmup_ms = 1000, window_ms = 3000, windows = 3;
+  int warmup_ms = 300, window_ms = 1000, windows = 7;
   auto& app = cli.app();
   app.add_option("--layout", layout, "Where the server side runs: process or thread")
       ->check(CLI::IsMember({"process", "thread"}));
-  app.add_option("--warmup-ms", warmup_ms, "Warm-up before measuring, per benchmark");
+  app.add_option("--warmup-ms", warmup_ms, "Warm-up before each measuring window");
   app.add_option("--window-ms", window_ms, "Length of one measuring window");
-  app.add_option("--windows", windows, "Windows per benchmark; the median is reported");
+  app.add_option("--windows", windows,
+                 "Windows per benchmark, taken in turns with the rest of its group; the median "
+                 "is reported");
   bool pin = false;
   app.add_flag("--pin", pin, "Pin the client to CPU 0 and the server to CPU 1");
   std::vector<std::string> only;

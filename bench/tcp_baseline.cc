@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "lib/kernel/error.h"
@@ -31,6 +32,7 @@ class Fd {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -139,25 +141,33 @@ int serve_tcp_bulk(int ready_fd, std::size_t write_size) {
   return 0;
 }
 
-double tcp_pingpong_rate(std::uint16_t port, std::size_t message_size, const Timing& timing) {
-  Fd fd = connect_to(port);
+TcpPingPong::TcpPingPong(std::uint16_t port, std::size_t message_size)
+    : fd_(connect_to(port).release()), message_size_(message_size) {}
+
+TcpPingPong::~TcpPingPong() { ::close(fd_); }
+
+double TcpPingPong::rate(const Timing& timing) {
   return run_sampled(timing, [&](std::atomic<std::uint64_t>& done, std::atomic<bool>& stop) {
-    std::vector<char> out(message_size, 'p'), in(message_size);
+    std::vector<char> out(message_size_, 'p'), in(message_size_);
     while (!stop.load(std::memory_order_relaxed)) {
-      if (!write_full(fd.get(), out.data(), out.size())) return false;
-      if (!read_full(fd.get(), in.data(), in.size())) return false;
+      if (!write_full(fd_, out.data(), out.size())) return false;
+      if (!read_full(fd_, in.data(), in.size())) return false;
       done.fetch_add(1, std::memory_order_relaxed);
     }
     return true;
   });
 }
 
-double tcp_bulk_rate(std::uint16_t port, std::size_t read_size, const Timing& timing) {
-  Fd fd = connect_to(port);
+TcpBulk::TcpBulk(std::uint16_t port, std::size_t read_size)
+    : fd_(connect_to(port).release()), read_size_(read_size) {}
+
+TcpBulk::~TcpBulk() { ::close(fd_); }
+
+double TcpBulk::rate(const Timing& timing) {
   return run_sampled(timing, [&](std::atomic<std::uint64_t>& bytes, std::atomic<bool>& stop) {
-    std::vector<char> buf(read_size);
+    std::vector<char> buf(read_size_);
     while (!stop.load(std::memory_order_relaxed)) {
-      ssize_t r = ::recv(fd.get(), buf.data(), buf.size(), 0);
+      ssize_t r = ::recv(fd_, buf.data(), buf.size(), 0);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) return false;
       bytes.fetch_add(static_cast<std::uint64_t>(r), std::memory_order_relaxed);

@@ -8,7 +8,8 @@
 //
 //   ServerPeer server = ServerPeer::start(layout, {"--serve", "tcp-echo"},
 //                                         [](int fd) { return serve_tcp_echo(fd, 64); });
-//   double round_trips_per_s = tcp_pingpong_rate(server.port(), 64, timing);
+//   TcpPingPong client(server.port(), 64);
+//   double round_trips_per_s = client.rate(timing);
 #pragma once
 
 #include <cstddef>
@@ -23,9 +24,36 @@ int serve_tcp_echo(int ready_fd, std::size_t message_size);
 // Sends `write_size`-byte writes until the client closes.
 int serve_tcp_bulk(int ready_fd, std::size_t write_size);
 
-// Round trips per second: send `message_size` bytes, read them back, repeat.
-double tcp_pingpong_rate(std::uint16_t port, std::size_t message_size, const Timing& timing);
-// Bytes per second received from serve_tcp_bulk (read into `read_size` buffers).
-double tcp_bulk_rate(std::uint16_t port, std::size_t read_size, const Timing& timing);
+// A client connected to serve_tcp_echo: round trips per second, sending
+// `message_size` bytes and reading them back, one at a time. rate() may be
+// called again and again on the same connection (the benchmarks take turns).
+class TcpPingPong {
+ public:
+  TcpPingPong(std::uint16_t port, std::size_t message_size);
+  ~TcpPingPong();
+  TcpPingPong(const TcpPingPong&) = delete;
+  TcpPingPong& operator=(const TcpPingPong&) = delete;
+  double rate(const Timing& timing);
+
+ private:
+  int fd_;
+  std::size_t message_size_;
+};
+
+// A client connected to serve_tcp_bulk: bytes per second received, read into
+// `read_size` buffers. Between calls of rate() the server blocks on a full
+// socket buffer.
+class TcpBulk {
+ public:
+  TcpBulk(std::uint16_t port, std::size_t read_size);
+  ~TcpBulk();
+  TcpBulk(const TcpBulk&) = delete;
+  TcpBulk& operator=(const TcpBulk&) = delete;
+  double rate(const Timing& timing);
+
+ private:
+  int fd_;
+  std::size_t read_size_;
+};
 
 }  // namespace peers::bench

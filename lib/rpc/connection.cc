@@ -120,6 +120,8 @@ Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::
     remote_address_ += ":" + std::to_string(ep.port());
   }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // flush() writes synchronously first and must never block the strand.
+  socket_.non_blocking(true, ec);
   in_.resize(256 * 1024);
 }
 
@@ -204,6 +206,8 @@ Task<Result<void>> Connection::fill_input(std::size_t need) {
       in_begin_ = 0;
     }
     if (in_.size() < need) in_.resize(need);
+    // Every record at hand has been handled: the next write starts a new batch.
+    corked_ = false;
     auto [ec, n] = co_await socket_.async_read_some(
         asio::buffer(in_.data() + in_end_, in_.size() - in_end_), kTuple);
     if (ec) {
@@ -533,34 +537,9 @@ void Connection::start_call(ReplyHandler handler, std::uint32_t method_id, std::
   p.fallback = strand_exec_;
   p.conn = weak_from_this();
   p.binding = binding_key_;
-  p.timer = std::make_unique<asio::steady_timer>(node_->exec, timeout);
-  std::weak_ptr<internal::NodeCore> weak_node = node_;
-  std::weak_ptr<Connection> weak_self = weak_from_this();
-  p.timer->async_wait([weak_node, weak_self, id = h.call_id, method_id,
-                       timeout](boost::system::error_code ec) {
-    if (ec) return;
-    auto node = weak_node.lock();
-    if (!node) return;
-    char hex[16];
-    std::snprintf(hex, sizeof hex, "0x%08x", method_id);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
-    node->complete(id, nullptr,
-                   std::make_exception_ptr(Error(Errc::kTimeout, "call to method " +
-                                                                     std::string(hex) +
-                                                                     " timed out after " +
-                                                                     std::to_string(ms) + " ms")),
-                   {});
-    if (auto self = weak_self.lock()) {
-      asio::dispatch(self->strand_, [self, id] {
-        if (self->my_calls_.erase(id)) {
-          self->counters_.pending.fetch_sub(1, std::memory_order_relaxed);
-          self->emit([&](std::string& out) { wire::encode_cancel(out, id); });
-          self->flush();
-          self->check_drained();
-        }
-      });
-    }
-  });
+  p.deadline = steady_clock::now() + timeout;
+  p.method_id = method_id;
+  p.timeout = timeout;
   node_->add_pending(h.call_id, std::move(p));
   my_calls_[h.call_id] = true;
   counters_.pending.fetch_add(1, std::memory_order_relaxed);
@@ -626,6 +605,19 @@ void Connection::send_event(std::uint32_t method_id, std::string args) {
   });
 }
 
+void Connection::call_timed_out(std::uint64_t id) {
+  asio::dispatch(strand_, [self = shared_from_this(), id] {
+    if (self->my_calls_.erase(id)) {
+      self->counters_.pending.fetch_sub(1, std::memory_order_relaxed);
+      if (self->open_.load()) {
+        self->emit([&](std::string& out) { wire::encode_cancel(out, id); });
+        self->flush();
+      }
+      self->check_drained();
+    }
+  });
+}
+
 // ---------------------------------------------------------------- writing
 
 std::size_t Connection::begin_record() {
@@ -658,11 +650,46 @@ void Connection::emit_data(std::uint64_t channel_id, std::string_view payload) {
 
 void Connection::flush() {
   if (write_in_flight_ || out_.empty() || !socket_.is_open()) return;
+  if (corked_) {
+    // A write went out moments ago in this turn of the event loop: gather
+    // what follows (the other replies to a batch of calls, say) into one
+    // write at the end of the turn instead of a system call per record.
+    if (!uncork_posted_) {
+      uncork_posted_ = true;
+      asio::post(strand_, [self = shared_from_this()] {
+        self->uncork_posted_ = false;
+        self->corked_ = false;
+        self->flush();
+        self->check_drained();
+      });
+    }
+    return;
+  }
+  // First try to hand the batch to the kernel right here: on a connection
+  // that keeps up (the usual case) the socket takes it whole, and no write
+  // operation, completion handler or extra trip through the event loop is
+  // needed. Whatever the socket does not take goes out by async_write.
+  boost::system::error_code ec;
+  std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+    n = 0;
+  }
+  if (ec) {
+    do_close(Error(Errc::kConnectionLost, "write failed: " + ec.message()), false);
+    return;
+  }
+  counters_.bytes_out.fetch_add(n, std::memory_order_relaxed);
+  corked_ = true;
+  if (n == out_.size()) {
+    out_.clear();
+    return;
+  }
   std::swap(out_, writing_);
   out_.clear();
   write_in_flight_ = true;
   write_started_ = steady_clock::now();
-  asio::async_write(socket_, asio::buffer(writing_),
+  asio::async_write(socket_, asio::buffer(writing_.data() + n, writing_.size() - n),
                     asio::bind_executor(strand_, [self = shared_from_this()](
                                                      boost::system::error_code ec, std::size_t n) {
                       self->write_in_flight_ = false;

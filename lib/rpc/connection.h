@@ -166,6 +166,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush();
   void do_close(const Error& reason, bool send_goaway);
   void fail_pending(const Error& reason);
+  // The node timed out call `id` made here: forget it and tell the callee.
+  void call_timed_out(std::uint64_t id);
   std::shared_ptr<DataChannel> open_channel(std::uint64_t id);
   void check_drained();
 
@@ -192,6 +194,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Writing: records queued while a write is in flight.
   std::string out_, writing_;
   bool write_in_flight_ = false;
+  // Set by a write made by flush(); until the read loop next waits for input
+  // (or a posted uncork runs), flush() queues records instead of writing.
+  bool corked_ = false;
+  bool uncork_posted_ = false;
   // When the write in flight began; keepalive_loop() closes a connection
   // whose write has not finished within idle_timeout (the peer stopped
   // reading). A timestamp, not a timer re-armed per write: that cost a timer

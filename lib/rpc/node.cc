@@ -66,7 +66,11 @@ std::string continuation_token(const std::array<std::uint8_t, 32>& key, std::uin
 }
 
 NodeCore::NodeCore(Executor e, Identity ident, NodeOptions o)
-    : exec(std::move(e)), identity(std::move(ident)), id(identity.peer_id()), options(o) {}
+    : exec(std::move(e)),
+      identity(std::move(ident)),
+      id(identity.peer_id()),
+      options(o),
+      deadline_timer_(exec) {}
 
 const NodeCore::Method* NodeCore::method(std::uint32_t mid) const {
   auto it = methods.find(mid);
@@ -75,7 +79,58 @@ const NodeCore::Method* NodeCore::method(std::uint32_t mid) const {
 
 void NodeCore::add_pending(std::uint64_t call_id, Pending p) {
   std::lock_guard lock(mu_);
+  deadlines_.emplace(p.deadline, call_id);
   pending_.emplace(call_id, std::move(p));
+  arm_deadline_timer_locked();
+}
+
+// Makes deadline_timer_ wait for the earliest deadline, if it is not already
+// waiting for that or an earlier time. Calls made with equal timeouts have
+// ever later deadlines, so the timer is re-armed about once per timeout, not
+// once per call.
+void NodeCore::arm_deadline_timer_locked() {
+  if (deadlines_.empty()) return;
+  auto earliest = deadlines_.begin()->first;
+  if (earliest >= timer_armed_) return;
+  timer_armed_ = earliest;
+  deadline_timer_.expires_at(earliest);  // a wait for a later time ends as aborted
+  deadline_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->on_deadline();
+  });
+}
+
+void NodeCore::on_deadline() {
+  struct Expired {
+    std::uint64_t id;
+    Pending p;
+  };
+  std::vector<Expired> expired;
+  {
+    std::lock_guard lock(mu_);
+    timer_armed_ = std::chrono::steady_clock::time_point::max();
+    auto now = std::chrono::steady_clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      std::uint64_t call_id = deadlines_.begin()->second;
+      deadlines_.erase(deadlines_.begin());
+      auto it = pending_.find(call_id);
+      if (it == pending_.end()) continue;
+      expired.push_back({call_id, std::move(it->second)});
+      pending_.erase(it);
+    }
+    arm_deadline_timer_locked();
+  }
+  for (auto& [call_id, p] : expired) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08x", p.method_id);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(p.timeout).count();
+    p.handler(std::make_exception_ptr(Error(Errc::kTimeout, "call to method " + std::string(hex) +
+                                                                " timed out after " +
+                                                                std::to_string(ms) + " ms")),
+              std::string());
+    // Tell the callee to stop working on it.
+    if (auto conn = p.conn.lock()) conn->call_timed_out(call_id);
+  }
 }
 
 bool NodeCore::complete(std::uint64_t call_id, const Connection* from, std::exception_ptr error,
@@ -88,8 +143,8 @@ bool NodeCore::complete(std::uint64_t call_id, const Connection* from, std::exce
     if (from != nullptr && it->second.conn.lock().get() != from) return false;
     p = std::move(it->second);
     pending_.erase(it);
+    deadlines_.erase({p.deadline, call_id});
   }
-  if (p.timer) p.timer->cancel();
   p.handler(error, std::move(result));
   return true;
 }

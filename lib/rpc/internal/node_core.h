@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -41,12 +42,19 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
     std::weak_ptr<Connection> conn;
     std::array<std::uint8_t, 32> binding{};
     bool forwarded = false;
-    std::unique_ptr<boost::asio::steady_timer> timer;
+    // When the caller stops waiting; what the timeout error names.
+    std::chrono::steady_clock::time_point deadline;
+    std::uint32_t method_id = 0;
+    Duration timeout{};
   };
 
   const Method* method(std::uint32_t id) const;
 
   std::uint64_t new_call_id() { return next_call_id_.fetch_add(1); }
+  // Registers a call awaiting its answer until p.deadline. One timer per node
+  // watches the earliest deadline of all pending calls (a timer per call cost
+  // an allocation, a timer-queue insertion and a cancelled-handler run on
+  // every call).
   void add_pending(std::uint64_t id, Pending p);
   // Completes and removes a pending call if `from` may answer it (null: any).
   // Returns false if there was no such call.
@@ -88,6 +96,13 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   std::atomic<std::uint64_t> next_call_id_{1};
   mutable std::mutex mu_;
   std::unordered_map<std::uint64_t, Pending> pending_;
+  // (deadline, call id) of every pending call, earliest first.
+  std::set<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> deadlines_;
+  boost::asio::steady_timer deadline_timer_;
+  // What deadline_timer_ waits for; max() when it is not waiting.
+  std::chrono::steady_clock::time_point timer_armed_ = std::chrono::steady_clock::time_point::max();
+  void arm_deadline_timer_locked();
+  void on_deadline();
   std::vector<std::shared_ptr<Connection>> conns_;
 };
 
