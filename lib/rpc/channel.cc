@@ -2,6 +2,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <utility>
 
 #include "lib/rpc/connection.h"
 #include "lib/rpc/internal/node_core.h"
@@ -11,10 +12,6 @@ namespace peers::rpc {
 namespace asio = boost::asio;
 using asio::use_awaitable;
 
-namespace {
-
-}  // namespace
-
 DataChannel::DataChannel(std::shared_ptr<Connection> conn, std::uint64_t id, std::size_t window)
     : conn_(std::move(conn)),
       id_(id),
@@ -23,143 +20,204 @@ DataChannel::DataChannel(std::shared_ptr<Connection> conn, std::uint64_t id, std
 
 DataChannel::~DataChannel() = default;
 
+std::vector<Completion<>> DataChannel::take_waiters_locked(bool readers, bool writers) {
+  std::vector<Completion<>> woken;
+  if (readers) woken = std::move(reader_waits_);
+  if (writers) {
+    for (auto& w : writer_waits_) woken.push_back(std::move(w));
+  }
+  if (readers) reader_waits_.clear();
+  if (writers) writer_waits_.clear();
+  return woken;
+}
+
+// Suspends until the reader (or a writer) may have something to do: a payload
+// or the end for a reader; credit or the end for a writer. The caller looks
+// again afterwards (a writer waits for `credit` bytes of it). Waiters are resumed by a post, never inline.
+Task<void> DataChannel::wait_until(bool for_reader, std::int64_t credit) {
+  co_await asio::async_initiate<decltype(use_awaitable), void()>(
+      [this, for_reader, credit](auto handler) {
+        auto h = Completion<>::wrap(std::move(handler), conn_->strand_exec_);
+        std::unique_lock lock(mu_);
+        bool ready = error_ || !conn_->is_open() ||
+                     (for_reader ? !inbox_.empty() || remote_closed_
+                                 : local_closed_ || send_credit_ >= credit);
+        if (ready) {
+          lock.unlock();
+          h();
+          return;
+        }
+        (for_reader ? reader_waits_ : writer_waits_).push_back(std::move(h));
+      },
+      use_awaitable);
+}
+
 Task<void> DataChannel::write(std::string payload) {
   if (payload.size() > wire::kMaxFrameSize - 64) {
     throw Error(Errc::kInvalidArgument, "data payload of " + std::to_string(payload.size()) +
                                             " bytes exceeds the frame limit");
   }
   auto self = shared_from_this();
-  // One hop onto the strand per payload: it is sent there at once if the
-  // receiver has granted room (so records keep their order), else the writer
-  // waits for credit and looks again. The handler only borrows `payload`:
-  // this frame stays suspended until the handler has completed it.
+  const auto need = static_cast<std::int64_t>(std::min(payload.size(), window_));
   for (;;) {
-    auto state = co_await asio::async_initiate<decltype(use_awaitable), void(int)>(
-        [this, p = &payload](auto handler) {
-          auto self = shared_from_this();
-          asio::dispatch(
-              conn_->strand_,
-              [self, p,
-               h = Completion<int>::wrap(std::move(handler), self->conn_->strand_exec_)]() mutable {
-                if (self->error_ || self->local_closed_ || !self->conn_->is_open()) {
-                  h(2);
-                } else if (self->send_credit_ >=
-                           static_cast<std::int64_t>(std::min(p->size(), self->window_))) {
-                  self->send_credit_ -= static_cast<std::int64_t>(p->size());
-                  self->conn_->emit_data(self->id_, *p);
-                  h(0);
-                } else {
-                  self->writer_wait_ = Completion<>([h = std::move(h)]() mutable { h(1); });
-                }
-              });
-        },
-        use_awaitable);
-    if (state == 2) {
-      if (error_) throw *error_;
-      throw Error(Errc::kConnectionLost,
-                  local_closed_ ? "data channel is closed" : "connection closed");
+    std::optional<Error> failed;
+    bool need_send = false;
+    {
+      std::lock_guard lock(mu_);
+      if (error_) {
+        failed = *error_;
+      } else if (local_closed_ || !conn_->is_open()) {
+        failed = Error(Errc::kConnectionLost,
+                       local_closed_ ? "data channel is closed" : "connection closed");
+      } else if (send_credit_ >= need) {
+        send_credit_ -= static_cast<std::int64_t>(payload.size());
+        need_send = true;
+      }
     }
-    if (state == 0) co_return;
+    if (need_send) {
+      // Not under the lock: sending may close the connection, which closes
+      // this channel.
+      send_payload(std::move(payload));
+      co_return;
+    }
+    if (failed) throw *failed;
+    auto waiting = wait_until(false, need);
+    co_await std::move(waiting);
   }
+}
+
+void DataChannel::send_payload(std::string payload) {
+  if (conn_->strand_.running_in_this_thread()) {
+    if (conn_->is_open()) conn_->emit_data(id_, payload);
+    return;
+  }
+  asio::dispatch(conn_->strand_, [self = shared_from_this(), p = std::move(payload)] {
+    if (self->conn_->is_open()) self->conn_->emit_data(self->id_, p);
+  });
+}
+
+void DataChannel::send_credit(std::uint64_t bytes) {
+  asio::dispatch(conn_->strand_, [self = shared_from_this(), bytes] {
+    if (!self->conn_->is_open()) return;
+    self->conn_->emit([&](std::string& out) { wire::encode_credit(out, self->id_, bytes); });
+    self->conn_->flush();
+  });
 }
 
 Task<std::optional<std::string>> DataChannel::read() {
   auto self = shared_from_this();
   for (;;) {
-    // 0: a payload is ready; 1: end of stream; 2: error; 3: woken, look again.
-    auto [state, payload] = co_await asio::async_initiate<decltype(use_awaitable),
-                                                          void(int, std::string)>(
-        [this](auto handler) {
-          auto self = shared_from_this();
-          asio::dispatch(conn_->strand_, [self, h = Completion<int, std::string>::wrap(std::move(handler), self->conn_->strand_exec_)]() mutable {
-            if (!self->inbox_.empty()) {
-              std::string p = std::move(self->inbox_.front());
-              self->inbox_.pop_front();
-              self->inbox_bytes_ -= p.size();
-              self->unacked_ += p.size();
-              if (self->unacked_ >= self->window_ / 4 && self->conn_->is_open()) {
-                std::uint64_t grant = self->unacked_;
-                self->unacked_ = 0;
-                self->conn_->emit([&](std::string& out) { wire::encode_credit(out, self->id_, grant); });
-                self->conn_->flush();
-              }
-              h(0, std::move(p));
-            } else if (self->error_) {
-              h(2, std::string());
-            } else if (self->remote_closed_) {
-              h(1, std::string());
-            } else {
-              self->reader_wait_ = Completion<>([h = std::move(h)]() mutable { h(3, std::string()); });
-            }
-          });
-        },
-        use_awaitable);
-    if (state == 0) co_return std::move(payload);
-    if (state == 1) co_return std::nullopt;
-    if (state == 2) throw *error_;
+    std::optional<Error> failed;
+    {
+      std::unique_lock lock(mu_);
+      if (!inbox_.empty()) {
+        std::string p = std::move(inbox_.front());
+        inbox_.pop_front();
+        inbox_bytes_ -= p.size();
+        unacked_ += p.size();
+        std::uint64_t grant = 0;
+        if (unacked_ >= window_ / 4) grant = std::exchange(unacked_, 0);
+        lock.unlock();
+        if (grant > 0) send_credit(grant);
+        co_return std::move(p);
+      }
+      if (error_) failed = *error_;
+      else if (remote_closed_) co_return std::nullopt;
+    }
+    if (failed) throw *failed;
+    auto waiting = wait_until(true, 0);
+    co_await std::move(waiting);
   }
 }
 
 void DataChannel::close() {
+  std::vector<Completion<>> woken;
+  {
+    std::lock_guard lock(mu_);
+    if (local_closed_) return;
+    local_closed_ = true;
+    woken = take_waiters_locked(false, true);
+  }
+  for (auto& w : woken) w();
   asio::dispatch(conn_->strand_, [self = shared_from_this()] {
-    if (self->local_closed_) return;
-    self->local_closed_ = true;
     if (self->conn_->is_open()) {
       self->conn_->emit(
           [&](std::string& out) { wire::encode_close_channel(out, self->id_, nullptr); });
       self->conn_->flush();
     }
-    self->wake_writer();
-    if (self->remote_closed_) self->conn_->channels_.erase(self->id_);
+    bool remote_closed;
+    {
+      std::lock_guard lock(self->mu_);
+      remote_closed = self->remote_closed_;
+    }
+    if (remote_closed) self->conn_->channels_.erase(self->id_);
   });
 }
 
 void DataChannel::fail(const Error& e) {
+  std::vector<Completion<>> woken;
+  {
+    std::lock_guard lock(mu_);
+    if (local_closed_ && remote_closed_) return;
+    local_closed_ = true;
+    woken = take_waiters_locked(false, true);
+  }
+  for (auto& w : woken) w();
   asio::dispatch(conn_->strand_, [self = shared_from_this(), e] {
-    if (self->local_closed_ && self->remote_closed_) return;
-    self->local_closed_ = true;
     if (self->conn_->is_open()) {
       wire::ErrorBody b{e.code(), e.type_name(), e.message(), e.origin(), "", ""};
       self->conn_->emit([&](std::string& out) { wire::encode_close_channel(out, self->id_, &b); });
       self->conn_->flush();
     }
     self->conn_->channels_.erase(self->id_);
-    self->wake_writer();
   });
 }
 
 void DataChannel::on_data(std::string_view payload) {
-  if (inbox_bytes_ + payload.size() > window_ + 64) {
+  std::vector<Completion<>> woken;
+  {
+    std::lock_guard lock(mu_);
+    if (inbox_bytes_ + payload.size() > window_ + 64) {
+      // do_close() below calls on_close(), which takes the lock.
+    } else {
+      if (remote_closed_) return;
+      inbox_.emplace_back(payload);
+      inbox_bytes_ += payload.size();
+      woken = take_waiters_locked(true, false);
+      payload = {};
+    }
+  }
+  if (!payload.empty()) {
     conn_->do_close(Error(Errc::kProtocol, "data channel " + std::to_string(id_) +
                                                " overran its flow-control window"),
                     false);
     return;
   }
-  if (remote_closed_) return;
-  inbox_.emplace_back(payload);
-  inbox_bytes_ += payload.size();
-  wake_reader();
+  for (auto& w : woken) w();
 }
 
 void DataChannel::on_credit(std::uint64_t bytes) {
-  send_credit_ += static_cast<std::int64_t>(std::min<std::uint64_t>(bytes, window_ * 4));
-  wake_writer();
+  std::vector<Completion<>> woken;
+  {
+    std::lock_guard lock(mu_);
+    send_credit_ += static_cast<std::int64_t>(std::min<std::uint64_t>(bytes, window_ * 4));
+    woken = take_waiters_locked(false, true);
+  }
+  for (auto& w : woken) w();
 }
 
 void DataChannel::on_close(std::optional<Error> error) {
-  remote_closed_ = true;
-  if (error) error_ = std::move(error);
-  if (local_closed_ || error_) conn_->channels_.erase(id_);
-  wake_reader();
-  wake_writer();
-}
-
-void DataChannel::wake_reader() {
-  if (reader_wait_) reader_wait_();
-}
-
-void DataChannel::wake_writer() {
-  if (writer_wait_) writer_wait_();
+  std::vector<Completion<>> woken;
+  bool forget;
+  {
+    std::lock_guard lock(mu_);
+    remote_closed_ = true;
+    if (error) error_ = std::move(error);
+    forget = local_closed_ || error_;
+    woken = take_waiters_locked(true, true);
+  }
+  if (forget) conn_->channels_.erase(id_);
+  for (auto& w : woken) w();
 }
 
 }  // namespace peers::rpc

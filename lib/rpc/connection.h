@@ -24,9 +24,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "lib/crypto/identity.h"
 #include "lib/crypto/session.h"
@@ -53,6 +55,12 @@ struct ConnectionStats {
 // frames without re-encoding. Credit-based flow control: the receiver grants
 // a window, the sender waits when it is used up, so a slow reader bounds the
 // sender's memory.
+//
+// Threads: any thread may write, read and close. A write with credit to spend
+// and a read with a payload waiting complete without suspending the caller
+// (the channel's own lock guards the queue and the credit; frames are put on
+// the wire on the connection's strand, at once when the caller is on it).
+// Several writers may wait for credit at once; each payload is sent whole.
 class DataChannel : public std::enable_shared_from_this<DataChannel> {
  public:
   std::uint64_t id() const { return id_; }
@@ -72,15 +80,22 @@ class DataChannel : public std::enable_shared_from_this<DataChannel> {
 
  private:
   friend class Connection;
+  // On the connection's strand:
   void on_data(std::string_view payload);
   void on_credit(std::uint64_t bytes);
   void on_close(std::optional<Error> error);
-  void wake_reader();
-  void wake_writer();
+
+  Task<void> wait_until(bool for_reader, std::int64_t credit);
+  void send_payload(std::string payload);
+  void send_credit(std::uint64_t bytes);
+  // Takes the waiters of one kind (or both); call them after unlocking.
+  std::vector<Completion<>> take_waiters_locked(bool readers, bool writers);
 
   std::shared_ptr<Connection> conn_;
   std::uint64_t id_;
   std::size_t window_;
+
+  std::mutex mu_;  // guards everything below
   std::int64_t send_credit_;
   std::size_t unacked_ = 0;  // consumed bytes not yet returned as credit
   std::deque<std::string> inbox_;
@@ -88,8 +103,8 @@ class DataChannel : public std::enable_shared_from_this<DataChannel> {
   bool remote_closed_ = false;
   bool local_closed_ = false;
   std::optional<Error> error_;
-  Completion<> reader_wait_;
-  Completion<> writer_wait_;
+  std::vector<Completion<>> reader_waits_;
+  std::vector<Completion<>> writer_waits_;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
