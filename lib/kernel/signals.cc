@@ -56,6 +56,10 @@ extern "C" void on_crash_signal(int sig) {
 }  // namespace
 
 void install_crash_report() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // A sanitizer's own report says far more; do not take its signals away.
+  return;
+#endif
   void* warm[1];
   ::backtrace(warm, 1);
   struct sigaction sa {};

@@ -393,8 +393,14 @@ void Connection::serve_call(const wire::Frame& f) {
     in->deadline = steady_clock::now() + std::chrono::milliseconds(f.call.deadline_ms);
   }
   inbound_[in->call_id] = in;
+  // Boost 1.81's co_spawn keeps the spawned coroutine's cancellation state in
+  // the memory of the slot it is bound to (here in->cancel, inside Inbound)
+  // and touches it whenever the coroutine resumes, also after run_call has
+  // returned (co_spawn posts once more before completing). So the completion
+  // handler, which runs last, holds Inbound: freeing it with run_call's frame
+  // let a relay resume into freed memory (SIGSEGV in the 30-node test).
   asio::co_spawn(strand_, run_call(in, std::string(f.payload)),
-                 asio::bind_cancellation_slot(in->cancel.slot(), asio::detached));
+                 asio::bind_cancellation_slot(in->cancel.slot(), [in](std::exception_ptr) {}));
 }
 
 Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {

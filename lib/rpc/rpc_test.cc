@@ -4,7 +4,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <cstring>
 #include <future>
+#include <map>
 
 #include "lib/rpc/rpc_test_util.h"
 
@@ -28,6 +30,7 @@ enum : std::uint32_t {
   kStream = 0x1008, // data
   kSleepMs = 0x1009,
   kCrash = 0x100a,
+  kCollect = 0x100b,  // data: the server reads the channel to its end
 };
 
 std::string u64_body(std::uint64_t v) {
@@ -51,7 +54,8 @@ struct TestService : Service {
             {kSlow, "test.Test.slow"},       {kAskBack, "test.Test.ask_back"},
             {kWhoAmI, "test.Test.who_am_i"}, {kRelay, "test.Test.relay"},
             {kTell, "test.Test.tell", true}, {kStream, "test.Test.stream", false, true},
-            {kSleepMs, "test.Test.sleep_ms"}, {kCrash, "test.Test.crash"}};
+            {kSleepMs, "test.Test.sleep_ms"}, {kCrash, "test.Test.crash"},
+            {kCollect, "test.Test.collect", false, true}};
   }
 
   Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t m, std::string args) override {
@@ -108,6 +112,23 @@ struct TestService : Service {
       }
       case kCrash:
         throw std::runtime_error("handler bug");
+      case kCollect: {
+        // Payloads are "<writer byte><8-byte sequence number>...": counts
+        // them per writer and checks each writer's own order.
+        auto ch = ctx.channel();
+        auto reader = [this, ch]() -> Task<void> {
+          std::map<char, std::uint64_t> next;
+          bool in_order = true;
+          while (auto p = co_await ch->read()) {
+            std::uint64_t seq = 0;
+            std::memcpy(&seq, p->data() + 1, sizeof seq);
+            if (seq != next[(*p)[0]]++) in_order = false;
+          }
+          collected.set_value({std::move(next), in_order});
+        };
+        asio::co_spawn(co_await asio::this_coro::executor, std::move(reader), asio::detached);
+        co_return std::string();
+      }
     }
     throw Error(Errc::kUnknownMethod, "no such method");
   }
@@ -127,6 +148,7 @@ struct TestService : Service {
   std::atomic<int> forwards{0};
   std::mutex mu;
   std::vector<std::uint64_t> told;
+  std::promise<std::pair<std::map<char, std::uint64_t>, bool>> collected;
 };
 
 struct Pair {
@@ -337,6 +359,44 @@ TEST(Rpc, DataChannelDeliversAllBytesWithFlowControl) {
     co_return bytes;
   };
   EXPECT_EQ(k.run(run()), 200u * 16384u);
+}
+
+TEST(Rpc, DataChannelTakesWritersFromSeveralThreadsAtOnce) {
+  Kernel k(2);
+  NodeOptions opts;
+  opts.channel_window = 32 * 1024;  // writers keep running out of credit together
+  Pair p(k, opts);
+  auto ch = k.run([&]() -> Task<std::shared_ptr<DataChannel>> {
+    auto [reply, ch] = co_await p.conn->call_with_channel(kCollect, "");
+    co_return ch;
+  }());
+  constexpr int kWriters = 3;
+  constexpr std::uint64_t kEach = 150;
+  std::vector<std::future<void>> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    // Each writer is a coroutine on the kernel's two threads, started from a
+    // thread of its own.
+    writers.push_back(std::async(std::launch::async, [&k, ch, w] {
+      auto write_all = [ch, w]() -> Task<void> {
+        for (std::uint64_t i = 0; i < kEach; ++i) {
+          std::string payload(8192, static_cast<char>('A' + w));
+          std::memcpy(payload.data() + 1, &i, sizeof i);
+          co_await ch->write(std::move(payload));
+        }
+      };
+      k.run(write_all());
+    }));
+  }
+  for (auto& f : writers) f.get();
+  ch->close();
+  auto done = p.server_svc->collected.get_future();
+  ASSERT_EQ(done.wait_for(30s), std::future_status::ready);
+  auto [counts, in_order] = done.get();
+  EXPECT_TRUE(in_order);
+  ASSERT_EQ(counts.size(), static_cast<std::size_t>(kWriters));
+  for (int w = 0; w < kWriters; ++w) EXPECT_EQ(counts[static_cast<char>('A' + w)], kEach);
+  // A write after close fails with a clear error and sends nothing.
+  EXPECT_THROW(k.run([&]() -> Task<void> { co_await ch->write("late"); }()), Error);
 }
 
 TEST(Rpc, DistributedContinuationSkipsTheMiddleNode) {

@@ -145,7 +145,9 @@ void OverlayHarness::feed(Tool& source, const std::string& data, std::size_t byt
                           const std::function<void()>& midway) {
   bool called = false;
   for (std::size_t at = 0; at < data.size(); at += bytes_per_tick) {
-    ASSERT_TRUE(source.proc->write_stdin(std::string_view(data).substr(at, bytes_per_tick)));
+    ASSERT_TRUE(source.proc->write_stdin(std::string_view(data).substr(at, bytes_per_tick)))
+        << "the source stopped reading its input\n"
+        << source.log_text();
     if (!called && midway && at >= data.size() / 2) {
       called = true;
       midway();
