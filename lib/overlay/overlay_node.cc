@@ -474,13 +474,18 @@ std::uint64_t OverlayNode::holes(const Stripe& s) const {
 
 void OverlayNode::push_to_children(Stripe& s, const SharedBytes& bytes) {
   std::vector<peers::PeerId> slow;
+  std::vector<std::shared_ptr<Child>> idle;
   for (auto& [id, child] : s.children) {
     child->queue.push_back(bytes);
     if (child->queue.size() > config_.max_child_queue)
       slow.push_back(id);
     else if (!child->writing)
-      start_writer(s.index, child);
+      idle.push_back(child);
   }
+  // Writers start after the walk: a writer runs at once, as far as its
+  // channel has credit, and one whose channel has closed drops its child
+  // from s.children before start_writer() returns.
+  for (auto& child : idle) start_writer(s.index, child);
   for (const auto& id : slow) drop_child(s, id, "too slow: send queue full");
 }
 

@@ -639,10 +639,9 @@ void Connection::end_record(std::size_t at) {
   std::memcpy(header, out_.data() + at, 4);  // seal() may reallocate out_
   tx_.seal(out_, at + 4, std::string_view(header, 4));
   counters_.frames_out.fetch_add(1, std::memory_order_relaxed);
-  if (out_.size() > node_->options.max_write_buffer && established_) {
-    do_close(Error(Errc::kOverloaded, "peer stopped reading: " + std::to_string(out_.size()) +
-                                          " bytes unsent"),
-             false);
+  if (out_.size() > node_->options.max_write_buffer && established_ && !close_reason_) {
+    close_soon(Error(Errc::kOverloaded,
+                     "peer stopped reading: " + std::to_string(out_.size()) + " bytes unsent"));
   }
 }
 
@@ -682,7 +681,11 @@ void Connection::flush() {
     n = 0;
   }
   if (ec) {
-    do_close(Error(Errc::kConnectionLost, "write failed: " + ec.message()), false);
+    // Closed from the event loop, as when an asynchronous write fails: the
+    // caller of flush() may be walking a list that closing would change
+    // (on_disconnect callbacks run inside do_close()).
+    write_in_flight_ = true;  // nothing more goes out
+    close_soon(Error(Errc::kConnectionLost, "write failed: " + ec.message()));
     return;
   }
   counters_.bytes_out.fetch_add(n, std::memory_order_relaxed);
@@ -779,6 +782,12 @@ Task<void> Connection::goaway(std::string reason, Duration grace) {
       },
       use_awaitable);
   close(Error(Errc::kUnavailable, "connection closed: " + reason));
+}
+
+void Connection::close_soon(Error reason) {
+  asio::post(strand_, [self = shared_from_this(), reason = std::move(reason)] {
+    self->do_close(reason, false);
+  });
 }
 
 void Connection::close(Error reason) {

@@ -180,6 +180,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void emit_data(std::uint64_t channel_id, std::string_view payload);
   void flush();
   void do_close(const Error& reason, bool send_goaway);
+  // do_close() from the event loop: for paths that write (emit, flush), whose
+  // callers may be walking lists that closing changes (on_disconnect runs
+  // inside do_close()).
+  void close_soon(Error reason);
   void fail_pending(const Error& reason);
   // The node timed out call `id` made here: forget it and tell the callee.
   void call_timed_out(std::uint64_t id);
