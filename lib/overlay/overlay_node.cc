@@ -518,7 +518,8 @@ void OverlayNode::start_writer(std::uint32_t stripe, std::shared_ptr<Child> chil
       asio::detached);
 }
 
-void OverlayNode::drop_child(Stripe& s, const peers::PeerId& id, const std::string& why) {
+void OverlayNode::drop_child(Stripe& s, peers::PeerId id, const std::string& why) {
+  // `id` is a copy: callers pass the key of the map entry this erases.
   auto it = s.children.find(id);
   if (it == s.children.end()) return;
   auto child = it->second;

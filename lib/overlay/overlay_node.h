@@ -200,7 +200,7 @@ class OverlayNode : public overlay::OverlayServer,
   void log_chunk_time(std::string_view what, const Stripe& s, const Chunk& chunk,
                       std::chrono::steady_clock::time_point at) const;
   void start_writer(std::uint32_t stripe, std::shared_ptr<Child> child);
-  void drop_child(Stripe& s, const peers::PeerId& id, const std::string& why);
+  void drop_child(Stripe& s, peers::PeerId id, const std::string& why);
   peers::rpc::Task<void> attach(std::uint32_t stripe, std::vector<std::string> candidates,
                                 bool resume, std::chrono::steady_clock::time_point deadline);
   peers::rpc::Task<bool> try_attach(std::uint32_t stripe, const std::string& addr, bool resume,

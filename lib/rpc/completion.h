@@ -8,8 +8,10 @@
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "lib/rpc/types.h"
@@ -23,13 +25,14 @@ class Completion {
 
   // Wraps an Asio completion handler; invoking the Completion posts the
   // handler with the arguments to the handler's associated executor (or
-  // `fallback`), never running it inline.
+  // `fallback`), never running it inline. resume_here() may run it inline.
   template <typename Handler>
   static Completion wrap(Handler&& handler, const Executor& fallback) {
+    using H = std::decay_t<Handler>;
     auto ex = boost::asio::get_associated_executor(handler, fallback);
-    return Completion([h = std::forward<Handler>(handler), ex](Args... args) mutable {
-      boost::asio::post(ex, boost::asio::append(std::move(h), std::move(args)...));
-    });
+    Completion c;
+    c.impl_ = std::make_unique<Wrapped<H, decltype(ex)>>(std::forward<Handler>(handler), ex);
+    return c;
   }
 
   template <typename F>
@@ -40,19 +43,41 @@ class Completion {
   // Calls once; the Completion is empty afterwards.
   void operator()(Args... args) {
     auto impl = std::move(impl_);
-    impl->call(std::move(args)...);
+    impl->call(false, std::move(args)...);
+  }
+
+  // The same, but a wrapped handler whose executor allows it (the caller is
+  // already running on it) runs at once, inside this call, saving a trip
+  // through the event loop. Only for callers that hold no locks and walk no
+  // containers the resumed code could change.
+  void resume_here(Args... args) {
+    auto impl = std::move(impl_);
+    impl->call(true, std::move(args)...);
   }
 
  private:
   struct Base {
     virtual ~Base() = default;
-    virtual void call(Args... args) = 0;
+    virtual void call(bool here, Args... args) = 0;
   };
   template <typename F>
   struct Impl : Base {
     explicit Impl(F&& f) : f(std::move(f)) {}
-    void call(Args... args) override { f(std::move(args)...); }
+    void call(bool, Args... args) override { f(std::move(args)...); }
     F f;
+  };
+  template <typename H, typename Ex>
+  struct Wrapped : Base {
+    Wrapped(H&& h, Ex ex) : h(std::move(h)), ex(std::move(ex)) {}
+    void call(bool here, Args... args) override {
+      if (here) {
+        boost::asio::dispatch(ex, boost::asio::append(std::move(h), std::move(args)...));
+      } else {
+        boost::asio::post(ex, boost::asio::append(std::move(h), std::move(args)...));
+      }
+    }
+    H h;
+    Ex ex;
   };
   std::unique_ptr<Base> impl_;
 };

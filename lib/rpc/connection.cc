@@ -44,13 +44,6 @@ std::uint64_t now_ns() {
                                         .count());
 }
 
-// Posts a completion to the handler's own executor, never inline, so a
-// resumed coroutine never runs inside the connection's frame handling.
-template <typename... Args>
-void post_completion(Completion<Args...>&& h, const Executor&, Args... args) {
-  h(std::move(args)...);
-}
-
 wire::ErrorBody error_body(std::exception_ptr ep, const std::string& self_id,
                            std::string_view method) {
   wire::ErrorBody b;
@@ -221,6 +214,8 @@ Task<Result<void>> Connection::fill_input(std::size_t need) {
     }
     in_end_ += n;
     counters_.bytes_in.fetch_add(n, std::memory_order_relaxed);
+    // New input starts a new batch (the first answer to it goes out at once).
+    corked_ = false;
   }
   co_return Result<void>();
 }
@@ -272,16 +267,20 @@ void Connection::handle_frame(const wire::Frame& f) {
     case FrameType::kCall:
       serve_call(f);
       break;
+    // The caller resumes right here when it runs on this thread's event loop
+    // (the usual case): its next call goes out before this loop reads again,
+    // without a trip through the event loop in between. handle_frame() runs
+    // at the top of the read loop, holding nothing the caller could disturb.
     case FrameType::kReply:
       if (my_calls_.erase(f.id)) {
         counters_.pending.fetch_sub(1, std::memory_order_relaxed);
-        node_->complete(f.id, this, nullptr, std::string(f.payload));
+        node_->complete(f.id, this, nullptr, std::string(f.payload), true);
       }
       break;
     case FrameType::kError:
       if (my_calls_.erase(f.id)) {
         counters_.pending.fetch_sub(1, std::memory_order_relaxed);
-        node_->complete(f.id, this, to_exception(f.error), {});
+        node_->complete(f.id, this, to_exception(f.error), {}, true);
       }
       break;
     case FrameType::kForwarded:

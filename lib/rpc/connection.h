@@ -213,8 +213,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Writing: records queued while a write is in flight.
   std::string out_, writing_;
   bool write_in_flight_ = false;
-  // Set by a write made by flush(); until the read loop next waits for input
-  // (or a posted uncork runs), flush() queues records instead of writing.
+  // Set by a write made by flush(); until the read loop next waits for or
+  // receives input (or a posted uncork runs), flush() queues records instead
+  // of writing.
   bool corked_ = false;
   bool uncork_posted_ = false;
   // When the write in flight began; keepalive_loop() closes a connection

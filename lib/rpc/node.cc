@@ -134,7 +134,7 @@ void NodeCore::on_deadline() {
 }
 
 bool NodeCore::complete(std::uint64_t call_id, const Connection* from, std::exception_ptr error,
-                        std::string result) {
+                        std::string result, bool here) {
   Pending p;
   {
     std::lock_guard lock(mu_);
@@ -145,7 +145,11 @@ bool NodeCore::complete(std::uint64_t call_id, const Connection* from, std::exce
     pending_.erase(it);
     deadlines_.erase({p.deadline, call_id});
   }
-  p.handler(error, std::move(result));
+  if (here) {
+    p.handler.resume_here(error, std::move(result));
+  } else {
+    p.handler(error, std::move(result));
+  }
   return true;
 }
 

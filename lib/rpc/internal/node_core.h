@@ -58,8 +58,10 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void add_pending(std::uint64_t id, Pending p);
   // Completes and removes a pending call if `from` may answer it (null: any).
   // Returns false if there was no such call.
+  // `here`: the waiter may be resumed inside this call (see
+  // Completion::resume_here); only from the top of a connection's read loop.
   bool complete(std::uint64_t id, const Connection* from, std::exception_ptr error,
-                std::string result);
+                std::string result, bool here = false);
   void mark_forwarded(std::uint64_t id, const Connection* from);
   bool is_forwarded(std::uint64_t id);
   // An answer that came through a continuation.
