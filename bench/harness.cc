@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -81,6 +82,11 @@ std::string to_json_line(const Row& row) {
   return j.dump();
 }
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
 double sample_rate(const std::atomic<std::uint64_t>& counter, const Timing& timing) {
   std::this_thread::sleep_for(timing.warmup);
   std::vector<double> rates;
@@ -95,8 +101,7 @@ double sample_rate(const std::atomic<std::uint64_t>& counter, const Timing& timi
     c0 = c1;
     t0 = t1;
   }
-  std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
+  return median(std::move(rates));
 }
 
 void announce_port(int fd, std::uint16_t port) {

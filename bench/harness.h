@@ -51,6 +51,9 @@ struct Timing {
   int windows = 3;
 };
 
+// The middle value (the upper middle of an even count); values must not be empty.
+double median(std::vector<double> values);
+
 // Waits `warmup`, then measures how fast `counter` grows over `windows`
 // consecutive windows of `window` each; returns the median, per second.
 // Called from a thread that does no benchmark work itself.

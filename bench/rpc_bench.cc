@@ -287,21 +287,17 @@ std::map<std::string, double> take_turns(const std::vector<Contender>& group, co
     for (const auto& c : group) rates[c.name].push_back(c.window(one));
   }
   std::map<std::string, double> medians;
-  for (auto& [name, v] : rates) {
-    auto sorted = v;
-    std::sort(sorted.begin(), sorted.end());
-    medians[name] = sorted[sorted.size() / 2];
-  }
+  for (auto& [name, v] : rates) medians[name] = median(v);
   for (const auto& c : group) {
     if (!c.baseline || !rates.count(*c.baseline)) continue;
     const auto& mine = rates[c.name];
     const auto& base = rates[*c.baseline];
     std::vector<double> ratios;
     for (std::size_t i = 0; i < mine.size(); ++i) ratios.push_back(mine[i] / base[i]);
-    std::sort(ratios.begin(), ratios.end());
-    std::cerr << "rpc_bench: " << c.name << " / " << *c.baseline << " per round: min "
-              << ratios.front() << ", median " << ratios[ratios.size() / 2] << ", max "
-              << ratios.back() << " (" << ratios.size() << " rounds)" << std::endl;
+    auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+    std::cerr << "rpc_bench: " << c.name << " / " << *c.baseline << " per round: min " << *lo
+              << ", median " << median(ratios) << ", max " << *hi << " (" << ratios.size()
+              << " rounds)" << std::endl;
   }
   return medians;
 }

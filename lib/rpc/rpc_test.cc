@@ -260,6 +260,28 @@ TEST(Rpc, UnknownMethodIsATypedError) {
   EXPECT_EQ(k.run(p.conn->call(kEcho, "ok")), "ok");
 }
 
+TEST(Rpc, ShortDeadlineBehindALongOneStillFiresOnTime) {
+  // One timer per node watches the earliest deadline: a call with a short
+  // timeout made while a long one is pending must re-arm it, not wait.
+  Kernel k;
+  Pair p(k);
+  auto long_call = asio::co_spawn(k.io(), p.conn->call(kSlow, "", CallOptions{60s}),
+                                  asio::use_future);
+  auto started = std::chrono::steady_clock::now();
+  try {
+    k.run(p.conn->call(kSlow, "", CallOptions{300ms}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kTimeout);
+    EXPECT_NE(e.message().find("timed out after 300 ms"), std::string::npos) << e.message();
+  }
+  // Generous: the point is "not after the 60 s one".
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+  EXPECT_EQ(long_call.wait_for(0s), std::future_status::timeout);  // still pending
+  p.conn->close(Error(Errc::kUnavailable, "test over"));
+  EXPECT_THROW(long_call.get(), Error);
+}
+
 TEST(Rpc, DeadlineFailsCallAndCancelsCallee) {
   Kernel k;
   Pair p(k);
