@@ -236,7 +236,9 @@ double data_rate(RpcClient& client, const Timing& timing) {
       if (!chunk) throw Error(Errc::kConnectionLost, "the server ended the data channel");
       workers.counter.fetch_add(chunk->size(), std::memory_order_relaxed);
     }
-    channel->close();
+    // Not close(): that ends only this side's sending. fail() tells the
+    // server's writer to stop, so no writer outlives its window.
+    channel->fail(Error(Errc::kUnavailable, "measuring window over"));
   };
   asio::co_spawn(client.executor(), std::move(reader), workers.on_done());
   double rate = sample_rate(workers.counter, timing);
@@ -361,8 +363,8 @@ int run_all(const Options& o, const std::vector<std::string>& only) {
     if (wanted("tcp.bulk")) {
       bulk_server.emplace(start_server(o, "tcp-bulk"));
       bulk.emplace(bulk_server->port(), kBulkReadSize);
-      group.push_back({"tcp.bulk", "MB/s", std::nullopt,
-                       [&](const Timing& t) { return bulk->rate(t) / 1e6; }});
+      group.push_back(
+          {"tcp.bulk", "MB/s", std::nullopt, [&](const Timing& t) { return bulk->rate(t) / 1e6; }});
     }
     if (wanted("rpc.data_bulk")) {
       sealed_server.emplace(start_server(o, "rpc"));

@@ -33,7 +33,8 @@ std::vector<Completion<>> DataChannel::take_waiters_locked(bool readers, bool wr
 
 // Suspends until the reader (or a writer) may have something to do: a payload
 // or the end for a reader; credit or the end for a writer. The caller looks
-// again afterwards (a writer waits for `credit` bytes of it). Waiters are resumed by a post, never inline.
+// again afterwards (a writer waits for `credit` bytes of it). Waiters are resumed by a post, never
+// inline.
 Task<void> DataChannel::wait_until(bool for_reader, std::int64_t credit) {
   co_await asio::async_initiate<decltype(use_awaitable), void()>(
       [this, for_reader, credit](auto handler) {
@@ -88,11 +89,11 @@ Task<void> DataChannel::write(std::string payload) {
 
 void DataChannel::send_payload(std::string payload) {
   if (conn_->strand_.running_in_this_thread()) {
-    if (conn_->is_open()) conn_->emit_data(id_, payload);
+    if (conn_->is_open() && !close_sent_) conn_->emit_data(id_, payload);
     return;
   }
   asio::dispatch(conn_->strand_, [self = shared_from_this(), p = std::move(payload)] {
-    if (self->conn_->is_open()) self->conn_->emit_data(self->id_, p);
+    if (self->conn_->is_open() && !self->close_sent_) self->conn_->emit_data(self->id_, p);
   });
 }
 
@@ -121,8 +122,15 @@ Task<std::optional<std::string>> DataChannel::read() {
         if (grant > 0) send_credit(grant);
         co_return std::move(p);
       }
-      if (error_) failed = *error_;
-      else if (remote_closed_) co_return std::nullopt;
+      if (error_) {
+        failed = *error_;
+      } else if (remote_closed_) {
+        co_return std::nullopt;
+      } else if (!conn_->is_open()) {
+        // A channel the connection no longer knows (failed by this side)
+        // hears nothing more: do not wait for it.
+        failed = Error(Errc::kConnectionLost, "connection closed");
+      }
     }
     if (failed) throw *failed;
     auto waiting = wait_until(true, 0);
@@ -145,6 +153,7 @@ void DataChannel::close() {
           [&](std::string& out) { wire::encode_close_channel(out, self->id_, nullptr); });
       self->conn_->flush();
     }
+    self->close_sent_ = true;
     bool remote_closed;
     {
       std::lock_guard lock(self->mu_);
@@ -169,6 +178,7 @@ void DataChannel::fail(const Error& e) {
       self->conn_->emit([&](std::string& out) { wire::encode_close_channel(out, self->id_, &b); });
       self->conn_->flush();
     }
+    self->close_sent_ = true;
     self->conn_->channels_.erase(self->id_);
   });
 }

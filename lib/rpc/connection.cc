@@ -28,7 +28,8 @@ namespace {
 
 std::uint32_t be32(const char* p) {
   auto b = reinterpret_cast<const unsigned char*>(p);
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+         b[3];
 }
 
 void put_be32(char* p, std::uint32_t v) {
@@ -39,9 +40,9 @@ void put_be32(char* p, std::uint32_t v) {
 }
 
 std::uint64_t now_ns() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        steady_clock::now().time_since_epoch())
-                                        .count());
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now().time_since_epoch())
+          .count());
 }
 
 wire::ErrorBody error_body(std::exception_ptr ep, const std::string& self_id,
@@ -108,8 +109,8 @@ Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   if (!ec) {
-    remote_address_ = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                           : ep.address().to_string();
+    remote_address_ =
+        ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
     remote_address_ += ":" + std::to_string(ep.port());
   }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -205,9 +206,9 @@ Task<Result<void>> Connection::fill_input(std::size_t need) {
         asio::buffer(in_.data() + in_end_, in_.size() - in_end_), kTuple);
     if (ec) {
       if (ec == asio::error::eof) {
-        co_return Error(Errc::kConnectionLost,
-                        in_end_ == in_begin_ ? "connection closed by peer"
-                                             : "connection closed in the middle of a record");
+        co_return Error(Errc::kConnectionLost, in_end_ == in_begin_
+                                                   ? "connection closed by peer"
+                                                   : "connection closed in the middle of a record");
       }
       if (ec == asio::error::operation_aborted && close_reason_) co_return *close_reason_;
       co_return Error(Errc::kConnectionLost, "read failed: " + ec.message());
@@ -345,8 +346,8 @@ void Connection::handle_frame(const wire::Frame& f) {
       break;
     case FrameType::kGoaway:
       goaway_received_ = true;
-      log_debug("peer is going away", {{"peer", peer_.short_id()},
-                                       {"reason", std::string(f.payload)}});
+      log_debug("peer is going away",
+                {{"peer", peer_.short_id()}, {"reason", std::string(f.payload)}});
       check_drained();
       break;
   }
@@ -358,11 +359,11 @@ void Connection::serve_call(const wire::Frame& f) {
   counters_.calls_in.fetch_add(1, std::memory_order_relaxed);
   const auto* m = node_->method(f.call.method_id);
   auto reject = [&](Errc code, std::string msg) {
-    wire::ErrorBody b{code, "peers." + std::string(errc_name(code)), std::move(msg),
-                      node_->id.to_string(), "", ""};
+    wire::ErrorBody b{
+        code, "peers." + std::string(errc_name(code)), std::move(msg), node_->id.to_string(), "",
+        ""};
     if (f.call.has_continuation) {
-      node_->deliver_continuation(f.call.continuation,
-                                  to_exception(b), {});
+      node_->deliver_continuation(f.call.continuation, to_exception(b), {});
     } else {
       emit([&](std::string& out) { wire::encode_error(out, f.call.call_id, b); });
       flush();
@@ -380,7 +381,8 @@ void Connection::serve_call(const wire::Frame& f) {
     return;
   }
   if (inbound_.count(f.call.call_id)) {
-    do_close(Error(Errc::kProtocol, "call id " + std::to_string(f.call.call_id) + " reused"), false);
+    do_close(Error(Errc::kProtocol, "call id " + std::to_string(f.call.call_id) + " reused"),
+             false);
     return;
   }
   auto in = std::make_shared<Inbound>();
@@ -418,8 +420,7 @@ Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
   if (!error && answer->forwarded()) {
     Forward fwd = std::move(answer->forward());
     if (!fwd.to || !fwd.to->is_open()) {
-      error = std::make_exception_ptr(
-          Error(Errc::kUnavailable, "forward target is not connected"));
+      error = std::make_exception_ptr(Error(Errc::kUnavailable, "forward target is not connected"));
     } else if (!in->has_continuation && peer_listen_addr_.empty()) {
       // The caller cannot be reached directly: answer on its behalf (proxy).
       try {
@@ -521,15 +522,15 @@ void Connection::serve_event(const wire::Frame& f) {
 void Connection::start_call(ReplyHandler handler, std::uint32_t method_id, std::string args,
                             CallOptions options, std::shared_ptr<DataChannel>* channel) {
   if (!open_.load() || goaway_received_ || goaway_sent_) {
-    Error e = close_reason_ ? *close_reason_
-                            : Error(Errc::kUnavailable, goaway_received_
-                                                            ? "peer is going away"
-                                                            : "connection is shutting down");
+    Error e = close_reason_
+                  ? *close_reason_
+                  : Error(Errc::kUnavailable,
+                          goaway_received_ ? "peer is going away" : "connection is shutting down");
     handler(std::make_exception_ptr(e), std::string());
     return;
   }
-  Duration timeout = options.timeout.count() > 0 ? options.timeout
-                                                 : node_->options.default_call_timeout;
+  Duration timeout =
+      options.timeout.count() > 0 ? options.timeout : node_->options.default_call_timeout;
   wire::CallHeader h;
   h.call_id = node_->new_call_id();
   h.method_id = method_id;
@@ -542,7 +543,9 @@ void Connection::start_call(ReplyHandler handler, std::uint32_t method_id, std::
   p.fallback = strand_exec_;
   p.conn = weak_from_this();
   p.binding = binding_key_;
-  p.deadline = steady_clock::now() + timeout;
+  auto now = steady_clock::now();
+  p.deadline = timeout >= steady_clock::time_point::max() - now ? steady_clock::time_point::max()
+                                                                : now + timeout;
   p.method_id = method_id;
   p.timeout = timeout;
   node_->add_pending(h.call_id, std::move(p));
@@ -553,8 +556,7 @@ void Connection::start_call(ReplyHandler handler, std::uint32_t method_id, std::
   flush();
 }
 
-Task<std::string> Connection::call(std::uint32_t method_id, std::string args,
-                                   CallOptions options) {
+Task<std::string> Connection::call(std::uint32_t method_id, std::string args, CallOptions options) {
   auto self = shared_from_this();
   co_return co_await asio::async_initiate<decltype(use_awaitable),
                                           void(std::exception_ptr, std::string)>(
@@ -562,16 +564,15 @@ Task<std::string> Connection::call(std::uint32_t method_id, std::string args,
       // an initiation inside a co_await expression. `self` above keeps this alive.
       [this, method_id, &args, options](auto handler) mutable {
         auto self = shared_from_this();
-        asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_), method_id,
-                                       args = std::move(args), options]() mutable {
+        asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_),
+                                 method_id, args = std::move(args), options]() mutable {
           self->start_call(std::move(h), method_id, std::move(args), options, nullptr);
         });
       },
       use_awaitable);
 }
 
-std::string Connection::call_sync(std::uint32_t method_id, std::string args,
-                                  CallOptions options) {
+std::string Connection::call_sync(std::uint32_t method_id, std::string args, CallOptions options) {
   if (strand_.running_in_this_thread()) {
     throw Error(Errc::kInternal, "call_sync from the connection's own strand would deadlock");
   }
@@ -589,16 +590,16 @@ Task<std::pair<std::string, std::shared_ptr<DataChannel>>> Connection::call_with
     std::uint32_t method_id, std::string args, CallOptions options) {
   auto self = shared_from_this();
   auto channel = std::make_shared<std::shared_ptr<DataChannel>>();
-  std::string result = co_await asio::async_initiate<decltype(use_awaitable),
-                                                     void(std::exception_ptr, std::string)>(
-      [this, method_id, &args, options, ch = channel.get()](auto handler) mutable {
-        auto self = shared_from_this();
-        asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_), method_id,
-                                       args = std::move(args), options, ch]() mutable {
-          self->start_call(std::move(h), method_id, std::move(args), options, ch);
-        });
-      },
-      use_awaitable);
+  std::string result =
+      co_await asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr, std::string)>(
+          [this, method_id, &args, options, ch = channel.get()](auto handler) mutable {
+            auto self = shared_from_this();
+            asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_),
+                                     method_id, args = std::move(args), options, ch]() mutable {
+              self->start_call(std::move(h), method_id, std::move(args), options, ch);
+            });
+          },
+          use_awaitable);
   co_return std::make_pair(std::move(result), *channel);
 }
 
@@ -697,21 +698,21 @@ void Connection::flush() {
   out_.clear();
   write_in_flight_ = true;
   write_started_ = steady_clock::now();
-  asio::async_write(socket_, asio::buffer(writing_.data() + n, writing_.size() - n),
-                    asio::bind_executor(strand_, [self = shared_from_this()](
-                                                     boost::system::error_code ec, std::size_t n) {
-                      self->write_in_flight_ = false;
-                      self->counters_.bytes_out.fetch_add(n, std::memory_order_relaxed);
-                      if (ec) {
-                        self->do_close(Error(Errc::kConnectionLost, "write failed: " + ec.message()),
-                                       false);
-                        return;
-                      }
-                      self->writing_.clear();
-                      if (self->writing_.capacity() > (4u << 20)) std::string().swap(self->writing_);
-                      self->flush();
-                      self->check_drained();
-                    }));
+  asio::async_write(
+      socket_, asio::buffer(writing_.data() + n, writing_.size() - n),
+      asio::bind_executor(
+          strand_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+            self->write_in_flight_ = false;
+            self->counters_.bytes_out.fetch_add(n, std::memory_order_relaxed);
+            if (ec) {
+              self->do_close(Error(Errc::kConnectionLost, "write failed: " + ec.message()), false);
+              return;
+            }
+            self->writing_.clear();
+            if (self->writing_.capacity() > (4u << 20)) std::string().swap(self->writing_);
+            self->flush();
+            self->check_drained();
+          }));
 }
 
 // ---------------------------------------------------------------- lifecycle
@@ -725,8 +726,8 @@ Task<void> Connection::keepalive_loop() {
     auto idle = steady_clock::now() - last_rx_;
     if (idle > node_->options.idle_timeout) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(idle).count();
-      do_close(Error(Errc::kTimeout, "no frames from peer for " + std::to_string(ms) +
-                                         " ms (frozen or gone)"),
+      do_close(Error(Errc::kTimeout,
+                     "no frames from peer for " + std::to_string(ms) + " ms (frozen or gone)"),
                false);
       co_return;
     }
@@ -755,35 +756,38 @@ Task<void> Connection::goaway(std::string reason, Duration grace) {
   co_await asio::async_initiate<decltype(use_awaitable), void()>(
       [this, &reason, grace](auto handler) {
         auto self = shared_from_this();
-        asio::dispatch(strand_, [self, reason, grace,
-                                       h = Completion<>::wrap(std::move(handler), strand_exec_)]() mutable {
-          if (!self->open_.load()) {
-            h();
-            return;
-          }
-          if (!self->goaway_sent_) {
-            self->goaway_sent_ = true;
-            self->emit([&](std::string& out) { wire::encode_goaway(out, 0, reason); });
-            self->flush();
-          }
-          self->drain_waiters_.push_back(std::move(h));
-          // Calls still in flight after the grace period are cut off.
-          auto t = std::make_shared<asio::steady_timer>(self->strand_, grace);
-          t->async_wait([self, t, reason](boost::system::error_code ec) {
-            if (!ec) {
-              self->do_close(Error(Errc::kUnavailable,
-                                   "connection closed: " + reason + " (grace period over)"),
-                             false);
-            }
-          });
-          self->check_drained();
-        });
+        asio::dispatch(
+            strand_, [self, reason, grace,
+                      h = Completion<>::wrap(std::move(handler), strand_exec_)]() mutable {
+              if (!self->open_.load()) {
+                h();
+                return;
+              }
+              if (!self->goaway_sent_) {
+                self->goaway_sent_ = true;
+                self->emit([&](std::string& out) { wire::encode_goaway(out, 0, reason); });
+                self->flush();
+              }
+              self->drain_waiters_.push_back(std::move(h));
+              // Calls still in flight after the grace period are cut off.
+              auto t = std::make_shared<asio::steady_timer>(self->strand_, grace);
+              t->async_wait([self, t, reason](boost::system::error_code ec) {
+                if (!ec) {
+                  self->do_close(Error(Errc::kUnavailable,
+                                       "connection closed: " + reason + " (grace period over)"),
+                                 false);
+                }
+              });
+              self->check_drained();
+            });
       },
       use_awaitable);
   close(Error(Errc::kUnavailable, "connection closed: " + reason));
 }
 
 void Connection::close_soon(Error reason) {
+  if (close_pending_) return;
+  close_pending_ = true;
   asio::post(strand_, [self = shared_from_this(), reason = std::move(reason)] {
     self->do_close(reason, false);
   });
@@ -800,13 +804,14 @@ Task<Error> Connection::wait_closed() {
   co_await asio::async_initiate<decltype(use_awaitable), void()>(
       [this](auto handler) {
         auto self = shared_from_this();
-        asio::dispatch(strand_, [self, h = Completion<>::wrap(std::move(handler), strand_exec_)]() mutable {
-          if (!self->open_.load()) {
-            h();
-          } else {
-            self->close_waiters_.push_back(std::move(h));
-          }
-        });
+        asio::dispatch(strand_,
+                       [self, h = Completion<>::wrap(std::move(handler), strand_exec_)]() mutable {
+                         if (!self->open_.load()) {
+                           h();
+                         } else {
+                           self->close_waiters_.push_back(std::move(h));
+                         }
+                       });
       },
       use_awaitable);
   co_return close_reason_ ? *close_reason_ : Error(Errc::kConnectionLost, "closed");
@@ -831,8 +836,10 @@ void Connection::do_close(const Error& reason, bool) {
                          ? LogLevel::kDebug
                          : LogLevel::kWarn;
     log(level, "connection closed",
-        {{"peer", peer_.short_id()}, {"addr", remote_address_},
-         {"reason", std::string(errc_name(reason.code()))}, {"detail", reason.message()}});
+        {{"peer", peer_.short_id()},
+         {"addr", remote_address_},
+         {"reason", std::string(errc_name(reason.code()))},
+         {"detail", reason.message()}});
   }
   boost::system::error_code ec;
   keepalive_timer_.cancel();

@@ -14,11 +14,11 @@
 //   std::string reply = co_await conn->call(Method::kId, req.encode());
 #pragma once
 
+#include <atomic>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -103,6 +103,10 @@ class DataChannel : public std::enable_shared_from_this<DataChannel> {
   bool remote_closed_ = false;
   bool local_closed_ = false;
   std::optional<Error> error_;
+  // On the strand only: CLOSE_CHANNEL has been sent, so a DATA frame that
+  // was queued for the strand before the close but reaches it after is
+  // dropped (the peer would drop it anyway).
+  bool close_sent_ = false;
   std::vector<Completion<>> reader_waits_;
   std::vector<Completion<>> writer_waits_;
 };
@@ -184,6 +188,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // callers may be walking lists that closing changes (on_disconnect runs
   // inside do_close()).
   void close_soon(Error reason);
+  bool close_pending_ = false;
   void fail_pending(const Error& reason);
   // The node timed out call `id` made here: forget it and tell the callee.
   void call_timed_out(std::uint64_t id);

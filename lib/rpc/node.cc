@@ -100,6 +100,12 @@ void NodeCore::arm_deadline_timer_locked() {
   });
 }
 
+void NodeCore::stop_deadline_timer() {
+  std::lock_guard lock(mu_);
+  timer_armed_ = std::chrono::steady_clock::time_point::max();
+  deadline_timer_.cancel();
+}
+
 void NodeCore::on_deadline() {
   struct Expired {
     std::uint64_t id;
@@ -145,10 +151,17 @@ bool NodeCore::complete(std::uint64_t call_id, const Connection* from, std::exce
     pending_.erase(it);
     deadlines_.erase({p.deadline, call_id});
   }
-  if (here) {
-    p.handler.resume_here(error, std::move(result));
-  } else {
+  if (!here) {
     p.handler(error, std::move(result));
+    return true;
+  }
+  try {
+    p.handler.resume_here(error, std::move(result));
+  } catch (...) {
+    // Something the resumed caller ran inline threw (a completion handler
+    // that rethrows, say). It must not end the read loop that resumed it:
+    // let it leave io_context::run() as it would have from a posted handler.
+    asio::post(exec, [e = std::current_exception()] { std::rethrow_exception(e); });
   }
   return true;
 }
@@ -437,6 +450,7 @@ Task<void> Node::shutdown(Duration grace) {
 
 void Node::close() {
   core_->stop_accepting();
+  core_->stop_deadline_timer();
   for (auto& c : core_->connections()) c->close(Error(Errc::kUnavailable, "node closed"));
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <thread>
 
 #include "lib/rpc/rpc_test_util.h"
 
@@ -26,8 +27,8 @@ enum : std::uint32_t {
   kAskBack = 0x1004,
   kWhoAmI = 0x1005,
   kRelay = 0x1006,
-  kTell = 0x1007,   // oneway
-  kStream = 0x1008, // data
+  kTell = 0x1007,    // oneway
+  kStream = 0x1008,  // data
   kSleepMs = 0x1009,
   kCrash = 0x100a,
   kCollect = 0x100b,  // data: the server reads the channel to its end
@@ -50,11 +51,16 @@ std::uint64_t body_u64(std::string_view s) {
 struct TestService : Service {
   std::string_view name() const override { return "test.Test"; }
   std::vector<MethodInfo> methods() const override {
-    return {{kEcho, "test.Test.echo"},       {kFail, "test.Test.fail"},
-            {kSlow, "test.Test.slow"},       {kAskBack, "test.Test.ask_back"},
-            {kWhoAmI, "test.Test.who_am_i"}, {kRelay, "test.Test.relay"},
-            {kTell, "test.Test.tell", true}, {kStream, "test.Test.stream", false, true},
-            {kSleepMs, "test.Test.sleep_ms"}, {kCrash, "test.Test.crash"},
+    return {{kEcho, "test.Test.echo"},
+            {kFail, "test.Test.fail"},
+            {kSlow, "test.Test.slow"},
+            {kAskBack, "test.Test.ask_back"},
+            {kWhoAmI, "test.Test.who_am_i"},
+            {kRelay, "test.Test.relay"},
+            {kTell, "test.Test.tell", true},
+            {kStream, "test.Test.stream", false, true},
+            {kSleepMs, "test.Test.sleep_ms"},
+            {kCrash, "test.Test.crash"},
             {kCollect, "test.Test.collect", false, true}};
   }
 
@@ -204,21 +210,66 @@ TEST(Rpc, ReverseChannelCallOnSameConnection) {
   EXPECT_EQ(p.client.connections().size(), 1u);
 }
 
-TEST(Rpc, TypedErrorReachesCallerAsSameType) {
-  wire::register_error_type(TooBig::kTypeName, [](std::string_view fields, std::string msg,
-                                                  std::string origin) {
-    wire::Reader r(fields);
-    std::uint32_t limit = 0;
-    while (!r.at_end()) {
-      auto key = r.key();
-      if (!key) break;
-      if (key->field == 1) limit = static_cast<std::uint32_t>(r.varint().value());
-      else if (!r.skip(key->kind)) break;
+TEST(Rpc, ACallerWhoseHandlerThrowsDoesNotStopTheConnection) {
+  // A reply resumes its caller inside the connection's read loop; whatever
+  // the caller's completion handler throws must leave io_context::run() (as
+  // from any handler), not end the read loop.
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  std::atomic<int> escaped{0};
+  std::thread runner([&] {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception&) {
+        escaped.fetch_add(1);
+      }
     }
-    TooBig e(std::move(msg), limit);
-    e.set_origin(std::move(origin));
-    return std::make_exception_ptr(e);
   });
+  {
+    Node server(io.get_executor(), Identity::generate());
+    Node client(io.get_executor(), Identity::generate());
+    server.add_service(std::make_shared<TestService>());
+    auto port = server.listen("127.0.0.1:0").value();
+    auto conn =
+        asio::co_spawn(io, client.connect("127.0.0.1:" + std::to_string(port)), asio::use_future)
+            .get();
+    std::promise<void> handled;
+    asio::co_spawn(io, conn->call(kFail, ""), [&handled](std::exception_ptr e, std::string) {
+      handled.set_value();
+      if (e) std::rethrow_exception(e);
+    });
+    handled.get_future().get();
+    // The same connection still answers.
+    auto echo = asio::co_spawn(io, conn->call(kEcho, "still here"), asio::use_future);
+    ASSERT_EQ(echo.wait_for(30s), std::future_status::ready);
+    EXPECT_EQ(echo.get(), "still here");
+    EXPECT_EQ(escaped.load(), 1);
+    client.close();
+    server.close();
+  }
+  guard.reset();
+  runner.join();
+}
+
+TEST(Rpc, TypedErrorReachesCallerAsSameType) {
+  wire::register_error_type(TooBig::kTypeName,
+                            [](std::string_view fields, std::string msg, std::string origin) {
+                              wire::Reader r(fields);
+                              std::uint32_t limit = 0;
+                              while (!r.at_end()) {
+                                auto key = r.key();
+                                if (!key) break;
+                                if (key->field == 1)
+                                  limit = static_cast<std::uint32_t>(r.varint().value());
+                                else if (!r.skip(key->kind))
+                                  break;
+                              }
+                              TooBig e(std::move(msg), limit);
+                              e.set_origin(std::move(origin));
+                              return std::make_exception_ptr(e);
+                            });
   Kernel k;
   Pair p(k);
   try {
@@ -265,8 +316,8 @@ TEST(Rpc, ShortDeadlineBehindALongOneStillFiresOnTime) {
   // timeout made while a long one is pending must re-arm it, not wait.
   Kernel k;
   Pair p(k);
-  auto long_call = asio::co_spawn(k.io(), p.conn->call(kSlow, "", CallOptions{60s}),
-                                  asio::use_future);
+  auto long_call =
+      asio::co_spawn(k.io(), p.conn->call(kSlow, "", CallOptions{60s}), asio::use_future);
   auto started = std::chrono::steady_clock::now();
   try {
     k.run(p.conn->call(kSlow, "", CallOptions{300ms}));

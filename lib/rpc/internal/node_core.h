@@ -56,6 +56,11 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   // an allocation, a timer-queue insertion and a cancelled-handler run on
   // every call).
   void add_pending(std::uint64_t id, Pending p);
+  // Stops the wait for the earliest deadline (Node::close): a waiting timer
+  // is work that keeps io_context::run() from returning. The timer is left
+  // waiting when the last pending call completes, as cancelling it would
+  // cost a handler run per call; it then fires once, finds nothing and stops.
+  void stop_deadline_timer();
   // Completes and removes a pending call if `from` may answer it (null: any).
   // Returns false if there was no such call.
   // `here`: the waiter may be resumed inside this call (see
