@@ -101,7 +101,7 @@ struct Connection::Inbound {
 Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::socket socket,
                        bool outbound)
     : node_(std::move(node)),
-      strand_(asio::make_strand(node_->exec)),
+      strand_(asio::make_strand(node_->io->get_executor())),
       strand_exec_(strand_),
       socket_(std::move(socket)),
       outbound_(outbound),

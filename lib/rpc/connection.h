@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -196,7 +197,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void check_drained();
 
   std::shared_ptr<internal::NodeCore> node_;
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  // On the io_context's own executor type, not any_io_executor: a
+  // strand<any_io_executor> is too large for any_io_executor's inline
+  // storage, so every copy of strand_exec_ (each work guard, dispatch and
+  // co_spawn on it) allocated.
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   Executor strand_exec_;
   boost::asio::ip::tcp::socket socket_;
   bool outbound_;

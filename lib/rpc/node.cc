@@ -65,8 +65,23 @@ std::string continuation_token(const std::array<std::uint8_t, 32>& key, std::uin
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
+namespace {
+
+asio::io_context* io_context_of(const Executor& exec) {
+  using Plain = asio::io_context::executor_type;
+  using Tracked =
+      decltype(asio::prefer(std::declval<Plain>(), asio::execution::outstanding_work.tracked));
+  if (const auto* e = exec.target<Plain>()) return &e->context();
+  if (const auto* e = exec.target<Tracked>()) return &e->context();
+  throw Error(Errc::kInvalidArgument,
+              "a peers::rpc::Node runs on an io_context's executor (io.get_executor())");
+}
+
+}  // namespace
+
 NodeCore::NodeCore(Executor e, Identity ident, NodeOptions o)
     : exec(std::move(e)),
+      io(io_context_of(exec)),
       identity(std::move(ident)),
       id(identity.peer_id()),
       options(o),

@@ -49,6 +49,8 @@ class NodeCore;
 
 class Node {
  public:
+  // `executor` is an io_context's (io.get_executor()); the io_context may be
+  // run by any number of threads. Throws Error(kInvalidArgument) otherwise.
   Node(Executor executor, Identity identity, NodeOptions options = {});
   ~Node();
   Node(const Node&) = delete;

@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cstring>
 #include <future>
 #include <map>
@@ -251,6 +252,20 @@ TEST(Rpc, ACallerWhoseHandlerThrowsDoesNotStopTheConnection) {
   }
   guard.reset();
   runner.join();
+}
+
+TEST(Rpc, NodeNeedsAnIoContextExecutor) {
+  asio::thread_pool pool(1);
+  try {
+    Node node(pool.get_executor(), Identity::generate());
+    FAIL() << "a Node accepted a thread_pool's executor";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kInvalidArgument);
+  }
+  asio::io_context io;
+  EXPECT_NO_THROW(Node(io.get_executor(), Identity::generate()));
+  auto tracked = asio::prefer(io.get_executor(), asio::execution::outstanding_work.tracked);
+  EXPECT_NO_THROW(Node(tracked, Identity::generate()));
 }
 
 TEST(Rpc, TypedErrorReachesCallerAsSameType) {

@@ -88,6 +88,9 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void establish(std::shared_ptr<Connection> c);
 
   Executor exec;
+  // The io_context behind exec (a Node needs one: connections' strands are
+  // strands of its own executor type).
+  boost::asio::io_context* io;
   Identity identity;
   PeerId id;
   NodeOptions options;
