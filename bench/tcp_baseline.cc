@@ -141,10 +141,9 @@ int serve_tcp_bulk(int ready_fd, std::size_t write_size) {
   return 0;
 }
 
-TcpPingPong::TcpPingPong(std::uint16_t port, std::size_t message_size)
-    : fd_(connect_to(port).release()), message_size_(message_size) {}
+TcpClient::TcpClient(std::uint16_t port) : fd_(connect_to(port).release()) {}
 
-TcpPingPong::~TcpPingPong() { ::close(fd_); }
+TcpClient::~TcpClient() { ::close(fd_); }
 
 double TcpPingPong::rate(const Timing& timing) {
   return run_sampled(timing, [&](std::atomic<std::uint64_t>& done, std::atomic<bool>& stop) {
@@ -157,11 +156,6 @@ double TcpPingPong::rate(const Timing& timing) {
     return true;
   });
 }
-
-TcpBulk::TcpBulk(std::uint16_t port, std::size_t read_size)
-    : fd_(connect_to(port).release()), read_size_(read_size) {}
-
-TcpBulk::~TcpBulk() { ::close(fd_); }
 
 double TcpBulk::rate(const Timing& timing) {
   return run_sampled(timing, [&](std::atomic<std::uint64_t>& bytes, std::atomic<bool>& stop) {

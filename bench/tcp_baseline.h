@@ -24,35 +24,40 @@ int serve_tcp_echo(int ready_fd, std::size_t message_size);
 // Sends `write_size`-byte writes until the client closes.
 int serve_tcp_bulk(int ready_fd, std::size_t write_size);
 
-// A client connected to serve_tcp_echo: round trips per second, sending
-// `message_size` bytes and reading them back, one at a time. rate() may be
-// called again and again on the same connection (the benchmarks take turns).
-class TcpPingPong {
+// A connected raw TCP client (127.0.0.1, TCP_NODELAY); closes its socket.
+class TcpClient {
  public:
-  TcpPingPong(std::uint16_t port, std::size_t message_size);
-  ~TcpPingPong();
-  TcpPingPong(const TcpPingPong&) = delete;
-  TcpPingPong& operator=(const TcpPingPong&) = delete;
+  TcpClient(const TcpClient&) = delete;
+  TcpClient& operator=(const TcpClient&) = delete;
+
+ protected:
+  explicit TcpClient(std::uint16_t port);
+  ~TcpClient();
+  int fd_;
+};
+
+// A client of serve_tcp_echo: round trips per second, sending `message_size`
+// bytes and reading them back, one at a time. rate() may be called again and
+// again on the same connection (the benchmarks take turns).
+class TcpPingPong : public TcpClient {
+ public:
+  TcpPingPong(std::uint16_t port, std::size_t message_size)
+      : TcpClient(port), message_size_(message_size) {}
   double rate(const Timing& timing);
 
  private:
-  int fd_;
   std::size_t message_size_;
 };
 
-// A client connected to serve_tcp_bulk: bytes per second received, read into
+// A client of serve_tcp_bulk: bytes per second received, read into
 // `read_size` buffers. Between calls of rate() the server blocks on a full
 // socket buffer.
-class TcpBulk {
+class TcpBulk : public TcpClient {
  public:
-  TcpBulk(std::uint16_t port, std::size_t read_size);
-  ~TcpBulk();
-  TcpBulk(const TcpBulk&) = delete;
-  TcpBulk& operator=(const TcpBulk&) = delete;
+  TcpBulk(std::uint16_t port, std::size_t read_size) : TcpClient(port), read_size_(read_size) {}
   double rate(const Timing& timing);
 
  private:
-  int fd_;
   std::size_t read_size_;
 };
 

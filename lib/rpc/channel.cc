@@ -185,19 +185,19 @@ void DataChannel::fail(const Error& e) {
 
 void DataChannel::on_data(std::string_view payload) {
   std::vector<Completion<>> woken;
+  bool overran = false;
   {
     std::lock_guard lock(mu_);
     if (inbox_bytes_ + payload.size() > window_ + 64) {
-      // do_close() below calls on_close(), which takes the lock.
-    } else {
-      if (remote_closed_) return;
+      overran = true;
+    } else if (!remote_closed_) {
       inbox_.emplace_back(payload);
       inbox_bytes_ += payload.size();
       woken = take_waiters_locked(true, false);
-      payload = {};
     }
   }
-  if (!payload.empty()) {
+  if (overran) {
+    // Not under the lock: do_close() closes this channel (on_close locks).
     conn_->do_close(Error(Errc::kProtocol, "data channel " + std::to_string(id_) +
                                                " overran its flow-control window"),
                     false);

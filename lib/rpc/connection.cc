@@ -540,7 +540,6 @@ void Connection::start_call(ReplyHandler handler, std::uint32_t method_id, std::
 
   internal::NodeCore::Pending p;
   p.handler = std::move(handler);
-  p.fallback = strand_exec_;
   p.conn = weak_from_this();
   p.binding = binding_key_;
   auto now = steady_clock::now();

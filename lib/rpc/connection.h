@@ -189,7 +189,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // callers may be walking lists that closing changes (on_disconnect runs
   // inside do_close()).
   void close_soon(Error reason);
-  bool close_pending_ = false;
   void fail_pending(const Error& reason);
   // The node timed out call `id` made here: forget it and tell the callee.
   void call_timed_out(std::uint64_t id);
@@ -228,6 +227,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // of writing.
   bool corked_ = false;
   bool uncork_posted_ = false;
+  bool close_pending_ = false;  // close_soon() has posted its do_close()
   // When the write in flight began; keepalive_loop() closes a connection
   // whose write has not finished within idle_timeout (the peer stopped
   // reading). A timestamp, not a timer re-armed per write: that cost a timer

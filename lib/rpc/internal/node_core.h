@@ -38,7 +38,6 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   // continuation from another node.
   struct Pending {
     Connection::ReplyHandler handler;
-    Executor fallback;
     std::weak_ptr<Connection> conn;
     std::array<std::uint8_t, 32> binding{};
     bool forwarded = false;
