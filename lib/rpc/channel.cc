@@ -169,7 +169,10 @@ void DataChannel::fail(const Error& e) {
     std::lock_guard lock(mu_);
     if (local_closed_ && remote_closed_) return;
     local_closed_ = true;
-    woken = take_waiters_locked(false, true);
+    // The channel is over for this side too: the connection forgets it, so
+    // nothing would ever wake a reader waiting on it.
+    if (!error_) error_ = e;
+    woken = take_waiters_locked(true, true);
   }
   for (auto& w : woken) w();
   asio::dispatch(conn_->strand_, [self = shared_from_this(), e] {

@@ -72,7 +72,8 @@ class DataChannel : public std::enable_shared_from_this<DataChannel> {
   Task<std::optional<std::string>> read();
   // Ends this side's sending; the reader sees std::nullopt. Idempotent.
   void close();
-  // Ends the channel with an error the other side sees on read().
+  // Ends the channel with an error the other side sees on read(); this
+  // side's read() and write() throw it from then on.
   void fail(const Error& e);
 
   // Internal (Connection): construct via Connection only.

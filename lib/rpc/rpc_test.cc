@@ -348,6 +348,14 @@ TEST(Rpc, ShortDeadlineBehindALongOneStillFiresOnTime) {
   EXPECT_THROW(long_call.get(), Error);
 }
 
+TEST(Rpc, ATimeoutTooLongToAddIsForever) {
+  // now() + Duration::max() would overflow into the past and time the call
+  // out at once; the deadline saturates instead.
+  Kernel k;
+  Pair p(k);
+  EXPECT_EQ(k.run(p.conn->call(kEcho, "patient", CallOptions{Duration::max()})), "patient");
+}
+
 TEST(Rpc, DeadlineFailsCallAndCancelsCallee) {
   Kernel k;
   Pair p(k);
@@ -485,6 +493,33 @@ TEST(Rpc, DataChannelTakesWritersFromSeveralThreadsAtOnce) {
   for (int w = 0; w < kWriters; ++w) EXPECT_EQ(counts[static_cast<char>('A' + w)], kEach);
   // A write after close fails with a clear error and sends nothing.
   EXPECT_THROW(k.run([&]() -> Task<void> { co_await ch->write("late"); }()), Error);
+}
+
+TEST(Rpc, ReadingAChannelThisSideFailedFailsAtOnce) {
+  // fail() ends the channel for both sides: the connection forgets it, so a
+  // reader here must get the error instead of waiting for ever, whether the
+  // connection stays up or closes.
+  Kernel k;
+  Pair p(k);
+  for (bool close_connection : {false, true}) {
+    auto ch = k.run([&]() -> Task<std::shared_ptr<DataChannel>> {
+      auto [reply, ch] = co_await p.conn->call_with_channel(kCollect, "");
+      co_return ch;
+    }());
+    auto read = asio::co_spawn(k.io(), ch->read(), asio::use_future);
+    ch->fail(Error(Errc::kUnavailable, "not wanted"));
+    if (close_connection) p.conn->close(Error(Errc::kUnavailable, "test over"));
+    ASSERT_EQ(read.wait_for(30s), std::future_status::ready) << close_connection;
+    try {
+      read.get();
+      FAIL() << "read() of a failed channel returned";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.message(), "not wanted");
+    }
+    auto again = asio::co_spawn(k.io(), ch->read(), asio::use_future);
+    ASSERT_EQ(again.wait_for(30s), std::future_status::ready);
+    EXPECT_THROW(again.get(), Error);
+  }
 }
 
 TEST(Rpc, DistributedContinuationSkipsTheMiddleNode) {
