@@ -71,6 +71,7 @@
 #include "lib/kernel/cli.h"
 #include "lib/kernel/error.h"
 #include "lib/kernel/signals.h"
+#include "lib/kernel/units.h"
 
 namespace peers::bench {
 namespace {
@@ -606,20 +607,6 @@ struct Options {
   bool keep_dir = false;
 };
 
-double parse_bits_per_s(const std::string& text) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  std::string unit = end ? end : "";
-  if (unit == "k" || unit == "K")
-    v *= 1e3;
-  else if (unit == "M")
-    v *= 1e6;
-  else if (!unit.empty())
-    throw usage_error("bad --rate '" + text + "' (e.g. 4M, 800k)");
-  if (v <= 0) throw usage_error("bad --rate '" + text + "'");
-  return v;
-}
-
 // A killed or frozen parent and the nodes it fed.
 struct Trial {
   int signal = SIGKILL;
@@ -650,7 +637,7 @@ class OverlayBench {
     struct sigaction ign {};
     ign.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ign, nullptr);
-    double rate_bps = parse_bits_per_s(o_.rate);
+    double rate_bps = static_cast<double>(rate_flag("--rate", o_.rate, 1));
     std::string base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
     std::string templ = base + "/overlay_bench.XXXXXX";
     if (!::mkdtemp(templ.data())) throw_errno("cannot make a temporary directory");

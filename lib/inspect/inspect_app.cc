@@ -20,10 +20,11 @@
 #include "lib/inspect/topology.h"
 #include "lib/inspect/within.h"
 #include "lib/kernel/cli.h"
+#include "lib/kernel/hex.h"
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
+#include "lib/kernel/units.h"
 #include "lib/rpc/node.h"
-#include "lib/stream/units.h"
 #include "proto/inspect.pidl.rpc.h"
 
 namespace vt {
@@ -105,12 +106,10 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
 
 namespace {
 
-milliseconds duration_flag(const std::string& flag, const std::string& text) {
-  auto d = parse_duration(text);
-  if (!d) throw peers::usage_error("bad " + flag + " '" + text + "': " + d.error().message());
-  auto ms = std::chrono::duration_cast<milliseconds>(*d);
-  if (ms.count() <= 0) throw peers::usage_error(flag + " must be at least 1ms");
-  return ms;
+// Timeouts and intervals: whole milliseconds, at least one.
+milliseconds ms_flag(std::string_view flag, const std::string& text) {
+  return std::chrono::duration_cast<milliseconds>(
+      peers::duration_flag(flag, text, milliseconds(1)));
 }
 
 // What every subcommand needs.
@@ -162,7 +161,7 @@ Task<int> run_status(Session& s) {
 Task<int> run_tree(Session& s, std::optional<milliseconds> watch) {
   CrawlOptions copts;
   copts.node_timeout = s.timeout;
-  copts.total_timeout = duration_flag("--deadline", s.o.deadline);
+  copts.total_timeout = ms_flag("--deadline", s.o.deadline);
   asio::steady_timer pause(co_await asio::this_coro::executor);
   for (;;) {
     auto started = std::chrono::steady_clock::now();
@@ -309,7 +308,7 @@ Task<int> run_call(Session& s) {
         auto rop = channel->read();
         std::optional<std::string> data = co_await std::move(rop);
         if (!data) co_return 0;
-        nlohmann::json line = {{"data", peers::idl::to_hex(*data)}};
+        nlohmann::json line = {{"data", peers::to_hex(*data)}};
         if (!s.out(line.dump() + "\n")) co_return 0;
       }
     }
@@ -325,9 +324,9 @@ Task<int> run_call(Session& s) {
 }  // namespace
 
 int run_inspect_app(const CLI::App& app, const InspectAppOptions& o) {
-  auto timeout = duration_flag("--timeout", o.timeout);
+  auto timeout = ms_flag("--timeout", o.timeout);
   std::optional<milliseconds> watch;
-  if (!o.watch.empty()) watch = duration_flag("--watch", o.watch);
+  if (!o.watch.empty()) watch = ms_flag("--watch", o.watch);
   if (o.json && o.dot) throw peers::usage_error("tree: --json and --dot exclude each other");
 
   std::optional<peers::Identity> identity(peers::load_identity_or_fresh(o.key));

@@ -24,12 +24,12 @@
 #include "lib/kernel/cli.h"
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
+#include "lib/kernel/units.h"
 #include "lib/overlay/inspect_service.h"
 #include "lib/overlay/overlay_node.h"
 #include "lib/rpc/node.h"
 #include "lib/stream/chunker.h"
 #include "lib/stream/playout_buffer.h"
-#include "lib/stream/units.h"
 
 namespace vt {
 
@@ -100,18 +100,6 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
 
 namespace {
 
-std::chrono::microseconds duration_flag(const std::string& flag, const std::string& text) {
-  auto d = parse_duration(text);
-  if (!d) throw peers::usage_error("bad " + flag + " '" + text + "': " + d.error().message());
-  return *d;
-}
-
-std::uint64_t rate_flag(const std::string& flag, const std::string& text) {
-  auto r = parse_rate(text);
-  if (!r) throw peers::usage_error("bad " + flag + " '" + text + "': " + r.error().message());
-  return *r;
-}
-
 // Writes the sink's output on its own thread, so a slow reader never stalls
 // the event loop. A reader that goes away (EPIPE) ends the sink cleanly.
 class OutputWriter {
@@ -181,18 +169,19 @@ class OutputWriter {
   std::thread thread_;
 };
 
-std::string rate_text(double bps) { return format_rate(static_cast<std::uint64_t>(bps)); }
+std::string rate_text(double bps) { return peers::format_rate(static_cast<std::uint64_t>(bps)); }
 
 }  // namespace
 
 int run_peer_app(const PeerAppOptions& o) {
   const bool is_source = o.role == overlay::Role::kSource;
   const bool is_sink = o.role == overlay::Role::kSink;
-  auto join_timeout = duration_flag("--join-timeout", o.join_timeout);
-  auto linger = duration_flag("--linger", o.linger);
-  auto buffer = duration_flag("--buffer", o.buffer);
+  auto join_timeout = peers::duration_flag("--join-timeout", o.join_timeout);
+  auto linger = peers::duration_flag("--linger", o.linger);
+  auto buffer = peers::duration_flag("--buffer", o.buffer);
   std::optional<std::chrono::microseconds> stats_every;
-  if (!o.stats_interval.empty()) stats_every = duration_flag("--stats-interval", o.stats_interval);
+  if (!o.stats_interval.empty())
+    stats_every = peers::duration_flag("--stats-interval", o.stats_interval);
   std::vector<peers::PeerId> inspect_allow;
   for (const auto& text : o.inspect_allow) {
     auto id = peers::PeerId::parse(text);
@@ -212,8 +201,8 @@ int run_peer_app(const PeerAppOptions& o) {
   if (o.max_children >= 0) {
     capacity = static_cast<std::uint32_t>(o.max_children);
   } else if (!o.upload.empty()) {
-    std::uint64_t upload = rate_flag("--upload", o.upload);
-    std::uint64_t stream = rate_flag("--stream-rate", o.stream_rate);
+    std::uint64_t upload = peers::rate_flag("--upload", o.upload);
+    std::uint64_t stream = peers::rate_flag("--stream-rate", o.stream_rate);
     std::uint32_t k = is_source ? o.stripes : kDefaultStripes;
     // A child in one stripe costs stream/K of upload.
     capacity = stream == 0 ? 0 : static_cast<std::uint32_t>(upload * k / stream);

@@ -1,10 +1,10 @@
-#include "lib/stream/units.h"
+#include "lib/kernel/units.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace vt {
+namespace peers {
 namespace {
 
 using namespace std::chrono_literals;
@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 void expect_invalid_duration(std::string_view text, std::string_view why) {
   auto r = parse_duration(text);
   ASSERT_FALSE(r.ok()) << text;
-  EXPECT_EQ(r.error().code(), peers::Errc::kInvalidArgument);
+  EXPECT_EQ(r.error().code(), Errc::kInvalidArgument);
   EXPECT_NE(r.error().message().find("'" + std::string(text) + "'"), std::string::npos)
       << r.error().message();
   EXPECT_NE(r.error().message().find(why), std::string::npos) << r.error().message();
@@ -21,7 +21,7 @@ void expect_invalid_duration(std::string_view text, std::string_view why) {
 void expect_invalid_rate(std::string_view text, std::string_view why) {
   auto r = parse_rate(text);
   ASSERT_FALSE(r.ok()) << text;
-  EXPECT_EQ(r.error().code(), peers::Errc::kInvalidArgument);
+  EXPECT_EQ(r.error().code(), Errc::kInvalidArgument);
   EXPECT_NE(r.error().message().find("'" + std::string(text) + "'"), std::string::npos)
       << r.error().message();
   EXPECT_NE(r.error().message().find(why), std::string::npos) << r.error().message();
@@ -107,5 +107,43 @@ TEST(FormatUnits, ShortestTextThatParsesBack) {
   }
 }
 
+TEST(DurationFlag, ReturnsTheValueOrThrowsWithTheFlagName) {
+  EXPECT_EQ(duration_flag("--buffer", "2s"), 2s);
+  EXPECT_EQ(duration_flag("--timeout", "1ms", 1ms), 1ms);
+  try {
+    duration_flag("--buffer", "2x");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kInvalidArgument);
+    EXPECT_EQ(e.message(),
+              "--buffer: invalid duration '2x': unknown unit 'x' (use us, ms, s, m or h)");
+  }
+  try {
+    duration_flag("--timeout", "500us", 1ms);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kInvalidArgument);
+    EXPECT_EQ(e.message(), "--timeout: must be at least 1ms");
+  }
+}
+
+TEST(RateFlag, ReturnsTheValueOrThrowsWithTheFlagName) {
+  EXPECT_EQ(rate_flag("--upload", "20M"), 20'000'000u);
+  EXPECT_EQ(rate_flag("--upload", "0"), 0u);
+  try {
+    rate_flag("--upload", "20x");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kInvalidArgument);
+    EXPECT_EQ(e.message(), "--upload: invalid rate '20x': unknown suffix 'x' (use k, M or G)");
+  }
+  try {
+    rate_flag("--rate", "0", 1);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "--rate: must be at least 1");
+  }
+}
+
 }  // namespace
-}  // namespace vt
+}  // namespace peers

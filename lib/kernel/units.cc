@@ -1,17 +1,17 @@
-#include "lib/stream/units.h"
+#include "lib/kernel/units.h"
 
 #include <cstddef>
 #include <limits>
 #include <optional>
 
-namespace vt {
+namespace peers {
 namespace {
 
 using u128 = unsigned __int128;
 
-peers::Error invalid(std::string_view kind, std::string_view text, const std::string& why) {
-  return peers::Error(peers::Errc::kInvalidArgument,
-                      "invalid " + std::string(kind) + " '" + std::string(text) + "': " + why);
+Error invalid(std::string_view kind, std::string_view text, const std::string& why) {
+  return Error(Errc::kInvalidArgument,
+               "invalid " + std::string(kind) + " '" + std::string(text) + "': " + why);
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -79,7 +79,7 @@ std::optional<std::uint64_t> scale(const Decimal& d, std::uint64_t unit, std::ui
 
 }  // namespace
 
-peers::Result<std::chrono::microseconds> parse_duration(std::string_view text) {
+Result<std::chrono::microseconds> parse_duration(std::string_view text) {
   constexpr std::string_view kKind = "duration";
   if (text.empty()) return invalid(kKind, text, "empty");
   std::optional<Decimal> d = read_decimal(text);
@@ -112,7 +112,7 @@ peers::Result<std::chrono::microseconds> parse_duration(std::string_view text) {
   return std::chrono::microseconds(static_cast<std::int64_t>(*us));
 }
 
-peers::Result<std::uint64_t> parse_rate(std::string_view text) {
+Result<std::uint64_t> parse_rate(std::string_view text) {
   constexpr std::string_view kKind = "rate";
   if (text.empty()) return invalid(kKind, text, "empty");
   std::optional<Decimal> d = read_decimal(text);
@@ -184,4 +184,25 @@ std::string format_rate(std::uint64_t bits_per_second) {
   return shortest(bits_per_second, kUnits);
 }
 
-}  // namespace vt
+std::chrono::microseconds duration_flag(std::string_view flag, std::string_view text,
+                                        std::chrono::microseconds at_least) {
+  Result<std::chrono::microseconds> d = parse_duration(text);
+  if (!d) throw Error(Errc::kInvalidArgument, std::string(flag) + ": " + d.error().message());
+  if (*d < at_least) {
+    throw Error(Errc::kInvalidArgument,
+                std::string(flag) + ": must be at least " + format_duration(at_least));
+  }
+  return *d;
+}
+
+std::uint64_t rate_flag(std::string_view flag, std::string_view text, std::uint64_t at_least) {
+  Result<std::uint64_t> r = parse_rate(text);
+  if (!r) throw Error(Errc::kInvalidArgument, std::string(flag) + ": " + r.error().message());
+  if (*r < at_least) {
+    throw Error(Errc::kInvalidArgument,
+                std::string(flag) + ": must be at least " + format_rate(at_least));
+  }
+  return *r;
+}
+
+}  // namespace peers
