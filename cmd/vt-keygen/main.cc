@@ -4,7 +4,6 @@
 //   vt-keygen -o -                  new identity on stdout; the peer id goes to stderr
 //   vt-keygen show alice.key        the peer id of a key file (--json for more; - reads stdin)
 //   vt-keygen check-id vt1...       checks a peer id for typos and prints it normalized
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,7 +69,7 @@ int make_key(const std::string& path, bool force) {
   if (path == "-") {
     std::string text = peers::encode_key_file(identity);
     std::cout << text << std::flush;
-    sodium_memzero(text.data(), text.size());
+    peers::wipe(text);
     if (!std::cout) throw Error(Errc::kIo, "cannot write to stdout");
     std::cerr << peer_id << std::endl;
     return peers::kExitOk;

@@ -7,6 +7,14 @@
 
 namespace peers {
 
+void wipe(std::span<std::byte> bytes) noexcept {
+  if (!bytes.empty()) sodium_memzero(bytes.data(), bytes.size());
+}
+
+void wipe(std::string& text) noexcept {
+  if (!text.empty()) sodium_memzero(text.data(), text.size());
+}
+
 SecretBytes::SecretBytes(std::size_t size)
     : data_(size ? new std::uint8_t[size]() : nullptr), size_(size) {}
 

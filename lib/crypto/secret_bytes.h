@@ -8,17 +8,31 @@
 //
 // The buffer is not locked in RAM (no mlock): a secret can reach swap.
 //
+// wipe() overwrites secret bytes held elsewhere (a key file's text in a
+// std::string) the same way, for code outside lib/crypto, which is the only
+// place that may call libsodium.
+//
 //   peers::SecretBytes seed(32);
 //   randombytes_buf(seed.data(), seed.size());
 //   use(seed.span());
 //   // wiped and freed here
+//
+//   std::string text = peers::encode_key_file(identity);
+//   write(text);
+//   peers::wipe(text);  // zeros, still text.size() long
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 namespace peers {
+
+// Overwrites every byte with zero in a way the compiler cannot optimize away
+// (sodium_memzero). The size stays the same.
+void wipe(std::span<std::byte> bytes) noexcept;
+void wipe(std::string& text) noexcept;
 
 class SecretBytes {
  public:

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 
 // This test binary replaces the global allocation functions so it can look at
 // a buffer's bytes at the moment it is freed, which is the only way to see
@@ -143,6 +145,21 @@ TEST(SecretBytes, CopyOfCopiesTheBytes) {
   EXPECT_EQ(s.data()[0], 1);
   EXPECT_EQ(s.data()[4], 5);
   EXPECT_TRUE(SecretBytes::copy_of({}).empty());
+}
+
+TEST(Wipe, ZerosAStringAndKeepsItsSize) {
+  std::string text = "secret key text";
+  wipe(text);
+  EXPECT_EQ(text, std::string(15, '\0'));
+  std::string empty;
+  wipe(empty);
+  EXPECT_TRUE(empty.empty());
+}
+
+TEST(Wipe, ZerosBytes) {
+  std::byte bytes[4] = {std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+  wipe(bytes);
+  for (std::byte b : bytes) EXPECT_EQ(b, std::byte{0});
 }
 
 }  // namespace
