@@ -1,61 +1,6 @@
 #include "idlc/ast.h"
 
 namespace peers::idl {
-namespace {
-
-struct Builtin {
-  std::string_view word;
-  TypeKind kind;
-};
-
-constexpr Builtin kBuiltins[] = {
-    {"bool", TypeKind::kBool},     {"i8", TypeKind::kI8},
-    {"i16", TypeKind::kI16},       {"i32", TypeKind::kI32},
-    {"i64", TypeKind::kI64},       {"u8", TypeKind::kU8},
-    {"u16", TypeKind::kU16},       {"u32", TypeKind::kU32},
-    {"u64", TypeKind::kU64},       {"f64", TypeKind::kF64},
-    {"string", TypeKind::kString}, {"bytes", TypeKind::kBytes},
-    {"list", TypeKind::kList},     {"optional", TypeKind::kOptional},
-    {"map", TypeKind::kMap},       {"void", TypeKind::kVoid},
-};
-
-}  // namespace
-
-std::optional<TypeKind> builtin_kind(std::string_view word) {
-  for (const Builtin& b : kBuiltins) {
-    if (b.word == word) return b.kind;
-  }
-  return std::nullopt;
-}
-
-std::string_view kind_name(TypeKind kind) {
-  if (kind == TypeKind::kFixedBytes) return "bytes";
-  for (const Builtin& b : kBuiltins) {
-    if (b.kind == kind) return b.word;
-  }
-  return "";
-}
-
-bool is_integer(TypeKind kind) {
-  switch (kind) {
-    case TypeKind::kI8:
-    case TypeKind::kI16:
-    case TypeKind::kI32:
-    case TypeKind::kI64:
-    case TypeKind::kU8:
-    case TypeKind::kU16:
-    case TypeKind::kU32:
-    case TypeKind::kU64:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_signed(TypeKind kind) {
-  return kind == TypeKind::kI8 || kind == TypeKind::kI16 || kind == TypeKind::kI32 ||
-         kind == TypeKind::kI64;
-}
 
 std::string TypeExpr::spelling() const {
   switch (kind) {

@@ -17,37 +17,13 @@
 #include <vector>
 
 #include "idlc/diagnostics.h"
+#include "lib/idl/type_kind.h"
 
 namespace peers::idl {
 
-enum class TypeKind : std::uint8_t {
-  kBool,
-  kI8,
-  kI16,
-  kI32,
-  kI64,
-  kU8,
-  kU16,
-  kU32,
-  kU64,
-  kF64,
-  kString,
-  kBytes,
-  kFixedBytes,  // bytes<N>
-  kList,
-  kOptional,
-  kMap,
-  kVoid,   // only as a method's request or result
-  kNamed,  // an enum or struct, by name
-};
-
-// The built-in type a word names ("u32", "list", "void", ...), if any. "bytes"
-// gives kBytes; the parser turns "bytes<N>" into kFixedBytes.
-std::optional<TypeKind> builtin_kind(std::string_view word);
-// "u32", "list", ...; "" for kNamed.
-std::string_view kind_name(TypeKind kind);
-bool is_integer(TypeKind kind);
-bool is_signed(TypeKind kind);
+// TypeKind, builtin_kind(), kind_name(), is_integer(), is_signed() come from
+// lib/idl/type_kind.h: the one table of type kinds, shared with the runtime's
+// JSON codec.
 
 struct Decl;
 

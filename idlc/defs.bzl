@@ -30,13 +30,13 @@ interfaces), so the outputs do not depend on the files' contents.
 _IDLC = "//idlc:peers-idlc"
 
 _RUNTIME_DEPS = [
-    "//idlc:runtime",
+    "//lib/idl:runtime",
     "//lib/kernel",
     "//lib/wire",
 ]
 
 _RPC_RUNTIME_DEPS = [
-    "//idlc:rpc_runtime",
+    "//lib/idl:rpc_runtime",
     "//lib/rpc",
 ]
 

@@ -6,7 +6,7 @@
 // encode/decode), error classes (derived from peers::Error, registered with
 // peers::wire::register_error_type at static initialisation) and interface
 // metadata (method ids, request and response types). docs/idl.md shows the
-// generated shapes; idlc/field_codec.h is what the source calls to encode.
+// generated shapes; lib/idl/field_codec.h is what the source calls to encode.
 //
 //   CppOutput out = generate_cpp(*program.roots[0]);
 //   write(path + ".h", out.header); write(path + ".cc", out.source);

@@ -49,22 +49,30 @@ Json describe_interface(const Interface& it) {
 
 }  // namespace
 
+// Kind names come from the shared table (lib/idl/type_kind.h), which the
+// runtime's JSON codec reads them back with.
 Json describe_type(const TypeExpr& t) {
+  auto kind = [](TypeKind k) {
+    std::string_view name = descriptor_kind_name(k);
+    return std::string(name.empty() ? kind_name(k) : name);  // "void" has no descriptor kind
+  };
   switch (t.kind) {
     case TypeKind::kFixedBytes:
-      return Json{{"kind", "fixed_bytes"}, {"size", t.size}};
+      return Json{{"kind", kind(t.kind)}, {"size", t.size}};
     case TypeKind::kList:
     case TypeKind::kOptional:
-      return Json{{"kind", kind_name(t.kind)}, {"of", describe_type(t.args[0])}};
+      return Json{{"kind", kind(t.kind)}, {"of", describe_type(t.args[0])}};
     case TypeKind::kMap:
-      return Json{
-          {"kind", "map"}, {"key", describe_type(t.args[0])}, {"value", describe_type(t.args[1])}};
-    case TypeKind::kNamed:
-      return Json{
-          {"kind", t.decl != nullptr && t.decl->kind == DeclKind::kEnum ? "enum" : "struct"},
-          {"name", t.decl != nullptr ? t.decl->full_name() : t.name}};
+      return Json{{"kind", kind(t.kind)},
+                  {"key", describe_type(t.args[0])},
+                  {"value", describe_type(t.args[1])}};
+    case TypeKind::kNamed: {
+      bool is_enum = t.decl != nullptr && t.decl->kind == DeclKind::kEnum;
+      return Json{{"kind", kind(is_enum ? TypeKind::kEnum : TypeKind::kStruct)},
+                  {"name", t.decl != nullptr ? t.decl->full_name() : t.name}};
+    }
     default:
-      return Json{{"kind", kind_name(t.kind)}};
+      return Json{{"kind", kind(t.kind)}};
   }
 }
 

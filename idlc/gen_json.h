@@ -1,6 +1,6 @@
 // The JSON descriptor generator of peers-idlc: one checked File to a JSON
 // document describing its declarations, for tools that handle IDL values
-// without generated code (idlc/json_codec.h transcodes JSON to wire bytes with
+// without generated code (lib/idl/json_codec.h transcodes JSON to wire bytes with
 // it; vt-inspect calls methods with it).
 //
 // The shape (docs/idl.md has the full description):

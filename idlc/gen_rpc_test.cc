@@ -130,7 +130,7 @@ TEST(GenRpc, SourceEncodesCallsDecodesAndDispatches) {
   Compiled c = compile({{"proto/overlay.pidl", kOverlay}, {"proto/common.pidl", kCommon}});
   const std::string s = generate_rpc(c.file()).source;
   EXPECT_TRUE(
-      contains(s, "#include \"proto/overlay.pidl.rpc.h\"\n\n#include \"idlc/rpc_stub.h\"\n"));
+      contains(s, "#include \"proto/overlay.pidl.rpc.h\"\n\n#include \"lib/idl/rpc_stub.h\"\n"));
   EXPECT_TRUE(contains(s,
                        "  return ::peers::idl::call_typed<JoinReply>(conn_, Overlay::Join::kId, "
                        "request.encode(), options, Overlay::Join::kFullName);\n"));

@@ -8,12 +8,12 @@
 #include <random>
 #include <type_traits>
 
-#include "idlc/field_codec.h"
-#include "idlc/testdata/common.pidl.h"
-#include "idlc/testdata/every_type.pidl.h"
-#include "idlc/testdata/every_type_sample.h"
-#include "idlc/testdata/version_new.pidl.h"
-#include "idlc/testdata/version_old.pidl.h"
+#include "lib/idl/field_codec.h"
+#include "testdata/idl/common.pidl.h"
+#include "testdata/idl/every_type.pidl.h"
+#include "testdata/idl/every_type_sample.h"
+#include "testdata/idl/version_new.pidl.h"
+#include "testdata/idl/version_old.pidl.h"
 #include "lib/wire/codec.h"
 #include "lib/wire/error_registry.h"
 

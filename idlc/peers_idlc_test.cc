@@ -79,11 +79,11 @@ struct BadCase {
 
 std::vector<BadCase> bad_cases() {
   std::vector<BadCase> cases;
-  fs::path dir = fs::path(runfiles_root()) / "idlc/testdata/bad";
+  fs::path dir = fs::path(runfiles_root()) / "testdata/idl/bad";
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() != ".pidl") continue;
     BadCase c;
-    c.path = "idlc/testdata/bad/" + entry.path().filename().string();
+    c.path = "testdata/idl/bad/" + entry.path().filename().string();
     std::istringstream text(read_file(entry.path()));
     std::string line;
     const std::string prefix = "// expect: ";
@@ -119,58 +119,58 @@ TEST(PeersIdlc, EveryBadFileFailsWithItsExpectedErrors) {
 
 TEST(PeersIdlc, WritesHeaderSourceAndDescriptorUnderTheOutputDirectory) {
   fs::path out = fs::path(env("TEST_TMPDIR")) / "good_out";
-  IdlcRun cpp = run_idlc({"idlc/testdata/every_type.pidl", "-I", ".", "-o", out.string()});
+  IdlcRun cpp = run_idlc({"testdata/idl/every_type.pidl", "-I", ".", "-o", out.string()});
   EXPECT_EQ(cpp.exit_code, 0) << cpp.err;
   EXPECT_EQ(cpp.err, "");
-  std::string header = read_file(out / "idlc/testdata/every_type.pidl.h");
-  std::string source = read_file(out / "idlc/testdata/every_type.pidl.cc");
+  std::string header = read_file(out / "testdata/idl/every_type.pidl.h");
+  std::string source = read_file(out / "testdata/idl/every_type.pidl.cc");
   EXPECT_NE(header.find("namespace peers::idltest {"), std::string::npos);
-  EXPECT_NE(header.find("#include \"idlc/testdata/common.pidl.h\""), std::string::npos);
+  EXPECT_NE(header.find("#include \"testdata/idl/common.pidl.h\""), std::string::npos);
   EXPECT_NE(header.find("enum class Role : std::uint32_t {"), std::string::npos);
   EXPECT_NE(header.find("/// Every built-in type, as a field, in lists, optionals and maps.\n"
                         "struct Everything {"),
             std::string::npos);
   EXPECT_NE(header.find("class Full : public ::peers::Error {"), std::string::npos);
-  EXPECT_NE(source.find("#include \"idlc/testdata/every_type.pidl.h\""), std::string::npos);
-  EXPECT_FALSE(fs::exists(out / "idlc/testdata/common.pidl.h")) << "imports are not compiled";
+  EXPECT_NE(source.find("#include \"testdata/idl/every_type.pidl.h\""), std::string::npos);
+  EXPECT_FALSE(fs::exists(out / "testdata/idl/common.pidl.h")) << "imports are not compiled";
 
   // Options may come before, between and after the files.
-  IdlcRun json = run_idlc({"-I", ".", "idlc/testdata/every_type.pidl", "-I", "idlc", "-o",
+  IdlcRun json = run_idlc({"-I", ".", "testdata/idl/every_type.pidl", "-I", "idlc", "-o",
                            out.string(), "--lang", "json"});
   EXPECT_EQ(json.exit_code, 0) << json.err;
-  auto doc = nlohmann::json::parse(read_file(out / "idlc/testdata/every_type.pidl.json"));
+  auto doc = nlohmann::json::parse(read_file(out / "testdata/idl/every_type.pidl.json"));
   EXPECT_EQ(doc["package"], "peers.idltest");
-  EXPECT_EQ(doc["file"], "idlc/testdata/every_type.pidl");
-  EXPECT_EQ(doc["imports"], nlohmann::json::array({"idlc/testdata/common.pidl"}));
+  EXPECT_EQ(doc["file"], "testdata/idl/every_type.pidl");
+  EXPECT_EQ(doc["imports"], nlohmann::json::array({"testdata/idl/common.pidl"}));
 }
 
 TEST(PeersIdlc, WritesRpcStubsBesideTheTypes) {
   fs::path out = fs::path(env("TEST_TMPDIR")) / "rpc_out";
-  IdlcRun r = run_idlc({"idlc/testdata/rpc_stub.pidl", "idlc/testdata/common.pidl", "-I", ".", "-o",
+  IdlcRun r = run_idlc({"testdata/idl/rpc_stub.pidl", "testdata/idl/common.pidl", "-I", ".", "-o",
                         out.string(), "--lang", "rpc"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  std::string header = read_file(out / "idlc/testdata/rpc_stub.pidl.rpc.h");
-  std::string source = read_file(out / "idlc/testdata/rpc_stub.pidl.rpc.cc");
-  EXPECT_NE(header.find("#include \"idlc/testdata/rpc_stub.pidl.h\""), std::string::npos);
+  std::string header = read_file(out / "testdata/idl/rpc_stub.pidl.rpc.h");
+  std::string source = read_file(out / "testdata/idl/rpc_stub.pidl.rpc.cc");
+  EXPECT_NE(header.find("#include \"testdata/idl/rpc_stub.pidl.h\""), std::string::npos);
   EXPECT_NE(header.find("class ExerciserClient {"), std::string::npos);
   EXPECT_NE(header.find("class ExerciserServer : public ::peers::rpc::Service {"),
             std::string::npos);
-  EXPECT_NE(source.find("#include \"idlc/testdata/rpc_stub.pidl.rpc.h\""), std::string::npos);
+  EXPECT_NE(source.find("#include \"testdata/idl/rpc_stub.pidl.rpc.h\""), std::string::npos);
   // A file without interfaces still gets both files.
-  EXPECT_NE(read_file(out / "idlc/testdata/common.pidl.rpc.h").find("declares no interfaces"),
+  EXPECT_NE(read_file(out / "testdata/idl/common.pidl.rpc.h").find("declares no interfaces"),
             std::string::npos);
-  EXPECT_TRUE(fs::exists(out / "idlc/testdata/common.pidl.rpc.cc"));
-  EXPECT_FALSE(fs::exists(out / "idlc/testdata/rpc_stub.pidl.h")) << "rpc writes only stubs";
+  EXPECT_TRUE(fs::exists(out / "testdata/idl/common.pidl.rpc.cc"));
+  EXPECT_FALSE(fs::exists(out / "testdata/idl/rpc_stub.pidl.h")) << "rpc writes only stubs";
 }
 
 TEST(PeersIdlc, CompilesSeveralFilesAndEachOnlyOnce) {
   fs::path out = fs::path(env("TEST_TMPDIR")) / "several_out";
-  IdlcRun r = run_idlc({"idlc/testdata/version_old.pidl", "./idlc/testdata/version_new.pidl",
-                        "idlc/testdata/version_old.pidl", "-o", out.string()});
+  IdlcRun r = run_idlc({"testdata/idl/version_old.pidl", "./testdata/idl/version_new.pidl",
+                        "testdata/idl/version_old.pidl", "-o", out.string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(fs::exists(out / "idlc/testdata/version_old.pidl.h"));
-  EXPECT_TRUE(fs::exists(out / "idlc/testdata/version_new.pidl.cc"));
+  EXPECT_TRUE(fs::exists(out / "testdata/idl/version_old.pidl.h"));
+  EXPECT_TRUE(fs::exists(out / "testdata/idl/version_new.pidl.cc"));
 }
 
 TEST(PeersIdlc, ImportsResolveBesideTheFileAndAbsoluteRootsBelowAnIncludeDir) {
@@ -194,13 +194,13 @@ TEST(PeersIdlc, ImportsResolveBesideTheFileAndAbsoluteRootsBelowAnIncludeDir) {
 }
 
 TEST(PeersIdlc, MissingFileIsAUsageError) {
-  IdlcRun r = run_idlc({"idlc/testdata/no_such.pidl"});
+  IdlcRun r = run_idlc({"testdata/idl/no_such.pidl"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "idlc/testdata/no_such.pidl: error: cannot read the file: no such file\n");
+  EXPECT_EQ(r.err, "testdata/idl/no_such.pidl: error: cannot read the file: no such file\n");
 }
 
 TEST(PeersIdlc, BadFlagsAreUsageErrors) {
-  EXPECT_EQ(run_idlc({"idlc/testdata/common.pidl", "--lang", "rust"}).exit_code, 2);
+  EXPECT_EQ(run_idlc({"testdata/idl/common.pidl", "--lang", "rust"}).exit_code, 2);
   EXPECT_EQ(run_idlc({}).exit_code, 2);
 }
 

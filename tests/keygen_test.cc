@@ -10,6 +10,7 @@
 
 #include "lib/crypto/key_file.h"
 #include "lib/crypto/peer_id.h"
+#include "lib/kernel/hex.h"
 #include "tests/support/subprocess.h"
 
 namespace peers {

@@ -20,6 +20,7 @@
 #include "lib/crypto/secret_bytes.h"
 #include "lib/kernel/cli.h"
 #include "lib/kernel/error.h"
+#include "lib/kernel/hex.h"
 #include "lib/kernel/log.h"
 
 namespace {

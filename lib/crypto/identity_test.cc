@@ -1,4 +1,5 @@
 #include "lib/crypto/identity.h"
+#include "lib/kernel/hex.h"
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -158,12 +159,6 @@ TEST(Identity, MovedFromIdentityRefusesToSign) {
   EXPECT_THROW((void)id.seed(), Error);     // NOLINT(bugprone-use-after-move)
   id = std::move(other);
   EXPECT_NO_THROW((void)id.sign("x"));
-}
-
-TEST(Keys, ToHexIsLowerCaseTwoDigitsPerByte) {
-  const std::uint8_t bytes[] = {0x00, 0x0f, 0xa0, 0xff};
-  EXPECT_EQ(to_hex(bytes), "000fa0ff");
-  EXPECT_EQ(to_hex({}), "");
 }
 
 }  // namespace

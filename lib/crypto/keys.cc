@@ -17,15 +17,4 @@ bool verify(const PublicKey& key, std::string_view message, const Signature& sig
                                      message.size(), key.data()) == 0;
 }
 
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0x0f];
-  }
-  return out;
-}
-
 }  // namespace peers

@@ -32,7 +32,4 @@ using Signature = std::array<std::uint8_t, kSignatureSize>;
 // simply not valid.
 bool verify(const PublicKey& key, std::string_view message, const Signature& sig);
 
-// Lowercase hexadecimal, two digits per byte.
-std::string to_hex(std::span<const std::uint8_t> bytes);
-
 }  // namespace peers

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "idlc/json_codec.h"
+#include "lib/idl/json_codec.h"
 #include "lib/kernel/error.h"
 
 namespace vt {

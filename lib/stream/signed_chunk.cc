@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "lib/kernel/hex.h"
+
 namespace vt {
 namespace {
 
