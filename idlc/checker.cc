@@ -16,9 +16,9 @@ namespace {
 // Members of peers::Error (and of the generated error class) that an error's
 // field would hide.
 constexpr std::string_view kErrorMembers[] = {
-    "code",          "message",    "origin",        "type_name", "call_path",
-    "what",          "set_origin", "set_call_path", "encode",    "decode",
-    "encode_fields", "rethrow",    "refresh_what",
+    "code",          "message",    "origin",        "type_name",   "call_path",
+    "what",          "set_origin", "set_call_path", "encode",      "decode",
+    "encode_fields", "rethrow",    "refresh_what",  "system_code", "set_system_code",
 };
 // Members every generated struct has.
 constexpr std::string_view kStructMembers[] = {"encode", "decode"};

@@ -65,7 +65,8 @@ class Fd {
   int fd_;
 };
 
-// "key file 'x': reason" as an Error whose code fits errno.
+// "key file 'x': reason" as an Error whose code fits errno and whose
+// system_code() is errno.
 Error file_error(std::string_view action, const std::string& path, int err) {
   Errc code = Errc::kIo;
   std::string reason;
@@ -77,7 +78,8 @@ Error file_error(std::string_view action, const std::string& path, int err) {
     reason = std::system_category().message(err);
     if (!reason.empty() && reason[0] >= 'A' && reason[0] <= 'Z') reason[0] += 'a' - 'A';
   }
-  return Error(code, "cannot " + std::string(action) + " key file '" + path + "': " + reason);
+  return Error(code, "cannot " + std::string(action) + " key file '" + path + "': " + reason)
+      .set_system_code(std::error_code(err, std::system_category()));
 }
 
 // Writes all of data; returns 0 or the errno of the failure.
@@ -274,7 +276,10 @@ Result<void> save_key_file(const std::string& path, const Identity& identity, bo
   if (!overwrite) {
     Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600));
     if (fd.get() < 0) {
-      if (errno == EEXIST) return invalid("key file '" + path + "' already exists");
+      if (errno == EEXIST) {
+        return invalid("key file '" + path + "' already exists")
+            .set_system_code(std::error_code(EEXIST, std::system_category()));
+      }
       return file_error("write", path, errno);
     }
     if (int err = fill_new_file(fd, text)) {

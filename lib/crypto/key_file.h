@@ -13,7 +13,8 @@
 // Errors are peers::Error with code kInvalidArgument for bad content (and for
 // refusing to replace an existing file), kNotFound for a missing file or
 // directory, kPermissionDenied when the system refuses access, kIo for other
-// I/O failures. Messages of load/save name the file:
+// I/O failures; a failure of the system also keeps its errno as system_code()
+// (ENOENT, EACCES, EEXIST, ...). Messages of load/save name the file:
 //   "cannot read key file 'alice.key': not a VidTorrent key"
 //
 //   std::vector<std::string> warnings;

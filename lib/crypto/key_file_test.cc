@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 namespace peers {
 namespace {
@@ -315,6 +316,7 @@ TEST(KeyFile, SaveRefusesToReplaceAnExistingFile) {
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code(), Errc::kInvalidArgument);
   EXPECT_EQ(again.error().message(), "key file '" + path + "' already exists");
+  EXPECT_EQ(again.error().system_code(), std::errc::file_exists);
   EXPECT_EQ(read_file(path), fixed_text());
 }
 
@@ -342,6 +344,7 @@ TEST(KeyFile, SaveIntoMissingDirectoryFails) {
     ASSERT_FALSE(saved.ok());
     EXPECT_EQ(saved.error().code(), Errc::kNotFound);
     EXPECT_EQ(saved.error().message(), "cannot write key file '" + path + "': no such directory");
+    EXPECT_EQ(saved.error().system_code(), std::errc::no_such_file_or_directory);
   }
 }
 
@@ -352,6 +355,7 @@ TEST(KeyFile, SaveOverADirectoryFails) {
   ASSERT_FALSE(saved.ok());
   EXPECT_EQ(saved.error().code(), Errc::kIo);
   EXPECT_EQ(saved.error().message(), "cannot write key file '" + dir + "/d': is a directory");
+  EXPECT_EQ(saved.error().system_code(), std::errc::is_a_directory);
   EXPECT_EQ(count_entries(dir), 1);  // the temporary file was removed
 }
 
@@ -361,6 +365,7 @@ TEST(KeyFile, LoadMissingFileIsNotFound) {
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.error().code(), Errc::kNotFound);
   EXPECT_EQ(id.error().message(), "cannot read key file '" + path + "': no such file");
+  EXPECT_EQ(id.error().system_code(), std::errc::no_such_file_or_directory);
 }
 
 TEST(KeyFile, LoadWarnsWhenOthersCanRead) {

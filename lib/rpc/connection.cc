@@ -163,13 +163,16 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   Handshake hs(node_->identity, outbound_, ho);
 
   auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs.hello()), kTuple);
-  if (wec) throw fail(Error(Errc::kConnectionLost, "handshake: " + wec.message()));
+  if (wec) {
+    throw fail(Error(Errc::kConnectionLost, "handshake: " + wec.message()).set_system_code(wec));
+  }
   std::string theirs(kHelloSize, '\0');
   auto [rec, rn] = co_await asio::async_read(socket_, asio::buffer(theirs), kTuple);
   if (rec) {
     throw fail(Error(Errc::kConnectionLost,
                      "handshake: " + (rec == asio::error::eof ? std::string("connection closed")
-                                                              : rec.message())));
+                                                              : rec.message()))
+                   .set_system_code(rec));
   }
   if (auto r = hs.on_hello(theirs); !r) throw fail(r.error());
   cipher_ = hs.cipher();
@@ -211,7 +214,7 @@ Task<Result<void>> Connection::fill_input(std::size_t need) {
                                                    : "connection closed in the middle of a record");
       }
       if (ec == asio::error::operation_aborted && close_reason_) co_return *close_reason_;
-      co_return Error(Errc::kConnectionLost, "read failed: " + ec.message());
+      co_return Error(Errc::kConnectionLost, "read failed: " + ec.message()).set_system_code(ec);
     }
     in_end_ += n;
     counters_.bytes_in.fetch_add(n, std::memory_order_relaxed);
@@ -684,7 +687,7 @@ void Connection::flush() {
     // caller of flush() may be walking a list that closing would change
     // (on_disconnect callbacks run inside do_close()).
     write_in_flight_ = true;  // nothing more goes out
-    close_soon(Error(Errc::kConnectionLost, "write failed: " + ec.message()));
+    close_soon(Error(Errc::kConnectionLost, "write failed: " + ec.message()).set_system_code(ec));
     return;
   }
   counters_.bytes_out.fetch_add(n, std::memory_order_relaxed);
@@ -704,7 +707,9 @@ void Connection::flush() {
             self->write_in_flight_ = false;
             self->counters_.bytes_out.fetch_add(n, std::memory_order_relaxed);
             if (ec) {
-              self->do_close(Error(Errc::kConnectionLost, "write failed: " + ec.message()), false);
+              self->do_close(
+                  Error(Errc::kConnectionLost, "write failed: " + ec.message()).set_system_code(ec),
+                  false);
               return;
             }
             self->writing_.clear();

@@ -302,12 +302,11 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
   tcp::resolver resolver(exec);
   auto [rec, results] = co_await resolver.async_resolve(hp->host, std::to_string(hp->port),
                                                         asio::as_tuple(use_awaitable));
-  if (rec) throw Error(Errc::kUnavailable, "cannot resolve '" + hp->host + "': " + rec.message());
+  if (rec) throw Error::from_system(rec, "cannot resolve '" + hp->host + "'", Errc::kUnavailable);
   tcp::socket socket(exec);
   auto [cec, ep] = co_await asio::async_connect(socket, results, asio::as_tuple(use_awaitable));
-  if (cec) {
-    throw Error(Errc::kUnavailable, "cannot connect to " + host_port + ": " + cec.message());
-  }
+  // ECONNREFUSED -> kUnavailable, ETIMEDOUT -> kTimeout, ...; system_code() keeps cec.
+  if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
   auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), true);
   try {
     // Bound to no cancellation slot on purpose. Boost 1.81's co_spawn puts the
@@ -323,7 +322,8 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
   } catch (Error& e) {
     boost::system::error_code ignored;
     conn->socket_.close(ignored);
-    throw Error(e.code(), "connection to " + host_port + " failed: " + e.message());
+    throw Error(e.code(), "connection to " + host_port + " failed: " + e.message())
+        .set_system_code(e.system_code());
   }
   establish(conn);
   co_return conn;
@@ -418,7 +418,7 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor->bind(ep, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error(Errc::kUnavailable, "cannot listen on " + host_port + ": " + ec.message());
+  if (ec) return Error::from_system(ec, "cannot listen on " + host_port, Errc::kUnavailable);
   auto port = acceptor->local_endpoint().port();
   if (core_->listen_addr.empty()) {
     core_->listen_addr = (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +

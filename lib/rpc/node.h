@@ -67,13 +67,18 @@ class Node {
   void add_service(std::shared_ptr<Service> service);
 
   // Binds "host:port" (port 0 picks one) and accepts connections. Returns the
-  // port. The first listening address is announced to peers in the handshake
-  // (it is where continuations reach this node).
+  // port; fails with kUnavailable (address in use) or kPermissionDenied
+  // (EACCES), keeping the system's code as system_code(). The first listening
+  // address is announced to peers in the handshake (it is where continuations
+  // reach this node).
   Result<std::uint16_t> listen(const std::string& host_port);
   std::string listen_addr() const;
 
   // Dials and authenticates; fails with Errc::kAuth if `expected` is given
-  // and the other side is someone else, Errc::kUnavailable if nothing listens.
+  // and the other side is someone else, Errc::kUnavailable if nothing listens
+  // (or the host cannot be resolved or reached), Errc::kTimeout if the
+  // system's connect timed out. A failure of the system keeps its code as the
+  // error's system_code() (ECONNREFUSED, ETIMEDOUT, ...).
   Task<std::shared_ptr<Connection>> connect(std::string host_port,
                                             std::optional<PeerId> expected = std::nullopt);
   // An open connection to this peer, or null.

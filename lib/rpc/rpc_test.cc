@@ -8,6 +8,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <system_error>
 #include <thread>
 
 #include "lib/rpc/rpc_test_util.h"
@@ -420,6 +421,8 @@ TEST(Rpc, NothingListeningIsUnavailable) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::kUnavailable);
+    // The operating system's reason stays with the error (Asio's code, converted).
+    EXPECT_EQ(e.system_code(), std::errc::connection_refused);
   }
 }
 
