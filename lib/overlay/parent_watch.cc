@@ -1,0 +1,58 @@
+#include "lib/overlay/parent_watch.h"
+
+#include <algorithm>
+
+namespace vt {
+
+using namespace std::chrono;
+
+std::string_view verdict_name(ParentVerdict v) {
+  switch (v) {
+    case ParentVerdict::kHealthy:
+      return "healthy";
+    case ParentVerdict::kSlow:
+      return "slow";
+    case ParentVerdict::kStalled:
+      return "stalled";
+  }
+  return "?";
+}
+
+StripeJudgement judge_stripe(const StripeProgress& stripe, const StreamPace& pace,
+                             steady_clock::time_point now, microseconds rtt,
+                             const ParentWatchOptions& o) {
+  StripeJudgement j;
+  const auto silent = now - stripe.last_arrival;
+  if (pace.stripes <= 1 || !pace.newest_seq) {
+    if (silent > o.lone_stall_limit) j.verdict = ParentVerdict::kStalled;
+    return j;
+  }
+  const ChunkSeq k = pace.stripes;
+  const ChunkSeq newest = *pace.newest_seq;
+  // The newest seq this stripe could hold: the largest q <= newest with
+  // q mod K == index.
+  if (newest < stripe.index) return j;  // the stream has not reached this stripe yet
+  ChunkSeq expected = newest - ((newest - stripe.index) % k);
+  ChunkSeq have = stripe.last_seq.value_or(0);
+  bool behind = !stripe.last_seq || have < expected;
+  if (!behind) return j;
+  if (pace.chunks_per_s > 0) {
+    // Chunks of the whole stream between ours and the expected one, over
+    // the stream's chunk rate; no chunk at all counts from the stripe's first.
+    double chunks = static_cast<double>(expected - (stripe.last_seq ? have : stripe.index));
+    if (!stripe.last_seq) chunks += 1;
+    j.lag = milliseconds(static_cast<std::int64_t>(chunks / pace.chunks_per_s * 1000));
+  }
+  auto limit = std::max<microseconds>(o.lag_limit, rtt * 4);
+  // Stalled: silent for long although the stream moved on after our last
+  // chunk arrived.
+  bool stream_moved = pace.newest_arrival > stripe.last_arrival;
+  if (stream_moved && silent > std::max<microseconds>(o.stall_limit, rtt * 4)) {
+    j.verdict = ParentVerdict::kStalled;
+  } else if (j.lag > limit) {
+    j.verdict = ParentVerdict::kSlow;
+  }
+  return j;
+}
+
+}  // namespace vt

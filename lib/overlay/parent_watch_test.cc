@@ -1,0 +1,118 @@
+#include "lib/overlay/parent_watch.h"
+
+#include <gtest/gtest.h>
+
+namespace vt {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+const Clock::time_point t0{};
+
+struct Case {
+  const char* name;
+  StripeProgress stripe;
+  StreamPace pace;
+  Clock::duration now_offset;
+  std::chrono::microseconds rtt;
+  ParentVerdict want;
+};
+
+TEST(ParentWatch, Table) {
+  // K = 4 stripes, 10 chunks/s of stream (2.5 per stripe).
+  const Case cases[] = {
+      {"up to date", {2, 62, t0 + 10s}, {4, 63, t0 + 10s, 10}, 10s, 20ms, ParentVerdict::kHealthy},
+      {"a chunk behind is jitter",
+       {2, 58, t0 + 10s},
+       {4, 63, t0 + 10s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kHealthy},
+      {"2 s behind is slow",
+       {2, 42, t0 + 10s},
+       {4, 63, t0 + 10s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kSlow},
+      {"1.3 s behind within limit",
+       {2, 50, t0 + 10s},
+       {4, 63, t0 + 10s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kHealthy},
+      {"1.3 s behind with a 300 ms RTT: still fine... 4 RTT = 1.2 s < limit",
+       {2, 50, t0 + 10s},
+       {4, 63, t0 + 10s, 10},
+       10s,
+       300ms,
+       ParentVerdict::kHealthy},
+      {"2 s behind but 4 RTT is 2.4 s",
+       {2, 42, t0 + 10s},
+       {4, 63, t0 + 10s, 10},
+       10s,
+       600ms,
+       ParentVerdict::kHealthy},
+      {"black hole: silent 3 s while others advance",
+       {2, 22, t0 + 7s},
+       {4, 63, t0 + 10s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kStalled},
+      {"silent but the whole stream paused",
+       {2, 62, t0 + 7s},
+       {4, 63, t0 + 7s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kHealthy},
+      {"nothing yet, stream far ahead",
+       {2, std::nullopt, t0 + 9s},
+       {4, 63, t0 + 10s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kSlow},
+      {"nothing yet, just attached",
+       {2, std::nullopt, t0 + 9900ms},
+       {4, 3, t0 + 10s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kHealthy},
+      {"stream not at this stripe yet",
+       {3, std::nullopt, t0},
+       {4, 1, t0 + 1s, 10},
+       1s,
+       20ms,
+       ParentVerdict::kHealthy},
+      {"one stripe: short silence",
+       {0, 10, t0 + 5s},
+       {1, 10, t0 + 5s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kHealthy},
+      {"one stripe: long silence",
+       {0, 10, t0 + 3s},
+       {1, 10, t0 + 3s, 10},
+       10s,
+       20ms,
+       ParentVerdict::kStalled},
+      {"rate unknown: only stalls count",
+       {2, 2, t0 + 9s},
+       {4, 63, t0 + 10s, 0},
+       10s,
+       20ms,
+       ParentVerdict::kHealthy},
+  };
+  for (const Case& c : cases) {
+    auto j = judge_stripe(c.stripe, c.pace, t0 + c.now_offset, c.rtt);
+    EXPECT_EQ(verdict_name(j.verdict), verdict_name(c.want)) << c.name << " lag=" << j.lag.count();
+  }
+}
+
+TEST(ParentWatch, LagIsStreamChunksOverTheChunkRate) {
+  auto j = judge_stripe({2, 42, t0 + 10s}, {4, 63, t0 + 10s, 10}, t0 + 10s, 20ms);
+  // Expected newest in stripe 2 is 62: 20 stream chunks behind at 10/s.
+  EXPECT_EQ(j.lag, 2000ms);
+}
+
+}  // namespace
+}  // namespace vt

@@ -1,0 +1,69 @@
+#include "lib/overlay/uplink.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vt {
+
+UplinkEstimator::UplinkEstimator(Options options) : o_(options) {
+  estimate_bps_ = o_.ceiling_bps ? *o_.ceiling_bps : o_.initial_bps;
+  estimate_bps_ = std::max(estimate_bps_, o_.floor_bps);
+}
+
+double UplinkEstimator::budget_bps() const {
+  return estimate_bps_ * o_.headroom / o_.wire_overhead;
+}
+
+void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_total,
+                             std::chrono::microseconds oldest_queued) {
+  points_.push_back({now, bytes_sent_total});
+  while (points_.size() > 2 && now - points_[1].at >= o_.window) points_.pop_front();
+  const Point& first = points_.front();
+  auto span = now - first.at;
+  bool full_window = span >= o_.window;
+  if (span > Clock::duration::zero() && bytes_sent_total >= first.bytes) {
+    double seconds = std::chrono::duration<double>(span).count();
+    goodput_bps_ = static_cast<double>(bytes_sent_total - first.bytes) * 8 / seconds;
+  }
+  congested_ = oldest_queued >= o_.congested_delay;
+  if (!full_window) return;
+  // One change per window: each decision rests on a window of its own.
+  if (last_change_ && now - *last_change_ < o_.window) return;
+  double on_wire = goodput_bps_ * o_.wire_overhead;
+  if (congested_) {
+    // What left during a window in which the queue never emptied is what
+    // the uplink carries. Never raise the estimate on congestion.
+    double carried = std::max(on_wire, o_.floor_bps);
+    if (carried < estimate_bps_) {
+      estimate_bps_ = carried;
+      ++cuts_;
+      last_change_ = now;
+    }
+    return;
+  }
+  // Not congested: the uplink carried at least what left.
+  if (on_wire > estimate_bps_) {
+    estimate_bps_ = on_wire;
+    last_change_ = now;
+  }
+  if (goodput_bps_ >= o_.probe_when_used * budget_bps()) {
+    double next = estimate_bps_ * o_.probe_factor;
+    if (o_.ceiling_bps) next = std::min(next, *o_.ceiling_bps);
+    if (next > estimate_bps_) {
+      estimate_bps_ = next;
+      last_change_ = now;
+    }
+  }
+  if (o_.ceiling_bps) estimate_bps_ = std::min(estimate_bps_, *o_.ceiling_bps);
+  estimate_bps_ = std::max(estimate_bps_, o_.floor_bps);
+}
+
+std::uint32_t UplinkEstimator::child_budget(double child_bps) const {
+  if (!(child_bps > 0)) child_bps = 1e6 / 4;
+  double n = std::floor(budget_bps() / child_bps);
+  if (n <= 0) return 0;
+  if (n > 4096) return 4096;
+  return static_cast<std::uint32_t>(n);
+}
+
+}  // namespace vt

@@ -1,0 +1,98 @@
+// UplinkEstimator: what this node's uplink really carries, learned from what
+// it sends, and how many stripe-children that pays for.
+//
+// `--upload` is a ceiling, not a promise: a node that declares 20 Mbit/s on a
+// 1 Mbit/s line must find out within seconds. The node feeds the estimator
+// samples of two things it can see without help from anyone: the payload
+// bytes its children's feeds have taken so far (goodput), and how long the
+// oldest chunk waiting in any child's send queue has waited (queue delay).
+// A queue delay past `congested_delay` means the uplink is full: what left in
+// the last window is what it carries, and the estimate drops to that. A node
+// that is not congested and uses most of its estimate probes upward (x1.25
+// per window) up to the ceiling, so an undeclared uplink is found too. The
+// budget is `headroom` of the estimate, less wire overhead (TCP/IP, records,
+// heartbeats), so the queue at the bottleneck stays short.
+//
+// Pure: no clock, no I/O; the caller passes `now` (tests use a fake clock).
+//
+//   UplinkEstimator up({.ceiling_bps = 20e6});
+//   up.sample(now, stats.bytes_out, median_queue_delay);  // every ~250 ms
+//   std::uint32_t children = up.child_budget(stripe_rate_bps);
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+namespace vt {
+
+class UplinkEstimator {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  struct Options {
+    // The operator's --upload (bits/s); nullopt: not declared, no ceiling.
+    std::optional<double> ceiling_bps;
+    // Without a ceiling: the estimate before anything was measured.
+    double initial_bps = 2e6;
+    // Never estimate below this (a node can always feed a little; a dead
+    // uplink shows as congestion and its children leave by themselves).
+    double floor_bps = 64e3;
+    // Plan for this share of the estimate (the "at most about 85 %").
+    double headroom = 0.85;
+    // Bytes on the wire per payload byte: TCP/IP headers (~3 % at 1448-byte
+    // segments), AEAD records and frames (~0.5 %), heartbeats and acks.
+    double wire_overhead = 1.07;
+    // Goodput is measured over this much time.
+    std::chrono::milliseconds window{2000};
+    // A chunk that waited this long in a send queue means the uplink is full.
+    // Well above a healthy queue (a chunk leaves within a few RTTs) and well
+    // below the playout buffers downstream (seconds).
+    std::chrono::milliseconds congested_delay{600};
+    // Probe upward when the goodput used this share of the budget.
+    double probe_when_used = 0.6;
+    double probe_factor = 1.25;
+  };
+
+  explicit UplinkEstimator(Options options);
+
+  // One observation: payload bytes sent so far (a monotonic counter) and how
+  // long chunks wait to leave: the median over children of the age of the
+  // oldest chunk queued to each (0 when none waits). The median, so that one
+  // child with a slow downlink is not taken for a full uplink (that child is
+  // judged on its own queue).
+  void sample(Clock::time_point now, std::uint64_t bytes_sent_total,
+              std::chrono::microseconds oldest_queued);
+
+  // What the uplink is believed to carry, bits per second on the wire.
+  double estimate_bps() const { return estimate_bps_; }
+  // Payload this node may commit to children: headroom x estimate / overhead.
+  double budget_bps() const;
+  // Payload goodput over the last window (bits/s); 0 until a window passed.
+  double goodput_bps() const { return goodput_bps_; }
+  // The last sample showed a full uplink.
+  bool congested() const { return congested_; }
+  // How many times congestion lowered the estimate.
+  std::uint64_t cuts() const { return cuts_; }
+
+  // Children of `child_bps` each (the payload rate of one stripe) that the
+  // budget pays for. `child_bps` <= 0 (rate not measured yet) counts as
+  // 250 kbit/s (a 1 Mbit/s stream in 4 stripes).
+  std::uint32_t child_budget(double child_bps) const;
+
+ private:
+  struct Point {
+    Clock::time_point at;
+    std::uint64_t bytes;
+  };
+  Options o_;
+  double estimate_bps_;
+  double goodput_bps_ = 0;
+  bool congested_ = false;
+  std::uint64_t cuts_ = 0;
+  std::deque<Point> points_;
+  std::optional<Clock::time_point> last_change_;
+};
+
+}  // namespace vt

@@ -1,0 +1,95 @@
+#include "lib/overlay/uplink.h"
+
+#include <gtest/gtest.h>
+
+namespace vt {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = UplinkEstimator::Clock;
+
+// Feeds `seconds` of samples every 250 ms at `payload_bps`, with the given
+// queue delay; returns the byte counter afterwards.
+std::uint64_t run(UplinkEstimator& up, Clock::time_point& now, std::uint64_t bytes,
+                  double payload_bps, double seconds, std::chrono::microseconds delay) {
+  for (double t = 0; t < seconds; t += 0.25) {
+    now += 250ms;
+    bytes += static_cast<std::uint64_t>(payload_bps / 8 * 0.25);
+    up.sample(now, bytes, delay);
+  }
+  return bytes;
+}
+
+TEST(UplinkEstimator, StartsAtTheCeilingAndBudgetsWithHeadroom) {
+  UplinkEstimator up({.ceiling_bps = 20e6});
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 20e6);
+  // 85 % of 20 Mbit/s, less 7 % wire overhead: 15.9 Mbit/s of payload, 31
+  // children of a 0.5 Mbit/s stripe (declaring 20M used to buy 40).
+  EXPECT_NEAR(up.budget_bps(), 20e6 * 0.85 / 1.07, 1);
+  EXPECT_EQ(up.child_budget(0.5e6), 31u);
+}
+
+TEST(UplinkEstimator, ALiarsEstimateFallsToWhatItsUplinkCarries) {
+  // Declares 20 Mbit/s; the line carries 1 Mbit/s, so queues grow.
+  UplinkEstimator up({.ceiling_bps = 20e6});
+  Clock::time_point now{};
+  std::uint64_t bytes = 0;
+  bytes = run(up, now, bytes, 0.93e6, 3, 2s);
+  EXPECT_TRUE(up.congested());
+  EXPECT_GE(up.cuts(), 1u);
+  EXPECT_NEAR(up.estimate_bps(), 0.93e6 * 1.07, 0.05e6);
+  EXPECT_EQ(up.child_budget(0.5e6), 1u);
+  // And it stays there while the queue stays long.
+  run(up, now, bytes, 0.93e6, 10, 2s);
+  EXPECT_LT(up.estimate_bps(), 1.1e6);
+}
+
+TEST(UplinkEstimator, ProbesUpWhenUsedAndUncongestedNeverPastTheCeiling) {
+  UplinkEstimator up({.ceiling_bps = 8e6});
+  Clock::time_point now{};
+  std::uint64_t bytes = run(up, now, 0, 0.9e6, 3, 2s);  // a burst of congestion
+  double low = up.estimate_bps();
+  ASSERT_LT(low, 1.1e6);
+  // The queue drained; the node uses its whole budget: the estimate grows.
+  bytes = run(up, now, bytes, low * 0.85 / 1.07, 30, 0ms);
+  EXPECT_GT(up.estimate_bps(), low * 1.2);
+  EXPECT_LE(up.estimate_bps(), 8e6);
+  run(up, now, bytes, 7e6, 60, 0ms);
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 8e6);
+}
+
+TEST(UplinkEstimator, IdleNodeKeepsItsEstimate) {
+  UplinkEstimator up({.ceiling_bps = 10e6});
+  Clock::time_point now{};
+  run(up, now, 0, 0, 20, 0ms);
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 10e6);
+  EXPECT_FALSE(up.congested());
+}
+
+TEST(UplinkEstimator, WithoutACeilingStartsModestlyAndFollowsWhatItCarries) {
+  UplinkEstimator up({});
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 2e6);
+  Clock::time_point now{};
+  // Uncongested while carrying more than the estimate: at least that much.
+  run(up, now, 0, 5e6, 4, 0ms);
+  EXPECT_GE(up.estimate_bps(), 5e6);
+}
+
+TEST(UplinkEstimator, NeverBelowTheFloorAndOneCutPerWindow) {
+  UplinkEstimator up({.ceiling_bps = 4e6});
+  Clock::time_point now{};
+  run(up, now, 0, 0, 1.5, 5s);  // congested but nothing left: a dead uplink
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 4e6) << "no decision before a full window";
+  run(up, now, 0, 0, 1, 5s);
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 64e3);
+  EXPECT_EQ(up.cuts(), 1u);
+  EXPECT_EQ(up.child_budget(0.5e6), 0u);
+}
+
+TEST(UplinkEstimator, UnknownStripeRateCountsAsAQuarterMegabit) {
+  UplinkEstimator up({.ceiling_bps = 1e6});
+  EXPECT_EQ(up.child_budget(0), 3u);  // 0.79 Mbit/s / 0.25
+}
+
+}  // namespace
+}  // namespace vt
