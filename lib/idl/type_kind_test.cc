@@ -6,11 +6,11 @@ namespace peers::idl {
 namespace {
 
 constexpr TypeKind kAll[] = {
-    TypeKind::kBool,   TypeKind::kI8,   TypeKind::kI16,        TypeKind::kI32,
-    TypeKind::kI64,    TypeKind::kU8,   TypeKind::kU16,        TypeKind::kU32,
-    TypeKind::kU64,    TypeKind::kF64,  TypeKind::kString,     TypeKind::kBytes,
-    TypeKind::kFixedBytes, TypeKind::kList, TypeKind::kOptional, TypeKind::kMap,
-    TypeKind::kVoid,   TypeKind::kNamed, TypeKind::kEnum,      TypeKind::kStruct,
+    TypeKind::kBool,       TypeKind::kI8,    TypeKind::kI16,      TypeKind::kI32,
+    TypeKind::kI64,        TypeKind::kU8,    TypeKind::kU16,      TypeKind::kU32,
+    TypeKind::kU64,        TypeKind::kF64,   TypeKind::kString,   TypeKind::kBytes,
+    TypeKind::kFixedBytes, TypeKind::kList,  TypeKind::kOptional, TypeKind::kMap,
+    TypeKind::kVoid,       TypeKind::kNamed, TypeKind::kEnum,     TypeKind::kStruct,
 };
 
 TEST(TypeKind, BuiltinWordsRoundTrip) {

@@ -25,8 +25,8 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
 }
 
 std::string to_hex(std::string_view bytes) {
-  return to_hex(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  return to_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                              bytes.size()));
 }
 
 std::optional<std::string> from_hex(std::string_view hex) {
