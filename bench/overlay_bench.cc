@@ -40,11 +40,8 @@
 // gets PR_SET_PDEATHSIG, so none outlives a benchmark that is killed.
 // Method: docs/benchmarks.md, section "Overlay".
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,6 +68,7 @@
 #include "lib/kernel/cli.h"
 #include "lib/kernel/error.h"
 #include "lib/kernel/signals.h"
+#include "lib/kernel/subprocess.h"
 #include "lib/kernel/units.h"
 
 namespace peers::bench {
@@ -158,160 +156,47 @@ std::string program_in_path(const std::string& name) {
 
 // ------------------------------------------------------------------ processes
 
-struct SpawnSpec {
+// How a helper program runs: its stderr goes to `log` ("" = /dev/null).
+struct ProgramSpec {
   std::string exe;
   std::vector<std::string> args;
-  std::string log;  // stderr goes to this file ("" = /dev/null)
-  bool stdin_pipe = false;
-  bool stdout_pipe = false;
+  std::string log;
 };
 
-// One child process. It is killed (SIGKILL, to its pid only) and reaped when
-// the object goes away, unless it was reaped before; signals are sent only
-// while it has not been reaped, so a recycled pid is never hit.
-class Process {
- public:
-  static std::unique_ptr<Process> spawn(const SpawnSpec& spec) {
-    std::vector<std::string> args{spec.exe};
-    args.insert(args.end(), spec.args.begin(), spec.args.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int in[2] = {-1, -1}, out[2] = {-1, -1};
-    if (spec.stdin_pipe && ::pipe2(in, O_CLOEXEC) != 0) throw_errno("pipe");
-    if (spec.stdout_pipe && ::pipe2(out, O_CLOEXEC) != 0) throw_errno("pipe");
-    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    int err_fd = spec.log.empty()
-                     ? null_fd
-                     : ::open(spec.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (null_fd < 0 || err_fd < 0) throw_errno("cannot open " + spec.log);
-    sigset_t none;
-    sigemptyset(&none);
-    pid_t parent = ::getpid();
-    auto p = std::unique_ptr<Process>(new Process());
-    p->started_ = Clock::now();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      // Only async-signal-safe calls until exec: other threads may hold locks.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      for (int sig : {SIGPIPE, SIGINT, SIGTERM}) ::sigaction(sig, &dfl, nullptr);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::dup2(spec.stdin_pipe ? in[0] : null_fd, STDIN_FILENO);
-      ::dup2(spec.stdout_pipe ? out[1] : null_fd, STDOUT_FILENO);
-      ::dup2(err_fd, STDERR_FILENO);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    int fork_errno = errno;
-    if (err_fd != null_fd) ::close(err_fd);
-    ::close(null_fd);
-    if (spec.stdin_pipe) ::close(in[0]);
-    if (spec.stdout_pipe) ::close(out[1]);
-    p->in_fd_ = in[1];
-    p->out_fd_ = out[0];
-    if (pid < 0) {
-      errno = fork_errno;
-      throw_errno("cannot start " + spec.exe);
-    }
-    p->pid_ = pid;
-    p->name_ = std::filesystem::path(spec.exe).filename().string();
-    return p;
-  }
-
-  ~Process() {
-    kill_and_reap();
-    if (in_fd_ >= 0) ::close(in_fd_);
-    if (out_fd_ >= 0) ::close(out_fd_);
-  }
-
-  pid_t pid() const { return pid_; }
-  const std::string& name() const { return name_; }
-  Clock::time_point started() const { return started_; }
-  int stdin_fd() const { return in_fd_; }
-  int stdout_fd() const { return out_fd_; }
-  void close_stdin() {
-    if (in_fd_ >= 0) ::close(in_fd_);
-    in_fd_ = -1;
-  }
-
-  // True until the child has exited (reaps it then).
-  bool running() {
-    if (reaped_) return false;
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      status_ = status;
-    }
-    return !reaped_;
-  }
-
-  void signal(int sig) {
-    if (running()) ::kill(pid_, sig);
-  }
-
-  void kill_and_reap() {
-    if (pid_ <= 0 || reaped_) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    reaped_ = true;
-    status_ = status;
-  }
-
-  // Waits for the exit; on timeout kills the child and throws.
-  int wait_exit(Clock::duration timeout) {
-    auto until = Clock::now() + timeout;
-    while (running()) {
-      if (Clock::now() > until) {
-        kill_and_reap();
-        throw Error(Errc::kTimeout, name_ + " did not finish in time");
-      }
-      pause_for(10ms);
-    }
-    return status_;
-  }
-
- private:
-  Process() = default;
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = 0;
-  int in_fd_ = -1, out_fd_ = -1;
-  std::string name_;
-  Clock::time_point started_;
-};
+// Every process started here dies with the benchmark, also when the
+// benchmark itself is killed.
+SpawnOptions spawn_options(const std::string& log) {
+  SpawnOptions options;
+  options.stdin_to = Redirect::null();
+  options.stdout_to = Redirect::null();
+  options.stderr_to = log.empty() ? Redirect::null() : Redirect::file(log);
+  options.die_with_parent = true;
+  return options;
+}
 
 // Runs a program to completion; returns its stdout. Throws if it fails.
-std::string run_program(const SpawnSpec& spec, Clock::duration timeout) {
-  SpawnSpec s = spec;
-  s.stdout_pipe = true;
-  auto p = Process::spawn(s);
-  std::string out;
-  char buf[65536];
+std::string run_program(const ProgramSpec& spec, Clock::duration timeout) {
+  SpawnOptions options = spawn_options(spec.log);
+  options.stdout_to = Redirect::pipe();
+  Subprocess p = Subprocess::spawn(spec.exe, spec.args, options).value();
   auto until = Clock::now() + timeout;
+  std::string out;
   for (;;) {
     if (stop_requested()) throw Error(Errc::kCancelled, "stopped by a signal");
-    pollfd pfd{p->stdout_fd(), POLLIN, 0};
-    int r = ::poll(&pfd, 1, 50);
-    if (r < 0 && errno != EINTR) throw_errno("poll");
-    if (r > 0) {
-      ssize_t n = ::read(p->stdout_fd(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
+    Result<std::string> all = p.read_to_end(Stream::kStdout, 50ms);
+    if (all) {
+      out = std::move(*all);
+      break;
     }
-    if (Clock::now() > until) throw Error(Errc::kTimeout, p->name() + " did not finish in time");
+    if (all.error().code() != Errc::kTimeout) throw all.error();
+    if (Clock::now() > until) throw Error(Errc::kTimeout, p.name() + " did not finish in time");
   }
-  int status = p->wait_exit(until - Clock::now() + 1s);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now() + 1s);
+  Result<ExitStatus> status = p.wait(std::max(left, std::chrono::milliseconds(0)));
+  if (!status) throw Error(Errc::kTimeout, p.name() + " did not finish in time");
+  if (!status->success()) {
     std::string why = spec.log.empty() ? "" : ": " + read_text(spec.log).substr(0, 2000);
-    throw Error(Errc::kInternal,
-                p->name() + " failed (status " + std::to_string(status) + ")" + why);
+    throw Error(Errc::kInternal, p.name() + " failed (" + status->to_string() + ")" + why);
   }
   return out;
 }
@@ -325,21 +210,26 @@ struct Node {
   Role role = Role::kRelay;
   std::string name;
   std::string log;
-  std::unique_ptr<Process> proc;
-  std::string addr;     // where it listens
-  std::string peer_id;  // full id
-  bool victim = false;  // killed or frozen by a trial
+  std::optional<Subprocess> proc;
+  Clock::time_point started;  // just before the spawn
+  int stdin_fd = -1;          // the source's, written by the Feeder
+  int stdout_fd = -1;         // sinks', read by `reader`
+  std::string addr;           // where it listens
+  std::string peer_id;        // full id
+  bool victim = false;        // killed or frozen by a trial
   // Sinks: their stdout, drained by `reader`.
   std::atomic<Micros> first_byte_us{0};
   std::atomic<std::uint64_t> out_bytes{0};
   std::thread reader;
 
   std::string short_id() const { return peer_id.substr(0, kShortIdSize); }
-  Micros started_us() const { return to_us(proc->started()); }
+  Micros started_us() const { return to_us(started); }
 
   ~Node() {
-    if (proc) proc->kill_and_reap();  // ends the reader with end of file
+    if (proc) proc->kill();  // ends the reader with end of file
     if (reader.joinable()) reader.join();
+    if (stdin_fd >= 0) ::close(stdin_fd);
+    if (stdout_fd >= 0) ::close(stdout_fd);
   }
 };
 
@@ -548,7 +438,7 @@ TcpSnapshot tcp_snapshot(const std::string& ss, const std::set<int>& ports) {
   snap.at = now_us();
   if (ss.empty()) return snap;
   Micros before = now_us();
-  std::string out = run_program({ss, {"-tinHn", "state", "established"}, "", false, false}, 10s);
+  std::string out = run_program({ss, {"-tinHn", "state", "established"}, ""}, 10s);
   snap.at = (before + now_us()) / 2;
   std::istringstream in(out);
   std::string line, key;
@@ -659,14 +549,14 @@ class OverlayBench {
     source_id_ = id_out.substr(0, id_out.find('\n'));
 
     start_source(key);
-    feeder_ = std::make_unique<Feeder>(source_->proc->stdin_fd(), clip_, rate_bps / 8);
+    feeder_ = std::make_unique<Feeder>(source_->stdin_fd, clip_, rate_bps / 8);
     pause_for(500ms);
     start_relays();
     // Viewers join a stream that has been live for a while: once no history
     // (10 s by default) still reaches back to the stream's first chunk, a new
     // node starts at a random-access point near the live edge. Earlier, it
     // would get the whole stream from chunk 0.
-    auto since_start = Clock::now() - source_->proc->started();
+    auto since_start = Clock::now() - source_->started;
     if (since_start < std::chrono::seconds(o_.sinks_after_s)) {
       log_progress("waiting until the stream has run " + std::to_string(o_.sinks_after_s) + " s");
       pause_for(std::chrono::seconds(o_.sinks_after_s) - since_start);
@@ -752,13 +642,21 @@ class OverlayBench {
     const std::string& exe = role == Role::kSource  ? source_tool_
                              : role == Role::kRelay ? relay_tool_
                                                     : sink_tool_;
-    n->proc = Process::spawn({exe, args, n->log, role == Role::kSource, role == Role::kSink});
+    SpawnOptions options = spawn_options(n->log);
+    if (role == Role::kSource) options.stdin_to = Redirect::pipe();
+    if (role == Role::kSink) options.stdout_to = Redirect::pipe();
+    n->started = Clock::now();
+    n->proc.emplace(Subprocess::spawn(exe, args, options).value());
+    if (role == Role::kSource) n->stdin_fd = n->proc->release_stdin();
     if (role == Role::kSink) {
+      n->stdout_fd = n->proc->release_output(Stream::kStdout);
+      // The reader thread blocks in read() until data or end of file.
+      ::fcntl(n->stdout_fd, F_SETFL, ::fcntl(n->stdout_fd, F_GETFL) & ~O_NONBLOCK);
       Node* node = n.get();
       node->reader = std::thread([node] {
         std::vector<char> buf(256 * 1024);
         for (;;) {
-          ssize_t r = ::read(node->proc->stdout_fd(), buf.data(), buf.size());
+          ssize_t r = ::read(node->stdout_fd, buf.data(), buf.size());
           if (r < 0 && errno == EINTR) continue;
           if (r <= 0) return;
           if (node->first_byte_us.load() == 0) node->first_byte_us = now_us();
@@ -947,7 +845,7 @@ class OverlayBench {
     t.orphans = children[victim->short_id()];
     victim->victim = true;
     t.at = now_us();
-    victim->proc->signal(sig);
+    (void)victim->proc->signal(sig);
     log_progress(std::string(sig == SIGKILL ? "SIGKILL " : "SIGSTOP ") + victim->name + " (" +
                  std::to_string(t.orphans.size()) + " orphaned stripes, " +
                  std::to_string(sink_children[victim->short_id()]) + " of sinks)");
@@ -956,7 +854,7 @@ class OverlayBench {
     } else {
       // Children notice a frozen parent by missed heartbeats (about 1 s).
       pause_for(4s);
-      victim->proc->kill_and_reap();
+      victim->proc->kill();
       pause_for(500ms);
     }
     trials_.push_back(std::move(t));

@@ -19,18 +19,19 @@
 #include <thread>
 
 #include "lib/crypto/peer_id.h"
+#include "lib/kernel/subprocess.h"
 #include "tests/support/overlay_harness.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/runfiles.h"
 
 namespace vt::test {
 namespace {
 
 using nlohmann::json;
-using peers::test::Output;
-using peers::test::Redirect;
-using peers::test::SpawnOptions;
-using peers::test::Stream;
-using peers::test::Subprocess;
+using peers::Output;
+using peers::Redirect;
+using peers::SpawnOptions;
+using peers::Stream;
+using peers::Subprocess;
 using Clock = std::chrono::steady_clock;
 
 // A plain TCP server on loopback that is not a Peers node: it writes junk to
@@ -287,7 +288,7 @@ TEST_F(Inspect, EventsShowARelaysDeathAtOnce) {
   ASSERT_TRUE(events->signal(SIGINT));
   auto st = events->wait(5s);
   ASSERT_TRUE(st);
-  EXPECT_EQ(*st, peers::test::ExitStatus::exited(0));
+  EXPECT_EQ(*st, peers::ExitStatus::exited(0));
 }
 
 TEST_F(Inspect, CallInvokesAnyMethodWithJson) {
@@ -315,11 +316,11 @@ TEST_F(Inspect, CallInvokesAnyMethodWithJson) {
       << list.out;
 
   Output bad = inspect({"call", r1.addr, "Overlay.nope"});
-  EXPECT_EQ(bad.status, peers::test::ExitStatus::exited(2));
+  EXPECT_EQ(bad.status, peers::ExitStatus::exited(2));
   EXPECT_NE(bad.err.find("vt-inspect: vt.overlay.Overlay has no method 'nope'"), std::string::npos)
       << bad.err;
   Output args = inspect({"call", r1.addr, "Inspect.events", R"({"since": "x"})"});
-  EXPECT_EQ(args.status, peers::test::ExitStatus::exited(2)) << args.err;
+  EXPECT_EQ(args.status, peers::ExitStatus::exited(2)) << args.err;
 }
 
 TEST_F(Inspect, DeniedFrozenUnreachableAndJunkNodesAreMarked) {
@@ -335,10 +336,10 @@ TEST_F(Inspect, DeniedFrozenUnreachableAndJunkNodesAreMarked) {
 
   // Only the operator's key may ask the guarded relay.
   Output denied = inspect({"status", guarded.addr});
-  EXPECT_EQ(denied.status, peers::test::ExitStatus::exited(1));
+  EXPECT_EQ(denied.status, peers::ExitStatus::exited(1));
   EXPECT_NE(denied.err.find("denied"), std::string::npos) << denied.err;
   Output stranger = inspect({"--key", dir_ + "/stranger.key", "status", guarded.addr});
-  EXPECT_EQ(stranger.status, peers::test::ExitStatus::exited(1));
+  EXPECT_EQ(stranger.status, peers::ExitStatus::exited(1));
   Output allowed = inspect({"--key", dir_ + "/operator.key", "status", guarded.addr, "--json"});
   ASSERT_TRUE(allowed.status.success()) << allowed.err;
   EXPECT_EQ(json::parse(allowed.out)["id"], guarded_id);
@@ -379,10 +380,10 @@ TEST_F(Inspect, DeniedFrozenUnreachableAndJunkNodesAreMarked) {
 TEST_F(Inspect, NothingAnswersIsAFailure) {
   FakeServer junk(false);
   Output o = inspect({"tree", "--timeout", "500ms", junk.addr()});
-  EXPECT_EQ(o.status, peers::test::ExitStatus::exited(1)) << o.out << o.err;
+  EXPECT_EQ(o.status, peers::ExitStatus::exited(1)) << o.out << o.err;
   EXPECT_NE(o.err.find("vt-inspect: no node answered"), std::string::npos) << o.err;
   Output st = inspect({"status", "--timeout", "500ms", "127.0.0.1:1"});
-  EXPECT_EQ(st.status, peers::test::ExitStatus::exited(1));
+  EXPECT_EQ(st.status, peers::ExitStatus::exited(1));
   EXPECT_NE(st.err.find("unreachable"), std::string::npos) << st.err;
 }
 

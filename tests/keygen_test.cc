@@ -11,14 +11,13 @@
 #include "lib/crypto/key_file.h"
 #include "lib/crypto/peer_id.h"
 #include "lib/kernel/hex.h"
-#include "tests/support/subprocess.h"
+#include "lib/kernel/subprocess.h"
+#include "tests/support/runfiles.h"
 
 namespace peers {
 namespace {
 
-using test::ExitStatus;
-using test::Output;
-using test::Subprocess;
+using test::runfile;
 
 class KeygenTest : public ::testing::Test {
  protected:
@@ -31,7 +30,7 @@ class KeygenTest : public ::testing::Test {
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
   static Output keygen(const std::vector<std::string>& args, std::string_view input = {}) {
-    static const std::string binary = test::runfile("cmd/vt-keygen/vt-keygen");
+    static const std::string binary = runfile("cmd/vt-keygen/vt-keygen");
     Result<Output> out = Subprocess::run(binary, args, input);
     EXPECT_TRUE(out.ok()) << out.error().what();
     return out.ok() ? *out : Output{ExitStatus::exited(-1), "", ""};

@@ -37,12 +37,12 @@
 
 #include "lib/crypto/identity.h"
 #include "lib/crypto/peer_id.h"
+#include "lib/kernel/subprocess.h"
 #include "lib/rpc/node.h"
 #include "lib/stream/history.h"
 #include "lib/stream/signed_chunk.h"
 #include "proto/overlay.pidl.rpc.h"
 #include "tests/support/overlay_harness.h"
-#include "tests/support/subprocess.h"
 
 namespace {
 
@@ -50,13 +50,13 @@ namespace asio = boost::asio;
 namespace overlay = vt::overlay;
 using peers::Errc;
 using peers::Error;
+using peers::ExitStatus;
+using peers::Redirect;
+using peers::Stream;
 using peers::rpc::Answer;
 using peers::rpc::CallContext;
 using peers::rpc::CallOptions;
 using peers::rpc::Task;
-using peers::test::ExitStatus;
-using peers::test::Redirect;
-using peers::test::Stream;
 using vt::SharedBytes;
 using vt::test::read_file;
 using vt::test::Tool;
@@ -823,10 +823,10 @@ TEST_F(OverlayFaults, LateJoinerWritesADecodableSuffix) {
       << late->log_text();
   EXPECT_EQ(late->log_lines({"end of stream", "gaps=0"}).size(), 1u) << late->log_text();
 
-  auto probe = peers::test::Subprocess::run(
-      "/usr/bin/ffprobe",
-      {"-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
-       "stream=nb_read_frames", "-of", "csv=p=0", late->output});
+  auto probe =
+      peers::Subprocess::run("/usr/bin/ffprobe", {"-v", "error", "-count_frames", "-select_streams",
+                                                  "v:0", "-show_entries", "stream=nb_read_frames",
+                                                  "-of", "csv=p=0", late->output});
   ASSERT_TRUE(probe) << probe.error().what();
   EXPECT_TRUE(probe->status.success()) << probe->err;
   EXPECT_EQ(probe->err, "") << "ffprobe found errors in the late sink's output";

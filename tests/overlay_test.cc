@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "lib/kernel/subprocess.h"
 #include "tests/support/overlay_harness.h"
+#include "tests/support/runfiles.h"
 
 namespace {
 
-using peers::test::Redirect;
-using peers::test::SpawnOptions;
-using peers::test::Subprocess;
+using peers::Redirect;
+using peers::SpawnOptions;
+using peers::Subprocess;
 using vt::test::read_file;
 using vt::test::Tool;
 using vt::test::ts_clip;
@@ -68,7 +70,7 @@ TEST_F(Overlay, JoinToNothingFailsAfterTimeout) {
   ASSERT_TRUE(p);
   auto st = p->wait(30s);
   ASSERT_TRUE(st);
-  EXPECT_EQ(*st, peers::test::ExitStatus::exited(1)) << read_file(t.log);
+  EXPECT_EQ(*st, peers::ExitStatus::exited(1)) << read_file(t.log);
   EXPECT_NE(read_file(t.log).find("vt-sink: cannot join: no node to join answered"),
             std::string::npos)
       << read_file(t.log);

@@ -9,18 +9,18 @@
 #include <vector>
 
 #include "lib/crypto/identity.h"
+#include "lib/kernel/subprocess.h"
 #include "lib/stream/chunker.h"
 #include "lib/stream/playout_buffer.h"
 #include "lib/stream/signed_chunk.h"
 #include "lib/stream/ts.h"
-#include "tests/support/subprocess.h"
 
 namespace vt {
 namespace {
 
 using namespace std::chrono_literals;
-using peers::test::Output;
-using peers::test::Subprocess;
+using peers::Output;
+using peers::Subprocess;
 using Clock = std::chrono::steady_clock;
 
 const Clock::time_point t0 = Clock::time_point{} + 1000s;

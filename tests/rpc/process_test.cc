@@ -7,21 +7,22 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "lib/kernel/subprocess.h"
 #include "lib/rpc/rpc_test_util.h"
 #include "tests/rpc/peer.pidl.rpc.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/runfiles.h"
 
 namespace {
 
 namespace asio = boost::asio;
 using namespace peers::testpeer;
+using peers::Redirect;
+using peers::SpawnOptions;
+using peers::Subprocess;
 using peers::rpc::Answer;
 using peers::rpc::CallContext;
 using peers::rpc::Task;
 using peers::rpc::testing::Kernel;
-using peers::test::Redirect;
-using peers::test::SpawnOptions;
-using peers::test::Subprocess;
 using namespace std::chrono_literals;
 
 // A's own service: B calls it back during ask_back.
@@ -51,7 +52,7 @@ Peer start_peer(const std::string& name, std::vector<std::string> extra = {}) {
   EXPECT_TRUE(p) << p.error().what();
   Peer peer;
   peer.proc = std::make_unique<Subprocess>(std::move(*p));
-  auto line = peer.proc->read_until(peers::test::Stream::kStderr, "\n", 30s);
+  auto line = peer.proc->read_until(peers::Stream::kStderr, "\n", 30s);
   EXPECT_TRUE(line) << (line ? "" : line.error().what());
   auto at = line->find("addr=");
   EXPECT_NE(at, std::string::npos) << *line;

@@ -11,11 +11,13 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/runfiles.h"
+
 namespace vt::test {
 
-using peers::test::Redirect;
-using peers::test::SpawnOptions;
-using peers::test::Subprocess;
+using peers::Redirect;
+using peers::SpawnOptions;
+using peers::Subprocess;
 
 std::string make_temp_dir() {
   const char* base = std::getenv("TEST_TMPDIR");

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/subprocess.h"
+#include "lib/kernel/subprocess.h"
 
 namespace vt::test {
 
@@ -47,7 +47,7 @@ struct Tool {
   std::string log;     // path of its stderr
   std::string output;  // path of its --output ("" when it writes elsewhere)
   std::string addr;    // where it listens, from its "listening addr=" line
-  std::unique_ptr<peers::test::Subprocess> proc;
+  std::unique_ptr<peers::Subprocess> proc;
 
   std::string log_text() const { return read_file(log); }
   // Waits until the log holds `needle`; false on timeout or when the process
@@ -66,8 +66,7 @@ class OverlayHarness : public ::testing::Test {
   // pipe (else /dev/null), stderr to <dir>/<name>.log and stdout to
   // `stdout_to`, and waits for its listening address.
   Tool start(const std::string& tool, const std::string& name, std::vector<std::string> args,
-             bool stdin_pipe = false,
-             peers::test::Redirect stdout_to = peers::test::Redirect::null());
+             bool stdin_pipe = false, peers::Redirect stdout_to = peers::Redirect::null());
 
   // The source reads stdin (see feed()); --linger 3s.
   Tool start_source(int stripes = 4, std::vector<std::string> extra = {});

@@ -1,16 +1,20 @@
-// Subprocess: runs a real program from a test, with its stdin, stdout and
-// stderr connected to pipes, files or /dev/null, and never leaks it.
+// Subprocess: runs a program with its stdin, stdout and stderr connected to
+// pipes, files or /dev/null, and never leaks it.
 //
 // Integration tests start the real binaries (several at once: a source, a
-// relay, sinks) and talk to them through their standard streams. Everything
-// that waits takes a deadline and returns a kTimeout error instead of hanging
-// the test. A Subprocess that is destroyed while its child still runs kills
-// the child (SIGKILL) and reaps it, so a failing test (an ASSERT that returns
-// early, an exception) leaves no process behind.
+// relay, sinks) and talk to them through their standard streams; benchmarks
+// start whole overlays of them. Everything that waits takes a deadline and
+// returns a kTimeout error instead of hanging. A Subprocess that is destroyed
+// while its child still runs kills the child (SIGKILL) and reaps it, so a
+// failing test (an ASSERT that returns early, an exception) leaves no process
+// behind; with SpawnOptions::die_with_parent the child is also killed when
+// this process dies without cleaning up (a benchmark killed by its user).
 //
 // Output pipes are drained into memory whenever the Subprocess waits for
 // anything, so a child that writes a lot on one stream never blocks while the
-// test waits for the other stream or for the exit.
+// caller waits for the other stream or for the exit. A caller that wants to
+// read or write a pipe itself (on a thread of its own, at its own pace) takes
+// its descriptor with release_stdin() / release_output().
 //
 // Signals go to the child's own pid only (kill(pid, sig)), and only while the
 // child has not been reaped, so a recycled pid can never be hit. Processes the
@@ -20,9 +24,7 @@
 // Not thread-safe: use one Subprocess from one thread at a time (different
 // Subprocess objects are independent).
 //
-//   using namespace peers::test;
-//   auto keygen = runfile("cmd/vt-keygen/vt-keygen");
-//   Result<Output> out = Subprocess::run(keygen, {"show", "-"}, key_text);
+//   Result<Output> out = peers::Subprocess::run("vt-keygen", {"show", "-"}, key_text);
 //   ASSERT_TRUE(out.ok()) << out.error().what();
 //   EXPECT_EQ(out->status, ExitStatus::exited(0));
 //
@@ -42,13 +44,11 @@
 
 #include "lib/kernel/error.h"
 
-namespace peers::test {
+namespace peers {
 
-using Clock = std::chrono::steady_clock;
-using Duration = std::chrono::milliseconds;
-
-// Generous, so loaded CI machines do not fail tests, yet bounded.
-inline constexpr Duration kDefaultTimeout = std::chrono::seconds(30);
+// How long a Subprocess waits unless told otherwise: generous, so loaded CI
+// machines do not fail tests, yet bounded.
+inline constexpr std::chrono::milliseconds kSubprocessTimeout = std::chrono::seconds(30);
 
 // Where one standard stream of the child goes.
 struct Redirect {
@@ -58,7 +58,7 @@ struct Redirect {
   static Redirect pipe() { return {Kind::kPipe, {}, false}; }
   // /dev/null.
   static Redirect null() { return {Kind::kNull, {}, false}; }
-  // The same stream as this process (e.g. the test's log).
+  // The same stream as this process (e.g. a test's log).
   static Redirect inherit() { return {Kind::kInherit, {}, false}; }
   // A file: stdin reads it; stdout/stderr create it (mode 0644) and truncate
   // it, or append to it.
@@ -83,6 +83,10 @@ struct SpawnOptions {
   Redirect stdin_to = Redirect::pipe();
   Redirect stdout_to = Redirect::pipe();
   Redirect stderr_to = Redirect::pipe();
+  // The child gets SIGKILL when the thread that spawned it ends, also when
+  // this process is killed (PR_SET_PDEATHSIG). Spawn from a thread that lives
+  // as long as the child should (the main thread).
+  bool die_with_parent = false;
 };
 
 // How a child ended: an exit code, or the signal that killed it.
@@ -126,7 +130,7 @@ class Subprocess {
   // spawn(), then communicate(input): runs program to completion.
   static Result<Output> run(const std::string& program, const std::vector<std::string>& args,
                             std::string_view input = {}, SpawnOptions options = {},
-                            Duration timeout = kDefaultTimeout);
+                            std::chrono::milliseconds timeout = kSubprocessTimeout);
 
   Subprocess(Subprocess&& other) noexcept;
   Subprocess& operator=(Subprocess&& other) noexcept;
@@ -134,6 +138,11 @@ class Subprocess {
   Subprocess& operator=(const Subprocess&) = delete;
   // Kills (SIGKILL) and reaps the child if it still runs; closes the pipes.
   ~Subprocess();
+
+  // Kills (SIGKILL) and reaps the child if it still runs, as the destructor
+  // does; the pipes stay open (what is buffered or left in them can still be
+  // read). Idempotent.
+  void kill();
 
   pid_t pid() const { return pid_; }
   // The program name, for messages.
@@ -145,9 +154,18 @@ class Subprocess {
   // Writes all of data to the child's stdin (which must be a pipe), reading
   // its output meanwhile. Fails with kConnectionLost if the child closed its
   // stdin, with kTimeout after timeout.
-  Result<void> write_stdin(std::string_view data, Duration timeout = kDefaultTimeout);
+  Result<void> write_stdin(std::string_view data,
+                           std::chrono::milliseconds timeout = kSubprocessTimeout);
   // Closes the child's stdin, so it sees end of file. Idempotent.
   void close_stdin();
+  // Hands this end of a piped stdin to the caller, who then owns it (writes
+  // and closes it); the descriptor is non-blocking and close-on-exec.
+  // Returns -1 when stdin is not an open pipe.
+  int release_stdin();
+  // Hands this end of a piped stdout or stderr to the caller, who then owns
+  // it (reads and closes it; non-blocking, close-on-exec). What was read
+  // before stays buffered for take(). Returns -1 when it is not an open pipe.
+  int release_output(Stream stream);
   // Closes this end of a piped stdout or stderr, as a reader that goes away
   // does: the child's next write there fails with EPIPE (or SIGPIPE kills
   // it). Output already read stays buffered for take(). Idempotent.
@@ -155,14 +173,16 @@ class Subprocess {
 
   // The next line of the stream, without its '\n'. At end of stream, returns
   // a last unterminated line if there is one, else fails with kConnectionLost.
-  Result<std::string> read_line(Stream stream, Duration timeout = kDefaultTimeout);
+  Result<std::string> read_line(Stream stream,
+                                std::chrono::milliseconds timeout = kSubprocessTimeout);
   // Everything up to and including the first occurrence of needle.
   // kConnectionLost if the stream ends first (the text read stays buffered).
   Result<std::string> read_until(Stream stream, std::string_view needle,
-                                 Duration timeout = kDefaultTimeout);
+                                 std::chrono::milliseconds timeout = kSubprocessTimeout);
   // Everything until end of stream (the child, and any child of it holding
   // the pipe, closed it).
-  Result<std::string> read_to_end(Stream stream, Duration timeout = kDefaultTimeout);
+  Result<std::string> read_to_end(Stream stream,
+                                  std::chrono::milliseconds timeout = kSubprocessTimeout);
   // What has been read from the stream so far and not consumed, without
   // waiting; consumes it.
   std::string take(Stream stream);
@@ -171,12 +191,13 @@ class Subprocess {
   // meanwhile is buffered for take()/read_*(). Fails with kTimeout (the
   // child keeps running) after timeout. Once the child was reaped, returns
   // the same status again.
-  Result<ExitStatus> wait(Duration timeout = kDefaultTimeout);
+  Result<ExitStatus> wait(std::chrono::milliseconds timeout = kSubprocessTimeout);
 
   // Writes input to stdin (if it is a pipe) and closes it, reads stdout and
   // stderr (those that are pipes) to end of stream, waits for the exit.
   // Returns the status and all output not consumed before.
-  Result<Output> communicate(std::string_view input = {}, Duration timeout = kDefaultTimeout);
+  Result<Output> communicate(std::string_view input = {},
+                             std::chrono::milliseconds timeout = kSubprocessTimeout);
 
   // Sends sig to the child. Fails (kInvalidArgument) once the child was
   // reaped: its pid may belong to another process by then.
@@ -196,11 +217,11 @@ class Subprocess {
   bool try_reap();
   // Waits until an output pipe has data (and reads it), stdin is writable
   // (when want_write), or deadline. Returns true if stdin is writable.
-  bool poll_io(Clock::time_point deadline, bool want_write);
+  bool poll_io(std::chrono::steady_clock::time_point deadline, bool want_write);
   // Reads what the output pipes hold right now, without waiting.
   void drain();
   void read_some(Channel& channel);
-  Error timeout_error(const std::string& what, Duration timeout) const;
+  Error timeout_error(const std::string& what, std::chrono::milliseconds timeout) const;
   void release();
 
   std::string name_;
@@ -212,11 +233,4 @@ class Subprocess {
   Channel err_;
 };
 
-// The path of a file in the test's runfiles, from $TEST_SRCDIR (or
-// $RUNFILES_DIR) and the workspace name "vidtorrent":
-//   runfile("cmd/vt-keygen/vt-keygen") -> $TEST_SRCDIR/vidtorrent/cmd/vt-keygen/vt-keygen
-// Throws Error(kNotFound) if the variable is unset or the file does not
-// exist (it is missing from the test's data), so a test fails clearly.
-std::string runfile(std::string_view path);
-
-}  // namespace peers::test
+}  // namespace peers

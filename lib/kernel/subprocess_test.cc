@@ -1,5 +1,6 @@
-#include "tests/support/subprocess.h"
+#include "lib/kernel/subprocess.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -7,11 +8,14 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
-namespace peers::test {
+namespace peers {
 namespace {
 
+using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 const std::string kSh = "/bin/sh";
@@ -255,13 +259,52 @@ TEST(ExitStatus, DescribesItself) {
   EXPECT_FALSE(ExitStatus::killed(0).success());
 }
 
-TEST(Runfile, FindsFilesInTheRunfilesTree) {
-  std::string self = runfile("tests/support/subprocess_test");
-  EXPECT_EQ(::access(self.c_str(), X_OK), 0) << self;
-  EXPECT_EQ(self,
-            std::string(std::getenv("TEST_SRCDIR")) + "/vidtorrent/tests/support/subprocess_test");
-  EXPECT_THROW(runfile("no/such/file"), Error);
+TEST(Subprocess, ReleasedPipesBelongToTheCaller) {
+  Result<Subprocess> child = Subprocess::spawn("cat", {});
+  ASSERT_TRUE(child.ok());
+  int in = child->release_stdin();
+  int out = child->release_output(Stream::kStdout);
+  ASSERT_GE(in, 0);
+  ASSERT_GE(out, 0);
+  EXPECT_EQ(child->release_stdin(), -1);
+  EXPECT_EQ(::write(in, "hi\n", 3), 3);
+  ::close(in);
+  ::fcntl(out, F_SETFL, ::fcntl(out, F_GETFL) & ~O_NONBLOCK);
+  std::string got;
+  char buf[16];
+  ssize_t n;
+  while ((n = ::read(out, buf, sizeof buf)) > 0) got.append(buf, static_cast<std::size_t>(n));
+  ::close(out);
+  EXPECT_EQ(got, "hi\n");
+  EXPECT_EQ(child->wait().value(), ExitStatus::exited(0));
+}
+
+TEST(Subprocess, KillEndsTheChildAndKeepsItsStatus) {
+  Result<Subprocess> child = Subprocess::spawn("sleep", {"30"});
+  ASSERT_TRUE(child.ok());
+  child->kill();
+  EXPECT_FALSE(child->running());
+  EXPECT_EQ(child->wait().value(), ExitStatus::killed(SIGKILL));
+  child->kill();  // idempotent
+  EXPECT_FALSE(child->signal(SIGTERM).ok());
+}
+
+TEST(Subprocess, DiesWithTheThreadThatSpawnedIt) {
+  SpawnOptions options;
+  options.die_with_parent = true;
+  std::optional<Result<Subprocess>> child;
+  std::thread([&] { child.emplace(Subprocess::spawn("sleep", {"30"}, options)); }).join();
+  ASSERT_TRUE(child->ok());
+  EXPECT_EQ((*child)->wait(milliseconds(10000)).value(), ExitStatus::killed(SIGKILL));
+}
+
+TEST(Subprocess, StartFailsForAMissingInputFile) {
+  SpawnOptions options;
+  options.stdin_to = Redirect::file("/no/such/input");
+  Result<Subprocess> no_input = Subprocess::spawn("cat", {}, options);
+  ASSERT_FALSE(no_input.ok());
+  EXPECT_EQ(no_input.error().code(), Errc::kNotFound);
 }
 
 }  // namespace
-}  // namespace peers::test
+}  // namespace peers

@@ -1,10 +1,10 @@
-#include "tests/support/subprocess.h"
+#include "lib/kernel/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,8 +18,11 @@
 
 extern char** environ;
 
-namespace peers::test {
+namespace peers {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+using Duration = std::chrono::milliseconds;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 
@@ -77,23 +80,6 @@ Duration remaining(Clock::time_point deadline) {
   return std::max(left, Duration(0));
 }
 
-// Owns posix_spawn's two helper objects.
-struct SpawnSetup {
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-};
-
 std::vector<std::string> child_environment(const SpawnOptions& options) {
   std::vector<std::string> env;
   if (!options.clear_env) {
@@ -115,6 +101,86 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   for (std::string& s : strings) out.push_back(s.data());
   out.push_back(nullptr);
   return out;
+}
+
+// Where exec finds program: as given when it names a path, else the first
+// executable file of that name in this process's PATH (as execvp does).
+// Returns 0 and sets *path, or the errno exec would fail with.
+int find_program(const std::string& program, std::string* path) {
+  if (program.find('/') != std::string::npos) {
+    *path = program;
+    return 0;
+  }
+  const char* env_path = std::getenv("PATH");
+  std::string dirs = env_path != nullptr ? env_path : "/bin:/usr/bin";
+  int err = ENOENT;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = dirs.find(':', start);
+    std::string dir = dirs.substr(start, end == std::string::npos ? end : end - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      *path = candidate;
+      return 0;
+    }
+    if (errno == EACCES) err = EACCES;
+    if (end == std::string::npos) return err;
+    start = end + 1;
+  }
+}
+
+// What the child does with one of its standard streams between fork and
+// exec.
+struct StdioAction {
+  int pipe_end = -1;           // dup2 this onto the stream, or
+  const char* path = nullptr;  // open this there (nullptr: leave the stream as is)
+  int flags = 0;
+};
+
+// The child between fork and exec: only async-signal-safe calls, since other
+// threads of the parent may have held locks at the fork. On failure, writes
+// errno to report_fd and exits 127.
+[[noreturn]] void exec_child(const StdioAction (&stdio)[3], const char* cwd, const char* path,
+                             char* const* argv, char* const* envp, bool die_with_parent,
+                             pid_t parent, int report_fd) {
+  auto fail = [&](int err) {
+    ssize_t n;
+    do {
+      n = ::write(report_fd, &err, sizeof err);
+    } while (n < 0 && errno == EINTR);
+    ::_exit(127);
+  };
+  if (die_with_parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+  }
+  // The child starts clean whatever the parent did to its own signals.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int target = 0; target < 3; ++target) {
+    const StdioAction& a = stdio[target];
+    if (a.pipe_end >= 0) {
+      // Pipe ends lie above 0..2, so this never clears its own close-on-exec.
+      if (::dup2(a.pipe_end, target) < 0) fail(errno);
+    } else if (a.path != nullptr) {
+      int fd = ::open(a.path, a.flags, 0644);
+      if (fd < 0) fail(errno);
+      if (fd != target) {
+        if (::dup2(fd, target) < 0) fail(errno);
+        ::close(fd);
+      }
+    }
+  }
+  if (cwd != nullptr && ::chdir(cwd) != 0) fail(errno);
+  ::execve(path, argv, envp);
+  fail(errno);
+  ::_exit(127);  // not reached
 }
 
 }  // namespace
@@ -145,11 +211,16 @@ Result<Subprocess> Subprocess::spawn(const std::string& program,
     if (::getcwd(here, sizeof here) != nullptr) path = std::string(here) + "/" + path;
   }
 
-  SpawnSetup setup;
+  std::string exe;
+  if (int err = find_program(path, &exe); err != 0) {
+    return Error(errno_code(err), "cannot start '" + program + "': " + errno_text(err));
+  }
+
   int child_ends[3] = {-1, -1, -1};
   auto close_child_ends = [&] {
     for (int& fd : child_ends) close_fd(fd);
   };
+  StdioAction stdio[3];
   const Redirect* redirects[3] = {&options.stdin_to, &options.stdout_to, &options.stderr_to};
   for (int target = 0; target < 3; ++target) {
     const Redirect& r = *redirects[target];
@@ -170,36 +241,22 @@ Result<Subprocess> Subprocess::spawn(const std::string& program,
         child_ends[target] = above_stdio(is_input ? fds[0] : fds[1]);
         set_nonblocking(parent_end);
         (is_input ? child.in_fd_ : channel->fd) = parent_end;
-        posix_spawn_file_actions_adddup2(&setup.actions, child_ends[target], target);
+        stdio[target].pipe_end = child_ends[target];
         break;
       }
       case Redirect::Kind::kNull:
-        posix_spawn_file_actions_addopen(&setup.actions, target, "/dev/null",
-                                         is_input ? O_RDONLY : O_WRONLY, 0);
+        stdio[target].path = "/dev/null";
+        stdio[target].flags = is_input ? O_RDONLY : O_WRONLY;
         break;
       case Redirect::Kind::kFile:
-        posix_spawn_file_actions_addopen(
-            &setup.actions, target, r.path.c_str(),
-            is_input ? O_RDONLY : (O_WRONLY | O_CREAT | (r.append ? O_APPEND : O_TRUNC)), 0644);
+        stdio[target].path = r.path.c_str();
+        stdio[target].flags =
+            is_input ? O_RDONLY : (O_WRONLY | O_CREAT | (r.append ? O_APPEND : O_TRUNC));
         break;
       case Redirect::Kind::kInherit:
         break;
     }
   }
-  if (!options.cwd.empty()) {
-    posix_spawn_file_actions_addchdir_np(&setup.actions, options.cwd.c_str());
-  }
-
-  // The child starts clean whatever the test did to its own signals.
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&setup.attr, &none);
-  sigset_t all;
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigdefault(&setup.attr, &all);
-  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::vector<std::string> argv_strings = {program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
@@ -207,14 +264,40 @@ Result<Subprocess> Subprocess::spawn(const std::string& program,
   std::vector<std::string> env_strings = child_environment(options);
   std::vector<char*> envp = pointers(env_strings);
 
-  pid_t pid = -1;
-  int rc = program.find('/') == std::string::npos
-               ? ::posix_spawnp(&pid, path.c_str(), &setup.actions, &setup.attr, argv.data(),
-                                envp.data())
-               : ::posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attr, argv.data(),
-                               envp.data());
+  // The child reports a failure before exec (its errno) on this pipe; exec
+  // closes it, so end of file means the program runs.
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    int err = errno;
+    close_child_ends();
+    return Error(Errc::kIo, "cannot make a pipe for '" + program + "': " + errno_text(err));
+  }
+  report[1] = above_stdio(report[1]);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    exec_child(stdio, options.cwd.empty() ? nullptr : options.cwd.c_str(), exe.c_str(), argv.data(),
+               envp.data(), options.die_with_parent, parent, report[1]);
+  }
+  int fork_err = errno;
+  close_fd(report[1]);
   close_child_ends();
-  if (rc != 0) return Error(errno_code(rc), "cannot start '" + program + "': " + errno_text(rc));
+  if (pid < 0) {
+    close_fd(report[0]);
+    return Error(errno_code(fork_err), "cannot start '" + program + "': " + errno_text(fork_err));
+  }
+  int child_err = 0;
+  ssize_t n;
+  do {
+    n = ::read(report[0], &child_err, sizeof child_err);
+  } while (n < 0 && errno == EINTR);
+  close_fd(report[0]);
+  if (n > 0) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return Error(errno_code(child_err), "cannot start '" + program + "': " + errno_text(child_err));
+  }
   child.pid_ = pid;
   return child;
 }
@@ -244,14 +327,19 @@ Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
 
 Subprocess::~Subprocess() { release(); }
 
-void Subprocess::release() {
+void Subprocess::kill() {
   if (pid_ > 0 && !reaped_) {
     ::kill(pid_, SIGKILL);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
     reaped_ = true;
+    status_ = ExitStatus::from_wait_status(status);
   }
+}
+
+void Subprocess::release() {
+  kill();
   pid_ = -1;
   close_fd(in_fd_);
   close_fd(out_.fd);
@@ -356,6 +444,14 @@ Result<void> Subprocess::write_stdin(std::string_view data, Duration timeout) {
 }
 
 void Subprocess::close_stdin() { close_fd(in_fd_); }
+
+int Subprocess::release_stdin() { return std::exchange(in_fd_, -1); }
+
+int Subprocess::release_output(Stream stream) {
+  Channel& ch = channel(stream);
+  ch.eof = true;
+  return std::exchange(ch.fd, -1);
+}
 
 void Subprocess::close_output(Stream stream) {
   Channel& ch = channel(stream);
@@ -470,19 +566,4 @@ Result<void> Subprocess::signal(int sig) {
   return {};
 }
 
-std::string runfile(std::string_view path) {
-  const char* dir = std::getenv("TEST_SRCDIR");
-  if (dir == nullptr || *dir == '\0') dir = std::getenv("RUNFILES_DIR");
-  if (dir == nullptr || *dir == '\0') {
-    throw Error(Errc::kNotFound, "cannot find runfile '" + std::string(path) +
-                                     "': TEST_SRCDIR is not set (run the test with bazel test)");
-  }
-  std::string full = std::string(dir) + "/vidtorrent/" + std::string(path);
-  if (::access(full.c_str(), F_OK) != 0) {
-    throw Error(Errc::kNotFound, "runfile '" + std::string(path) + "' not found at " + full +
-                                     " (is it in the test's data?)");
-  }
-  return full;
-}
-
-}  // namespace peers::test
+}  // namespace peers
