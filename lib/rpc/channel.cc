@@ -36,7 +36,7 @@ std::vector<Completion<>> DataChannel::take_waiters_locked(bool readers, bool wr
 // again afterwards (a writer waits for `credit` bytes of it). Waiters are resumed by a post, never
 // inline.
 Task<void> DataChannel::wait_until(bool for_reader, std::int64_t credit) {
-  co_await asio::async_initiate<decltype(use_awaitable), void()>(
+  auto op = asio::async_initiate<decltype(use_awaitable), void()>(
       [this, for_reader, credit](auto handler) {
         auto h = Completion<>::wrap(std::move(handler), conn_->strand_exec_);
         std::unique_lock lock(mu_);
@@ -51,6 +51,7 @@ Task<void> DataChannel::wait_until(bool for_reader, std::int64_t credit) {
         (for_reader ? reader_waits_ : writer_waits_).push_back(std::move(h));
       },
       use_awaitable);
+  co_await std::move(op);
 }
 
 Task<void> DataChannel::write(std::string payload) {

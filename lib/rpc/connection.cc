@@ -162,12 +162,14 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   ho.prefer_chacha = node_->options.prefer_chacha;
   Handshake hs(node_->identity, outbound_, ho);
 
-  auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs.hello()), kTuple);
+  auto write_hello = asio::async_write(socket_, asio::buffer(hs.hello()), kTuple);
+  auto [wec, wn] = co_await std::move(write_hello);
   if (wec) {
     throw fail(Error(Errc::kConnectionLost, "handshake: " + wec.message()).set_system_code(wec));
   }
   std::string theirs(kHelloSize, '\0');
-  auto [rec, rn] = co_await asio::async_read(socket_, asio::buffer(theirs), kTuple);
+  auto read_hello = asio::async_read(socket_, asio::buffer(theirs), kTuple);
+  auto [rec, rn] = co_await std::move(read_hello);
   if (rec) {
     throw fail(Error(Errc::kConnectionLost,
                      "handshake: " + (rec == asio::error::eof ? std::string("connection closed")
@@ -181,7 +183,8 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   std::string auth = hs.auth();
   emit([&](std::string& out) { out += auth; });
   flush();
-  auto rec_auth = co_await read_record();
+  auto read_auth = read_record();
+  auto rec_auth = co_await std::move(read_auth);
   if (!rec_auth) throw fail(rec_auth.error());
   auto id = hs.on_auth(*rec_auth);
   if (!id) throw fail(id.error());
@@ -205,8 +208,9 @@ Task<Result<void>> Connection::fill_input(std::size_t need) {
     if (in_.size() < need) in_.resize(need);
     // Every record at hand has been handled: the next write starts a new batch.
     corked_ = false;
-    auto [ec, n] = co_await socket_.async_read_some(
-        asio::buffer(in_.data() + in_end_, in_.size() - in_end_), kTuple);
+    auto read =
+        socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_), kTuple);
+    auto [ec, n] = co_await std::move(read);
     if (ec) {
       if (ec == asio::error::eof) {
         co_return Error(Errc::kConnectionLost, in_end_ == in_begin_
@@ -225,7 +229,8 @@ Task<Result<void>> Connection::fill_input(std::size_t need) {
 }
 
 Task<Result<std::string_view>> Connection::read_record() {
-  Result<void> got = co_await fill_input(4);
+  auto fill_length = fill_input(4);
+  Result<void> got = co_await std::move(fill_length);
   if (!got) co_return got.error();
   std::uint32_t len = be32(in_.data() + in_begin_);
   if (len > wire::kMaxFrameSize + kRecordTagSize) {
@@ -236,7 +241,8 @@ Task<Result<std::string_view>> Connection::read_record() {
   if (len < rx_.overhead() + (established_ ? 1 : 0)) {
     co_return Error(Errc::kProtocol, "record length " + std::to_string(len) + " too short");
   }
-  got = co_await fill_input(4 + len);
+  auto fill_record = fill_input(4 + len);
+  got = co_await std::move(fill_record);
   if (!got) co_return got.error();
   char* rec = in_.data() + in_begin_;
   in_begin_ += 4 + len;
@@ -249,7 +255,8 @@ Task<Result<std::string_view>> Connection::read_record() {
 Task<void> Connection::read_loop() {
   auto self = shared_from_this();
   while (open_.load()) {
-    auto rec = co_await read_record();
+    auto next = read_record();
+    auto rec = co_await std::move(next);
     if (!rec) {
       do_close(rec.error(), false);
       co_return;
@@ -416,7 +423,8 @@ Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
   std::optional<Answer<std::string>> answer;
   try {
     if (!service) throw Error(Errc::kUnavailable, "node is shutting down");
-    answer.emplace(co_await service->call(ctx, in->method->info.id, std::move(args)));
+    auto handler = service->call(ctx, in->method->info.id, std::move(args));
+    answer.emplace(co_await std::move(handler));
   } catch (...) {
     error = std::current_exception();
   }
@@ -427,7 +435,8 @@ Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
     } else if (!in->has_continuation && peer_listen_addr_.empty()) {
       // The caller cannot be reached directly: answer on its behalf (proxy).
       try {
-        auto result = co_await fwd.to->call(fwd.method_id, std::move(fwd.args));
+        auto proxied = fwd.to->call(fwd.method_id, std::move(fwd.args));
+        auto result = co_await std::move(proxied);
         finish_call(in, nullptr, std::move(result));
       } catch (...) {
         finish_call(in, std::current_exception(), {});
@@ -511,7 +520,8 @@ void Connection::serve_event(const wire::Frame& f) {
       [self, service, m, args = std::string(f.payload)]() mutable -> Task<void> {
         CallContext ctx(self, m->info, steady_clock::time_point::max());
         try {
-          co_await service->event(ctx, m->info.id, std::move(args));
+          auto handler = service->event(ctx, m->info.id, std::move(args));
+          co_await std::move(handler);
         } catch (const std::exception& e) {
           log_warn("event handler failed",
                    {{"method", std::string(m->info.name)}, {"error", e.what()}});
@@ -560,10 +570,9 @@ void Connection::start_call(ReplyHandler handler, std::uint32_t method_id, std::
 
 Task<std::string> Connection::call(std::uint32_t method_id, std::string args, CallOptions options) {
   auto self = shared_from_this();
-  co_return co_await asio::async_initiate<decltype(use_awaitable),
-                                          void(std::exception_ptr, std::string)>(
-      // Captures only raw pointers: GCC 12 mishandles non-trivial captures of
-      // an initiation inside a co_await expression. `self` above keeps this alive.
+  // Captures only raw pointers: GCC 12 mishandles non-trivial captures of an
+  // initiation (docs/architecture.md). `self` above keeps this alive.
+  auto op = asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr, std::string)>(
       [this, method_id, &args, options](auto handler) mutable {
         auto self = shared_from_this();
         asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_),
@@ -572,6 +581,7 @@ Task<std::string> Connection::call(std::uint32_t method_id, std::string args, Ca
         });
       },
       use_awaitable);
+  co_return co_await std::move(op);
 }
 
 std::string Connection::call_sync(std::uint32_t method_id, std::string args, CallOptions options) {
@@ -582,7 +592,8 @@ std::string Connection::call_sync(std::uint32_t method_id, std::string args, Cal
   auto fut = asio::co_spawn(
       strand_exec_,
       [self, method_id, args = std::move(args), options]() mutable -> Task<std::string> {
-        co_return co_await self->call(method_id, std::move(args), options);
+        auto op = self->call(method_id, std::move(args), options);
+        co_return co_await std::move(op);
       },
       asio::use_future);
   return fut.get();
@@ -592,16 +603,16 @@ Task<std::pair<std::string, std::shared_ptr<DataChannel>>> Connection::call_with
     std::uint32_t method_id, std::string args, CallOptions options) {
   auto self = shared_from_this();
   auto channel = std::make_shared<std::shared_ptr<DataChannel>>();
-  std::string result =
-      co_await asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr, std::string)>(
-          [this, method_id, &args, options, ch = channel.get()](auto handler) mutable {
-            auto self = shared_from_this();
-            asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_),
-                                     method_id, args = std::move(args), options, ch]() mutable {
-              self->start_call(std::move(h), method_id, std::move(args), options, ch);
-            });
-          },
-          use_awaitable);
+  auto op = asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr, std::string)>(
+      [this, method_id, &args, options, ch = channel.get()](auto handler) mutable {
+        auto self = shared_from_this();
+        asio::dispatch(strand_, [self, h = ReplyHandler::wrap(std::move(handler), strand_exec_),
+                                 method_id, args = std::move(args), options, ch]() mutable {
+          self->start_call(std::move(h), method_id, std::move(args), options, ch);
+        });
+      },
+      use_awaitable);
+  std::string result = co_await std::move(op);
   co_return std::make_pair(std::move(result), *channel);
 }
 
@@ -725,7 +736,8 @@ Task<void> Connection::keepalive_loop() {
   auto self = shared_from_this();
   while (open_.load()) {
     keepalive_timer_.expires_after(node_->options.keepalive_interval);
-    auto [ec] = co_await keepalive_timer_.async_wait(kTuple);
+    auto wait = keepalive_timer_.async_wait(kTuple);
+    auto [ec] = co_await std::move(wait);
     if (ec || !open_.load()) co_return;
     auto idle = steady_clock::now() - last_rx_;
     if (idle > node_->options.idle_timeout) {
@@ -757,7 +769,7 @@ void Connection::check_drained() {
 
 Task<void> Connection::goaway(std::string reason, Duration grace) {
   auto self = shared_from_this();
-  co_await asio::async_initiate<decltype(use_awaitable), void()>(
+  auto op = asio::async_initiate<decltype(use_awaitable), void()>(
       [this, &reason, grace](auto handler) {
         auto self = shared_from_this();
         asio::dispatch(
@@ -786,6 +798,7 @@ Task<void> Connection::goaway(std::string reason, Duration grace) {
             });
       },
       use_awaitable);
+  co_await std::move(op);
   close(Error(Errc::kUnavailable, "connection closed: " + reason));
 }
 
@@ -805,7 +818,7 @@ void Connection::close(Error reason) {
 
 Task<Error> Connection::wait_closed() {
   auto self = shared_from_this();
-  co_await asio::async_initiate<decltype(use_awaitable), void()>(
+  auto op = asio::async_initiate<decltype(use_awaitable), void()>(
       [this](auto handler) {
         auto self = shared_from_this();
         asio::dispatch(strand_,
@@ -818,6 +831,7 @@ Task<Error> Connection::wait_closed() {
                        });
       },
       use_awaitable);
+  co_await std::move(op);
   co_return close_reason_ ? *close_reason_ : Error(Errc::kConnectionLost, "closed");
 }
 

@@ -224,7 +224,10 @@ void NodeCore::deliver_continuation(wire::Continuation c, std::exception_ptr err
         std::shared_ptr<Connection> conn;
         try {
           conn = self->find(*caller);
-          if (!conn) conn = co_await self->connect(c.caller_addr, *caller);
+          if (!conn) {
+            auto op = self->connect(c.caller_addr, *caller);
+            conn = co_await std::move(op);
+          }
         } catch (const std::exception& e) {
           log_warn("cannot reach the caller of a forwarded call",
                    {{"caller", caller->short_id()}, {"addr", c.caller_addr}, {"error", e.what()}});
@@ -300,11 +303,13 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
   auto hp = parse_host_port(host_port);
   if (!hp) throw hp.error();
   tcp::resolver resolver(exec);
-  auto [rec, results] = co_await resolver.async_resolve(hp->host, std::to_string(hp->port),
-                                                        asio::as_tuple(use_awaitable));
+  auto resolve =
+      resolver.async_resolve(hp->host, std::to_string(hp->port), asio::as_tuple(use_awaitable));
+  auto [rec, results] = co_await std::move(resolve);
   if (rec) throw Error::from_system(rec, "cannot resolve '" + hp->host + "'", Errc::kUnavailable);
   tcp::socket socket(exec);
-  auto [cec, ep] = co_await asio::async_connect(socket, results, asio::as_tuple(use_awaitable));
+  auto connect = asio::async_connect(socket, results, asio::as_tuple(use_awaitable));
+  auto [cec, ep] = co_await std::move(connect);
   // ECONNREFUSED -> kUnavailable, ETIMEDOUT -> kTimeout, ...; system_code() keeps cec.
   if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
   auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), true);
@@ -337,8 +342,8 @@ void NodeCore::start_accept(std::shared_ptr<tcp::acceptor> acceptor) {
         for (;;) {
           // The accepted socket runs on the node's executor, not on the
           // acceptor's strand.
-          auto [ec, socket] =
-              co_await acceptor->async_accept(self->exec, asio::as_tuple(use_awaitable));
+          auto accept = acceptor->async_accept(self->exec, asio::as_tuple(use_awaitable));
+          auto [ec, socket] = co_await std::move(accept);
           if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
             log_warn("accept failed", {{"error", ec.message()}});
@@ -349,7 +354,8 @@ void NodeCore::start_accept(std::shared_ptr<tcp::acceptor> acceptor) {
               conn->strand_,
               [self, conn]() -> Task<void> {
                 try {
-                  co_await conn->run_handshake(std::nullopt);
+                  auto handshake = conn->run_handshake(std::nullopt);
+                  co_await std::move(handshake);
                 } catch (const Error& e) {
                   log_warn("handshake failed", {{"addr", conn->remote_address()},
                                                 {"reason", std::string(errc_name(e.code()))},
@@ -440,7 +446,8 @@ std::shared_ptr<Connection> Node::find(const PeerId& peer) const { return core_-
 
 Task<std::shared_ptr<Connection>> Node::get_or_connect(const PeerId& peer, std::string host_port) {
   if (auto c = core_->find(peer)) co_return c;
-  co_return co_await core_->connect(std::move(host_port), peer);
+  auto op = core_->connect(std::move(host_port), peer);
+  co_return co_await std::move(op);
 }
 
 std::vector<std::shared_ptr<Connection>> Node::connections() const { return core_->connections(); }
@@ -457,7 +464,8 @@ Task<void> Node::shutdown(Duration grace) {
   core_->stop_accepting();
   for (auto& c : core_->connections()) {
     try {
-      co_await c->goaway("node shutting down", grace);
+      auto op = c->goaway("node shutting down", grace);
+      co_await std::move(op);
     } catch (const std::exception&) {
     }
   }

@@ -75,19 +75,22 @@ struct TestService : Service {
       case kSleepMs: {
         asio::steady_timer t(co_await asio::this_coro::executor,
                              std::chrono::milliseconds(body_u64(args)));
-        co_await t.async_wait(asio::use_awaitable);
+        auto wait = t.async_wait(asio::use_awaitable);
+        co_await std::move(wait);
         co_return args;
       }
       case kSlow: {
         // Waits until the caller cancels (deadline) and records it.
         asio::steady_timer t(co_await asio::this_coro::executor, 60s);
-        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto wait = t.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto [ec] = co_await std::move(wait);
         if (ec) cancelled.fetch_add(1);
         co_return std::string();
       }
       case kAskBack: {
         // Reverse channel call: ask the caller on the same connection.
-        std::string answer = co_await ctx.connection()->call(kWhoAmI, "");
+        auto ask = ctx.connection()->call(kWhoAmI, "");
+        std::string answer = co_await std::move(ask);
         co_return "caller says " + answer;
       }
       case kWhoAmI:
@@ -98,7 +101,8 @@ struct TestService : Service {
           if (end_delay_ms > 0) {
             asio::steady_timer t(co_await asio::this_coro::executor,
                                  std::chrono::milliseconds(end_delay_ms));
-            co_await t.async_wait(asio::use_awaitable);
+            auto wait = t.async_wait(asio::use_awaitable);
+            co_await std::move(wait);
           }
           co_return "end of chain at " + my_name;
         }
@@ -111,7 +115,8 @@ struct TestService : Service {
         std::uint64_t n = body_u64(args);
         auto writer = [ch, n]() -> Task<void> {
           for (std::uint64_t i = 0; i < n; ++i) {
-            co_await ch->write(std::string(16384, static_cast<char>('a' + i % 26)));
+            auto write = ch->write(std::string(16384, static_cast<char>('a' + i % 26)));
+            co_await std::move(write);
           }
           ch->close();
         };
@@ -127,7 +132,10 @@ struct TestService : Service {
         auto reader = [this, ch]() -> Task<void> {
           std::map<char, std::uint64_t> next;
           bool in_order = true;
-          while (auto p = co_await ch->read()) {
+          for (;;) {
+            auto read = ch->read();
+            auto p = co_await std::move(read);
+            if (!p) break;
             std::uint64_t seq = 0;
             std::memcpy(&seq, p->data() + 1, sizeof seq);
             if (seq != next[(*p)[0]]++) in_order = false;
@@ -446,10 +454,14 @@ TEST(Rpc, DataChannelDeliversAllBytesWithFlowControl) {
   opts.channel_window = 64 * 1024;  // small window: the sender must wait for credit
   Pair p(k, opts);
   auto run = [&]() -> Task<std::uint64_t> {
-    auto [reply, ch] = co_await p.conn->call_with_channel(kStream, u64_body(200));
+    auto call = p.conn->call_with_channel(kStream, u64_body(200));
+    auto [reply, ch] = co_await std::move(call);
     EXPECT_EQ(body_u64(reply), 200u);
     std::uint64_t bytes = 0, n = 0;
-    while (auto chunk = co_await ch->read()) {
+    for (;;) {
+      auto read = ch->read();
+      auto chunk = co_await std::move(read);
+      if (!chunk) break;
       EXPECT_EQ(chunk->size(), 16384u);
       EXPECT_EQ((*chunk)[0], static_cast<char>('a' + n % 26));
       bytes += chunk->size();
@@ -466,7 +478,8 @@ TEST(Rpc, DataChannelTakesWritersFromSeveralThreadsAtOnce) {
   opts.channel_window = 32 * 1024;  // writers keep running out of credit together
   Pair p(k, opts);
   auto ch = k.run([&]() -> Task<std::shared_ptr<DataChannel>> {
-    auto [reply, ch] = co_await p.conn->call_with_channel(kCollect, "");
+    auto call = p.conn->call_with_channel(kCollect, "");
+    auto [reply, ch] = co_await std::move(call);
     co_return ch;
   }());
   constexpr int kWriters = 3;
@@ -480,7 +493,8 @@ TEST(Rpc, DataChannelTakesWritersFromSeveralThreadsAtOnce) {
         for (std::uint64_t i = 0; i < kEach; ++i) {
           std::string payload(8192, static_cast<char>('A' + w));
           std::memcpy(payload.data() + 1, &i, sizeof i);
-          co_await ch->write(std::move(payload));
+          auto write = ch->write(std::move(payload));
+          co_await std::move(write);
         }
       };
       k.run(write_all());
@@ -495,7 +509,11 @@ TEST(Rpc, DataChannelTakesWritersFromSeveralThreadsAtOnce) {
   ASSERT_EQ(counts.size(), static_cast<std::size_t>(kWriters));
   for (int w = 0; w < kWriters; ++w) EXPECT_EQ(counts[static_cast<char>('A' + w)], kEach);
   // A write after close fails with a clear error and sends nothing.
-  EXPECT_THROW(k.run([&]() -> Task<void> { co_await ch->write("late"); }()), Error);
+  EXPECT_THROW(k.run([&]() -> Task<void> {
+    auto write = ch->write("late");
+    co_await std::move(write);
+  }()),
+               Error);
 }
 
 TEST(Rpc, ReadingAChannelThisSideFailedFailsAtOnce) {
@@ -506,7 +524,8 @@ TEST(Rpc, ReadingAChannelThisSideFailedFailsAtOnce) {
   Pair p(k);
   for (bool close_connection : {false, true}) {
     auto ch = k.run([&]() -> Task<std::shared_ptr<DataChannel>> {
-      auto [reply, ch] = co_await p.conn->call_with_channel(kCollect, "");
+      auto call = p.conn->call_with_channel(kCollect, "");
+      auto [reply, ch] = co_await std::move(call);
       co_return ch;
     }());
     auto read = asio::co_spawn(k.io(), ch->read(), asio::use_future);
