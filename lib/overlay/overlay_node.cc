@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "lib/kernel/log.h"
+#include "lib/overlay/join_decision.h"
 #include "lib/stream/signed_chunk.h"
 
 namespace vt {
@@ -27,13 +28,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::uint32_t kMaxJoinHops = 16;
 // Chunks per stripe remembered to drop duplicates and replays.
 constexpr std::size_t kSeenWindow = 1024;
 // Heartbeats between attempts to move up the tree.
 constexpr std::uint64_t kMoveUpEvery = 8;
-// Children over its budget a node takes rather than turn a joiner away.
-constexpr std::size_t kRepairSlack = 1;
 
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -121,136 +119,127 @@ std::uint32_t OverlayNode::free_slots(const Stripe& s) const {
 
 // ------------------------------------------------------------------ serving
 
+JoinState OverlayNode::join_state(std::uint32_t stripe) const {
+  JoinState st;
+  st.stripes = static_cast<std::uint32_t>(stripes_.size());
+  st.is_source = config_.role == overlay::Role::kSource;
+  st.leaving = leaving_;
+  st.self_id = rpc_.id().to_string();
+  st.capacity = config_.capacity;
+  if (stripe >= stripes_.size()) return st;
+  const Stripe& s = stripes_[stripe];
+  st.attached = st.is_source || s.parent.has_value();
+  st.interior = s.interior;
+  for (const auto& p : s.path) st.path.push_back(p.id);
+  st.root_id_valid = !s.path.empty() && peers::PeerId::parse(s.path.front().id).ok();
+  auto stale = steady_clock::now() - config_.heartbeat_interval * 3;
+  for (const auto& [id, child] : s.children) {
+    st.children.push_back({.id = child->info.id,
+                           .capacity = child->info.capacity,
+                           .interior = child->interior,
+                           .spare = child->spare,
+                           .rtt_us = child->rtt_us,
+                           .fresh = child->last_heartbeat >= stale});
+  }
+  // Expired reservations of this stripe do not count (join() erases them).
+  std::size_t expired = 0;
+  auto now = steady_clock::now();
+  for (const auto& [ticket, r] : s.reservations) expired += r.expires < now ? 1 : 0;
+  st.used_slots = used_slots(s) - expired;
+  return st;
+}
+
 Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::JoinRequest req) {
-  if (req.stripe >= stripes_.size()) throw overlay::NotInTree("no such stripe", req.stripe);
+  // The decision compares peer ids as text: the one the joiner names as its
+  // parent is normalized first (one that does not parse matches no child).
+  overlay::JoinRequest asked = req;
+  auto current = peers::PeerId::parse(req.current_parent);
+  asked.current_parent = current ? current->to_string() : "";
+  JoinDecision d = decide_join(asked, join_state(req.stripe));
+
+  // A request that gets past the first checks frees the slots of the
+  // stripe's expired reservations (join_state() did not count them).
+  bool checked = d.refusal != JoinRefusal::kNoSuchStripe && d.refusal != JoinRefusal::kNotInTree &&
+                 d.refusal != JoinRefusal::kTooManyHops && d.refusal != JoinRefusal::kSelfJoin;
+  if (checked) {
+    auto& reservations = stripes_[req.stripe].reservations;
+    for (auto it = reservations.begin(); it != reservations.end();) {
+      it = it->second.expires < steady_clock::now() ? reservations.erase(it) : std::next(it);
+    }
+  }
+  switch (d.refusal) {
+    case JoinRefusal::kNone:
+      break;
+    case JoinRefusal::kNoSuchStripe:
+      throw overlay::NotInTree("no such stripe", req.stripe);
+    case JoinRefusal::kNotInTree:
+      throw overlay::NotInTree("not in the tree of this stripe", req.stripe);
+    case JoinRefusal::kTooManyHops:
+      throw overlay::Full("join passed too many nodes", req.stripe);
+    case JoinRefusal::kSelfJoin:
+      throw Error(Errc::kInvalidArgument, "a node cannot join itself");
+    case JoinRefusal::kNoRoomHere:
+      throw overlay::Full("no room here", req.stripe);
+    case JoinRefusal::kNoRoomInSubtree:
+      throw overlay::Full("no room in this subtree", req.stripe);
+  }
   Stripe& s = stripes_[req.stripe];
-  bool attached = config_.role == overlay::Role::kSource || s.parent.has_value();
-  if (!attached || leaving_) throw overlay::NotInTree("not in the tree of this stripe", req.stripe);
-  if (req.hops > kMaxJoinHops) throw overlay::Full("join passed too many nodes", req.stripe);
-  if (req.joiner.id == rpc_.id().to_string()) {
-    throw Error(Errc::kInvalidArgument, "a node cannot join itself");
-  }
-  bool joiner_is_ancestor = false;
-  for (const auto& p : s.path) joiner_is_ancestor |= p.id == req.joiner.id;
-
-  auto adopt = [&]() {
-    std::uint64_t ticket = next_ticket_++;
-    s.reservations[ticket] = {req.joiner, req.home_stripe, steady_clock::now() + 5s};
-    overlay::JoinReply reply;
-    reply.stripe = req.stripe;
-    reply.parent = self_info();
-    reply.path = s.path;
-    reply.stream = stream_;
-    reply.ticket = ticket;
-    ++stats_.joins_served;
-    peers::log_debug("adopting",
-                     {{"stripe", std::to_string(req.stripe)}, {"child", short_of(req.joiner.id)}});
-    return reply;
-  };
-
-  // Expired reservations free their slots.
-  for (auto it = s.reservations.begin(); it != s.reservations.end();) {
-    it = it->second.expires < steady_clock::now() ? s.reservations.erase(it) : std::next(it);
-  }
-
-  // Interior-node-disjoint trees: a direct join for a stripe that is not
-  // this node's home goes to the root first, which places it under a node
-  // whose home the stripe is; nodes adopt outside their home stripe only when
-  // the request was routed to them.
-  bool routed_here = req.hops > 0 || config_.role == overlay::Role::kSource || s.interior;
-  if (!routed_here && !req.here_only && !s.path.empty()) {
-    auto root = peers::PeerId::parse(s.path.front().id);
-    if (root) {
+  switch (d.action) {
+    case JoinAction::kRefuse:
+      throw Error(Errc::kInternal, "join refused without a reason");
+    case JoinAction::kAdopt:
+      co_return adopt(s, req);
+    case JoinAction::kAdoptOverBudget:
+      ++stats_.slack_adoptions;
+      co_return adopt(s, req);
+    case JoinAction::kSwap: {
+      auto displaced = peers::PeerId::parse(d.peer);
+      overlay::Redirect r;
+      r.stripe = req.stripe;
+      r.via = req.joiner;
+      r.reason = "swapped";
+      if (auto conn = rpc_.find(*displaced)) overlay::OverlayClient(conn).redirect(r);
+      drop_child(s, *displaced, "swapped with a child that uploads more");
+      co_return adopt(s, req);
+    }
+    case JoinAction::kChoke: {
+      auto displaced = peers::PeerId::parse(d.peer);
+      overlay::Redirect r;
+      r.stripe = req.stripe;
+      r.via = self_info();
+      r.reason = "choked";
+      if (auto conn = rpc_.find(*displaced)) overlay::OverlayClient(conn).redirect(r);
+      ++stats_.choked;
+      drop_child(s, *displaced, "choked for a child that uploads");
+      co_return adopt(s, req);
+    }
+    case JoinAction::kSendToRoot: {
+      auto root = peers::PeerId::parse(d.peer);
       auto op = rpc_.get_or_connect(*root, s.path.front().addr);
       auto conn = co_await std::move(op);
       ++req.hops;
       ++stats_.forwards;
       co_return ctx.forward<overlay::Overlay::Join>(conn, req);
     }
-  }
-  if (req.here_only) {
-    if (!joiner_is_ancestor && free_slots(s) > 0) co_return adopt();
-    // Swap: the joiner uploads more than its parent, which is our child; the
-    // joiner takes the parent's place and the parent re-joins below it.
-    auto current = peers::PeerId::parse(req.current_parent);
-    if (current && !joiner_is_ancestor) {
-      auto it = s.children.find(*current);
-      if (it != s.children.end() && it->second->info.capacity < req.joiner.capacity) {
-        overlay::Redirect r;
-        r.stripe = req.stripe;
-        r.via = req.joiner;
-        r.reason = "swapped";
-        if (auto conn = rpc_.find(*current)) overlay::OverlayClient(conn).redirect(r);
-        drop_child(s, *current, "swapped with a child that uploads more");
-        co_return adopt();
-      }
-    }
-    throw overlay::Full("no room here", req.stripe);
-  }
-  if (!joiner_is_ancestor) {
-    if (free_slots(s) > 0) co_return adopt();
-    // BitTorrent-style: a joiner that uploads takes the place of a child
-    // that uploads nothing; the choked child re-joins through us and lands
-    // below someone with room.
-    if (req.joiner.capacity > 0) {
-      for (auto& [id, child] : s.children) {
-        if (child->info.capacity == 0) {
-          overlay::Redirect r;
-          r.stripe = req.stripe;
-          r.via = self_info();
-          r.reason = "choked";
-          if (auto conn = rpc_.find(id)) overlay::OverlayClient(conn).redirect(r);
-          ++stats_.choked;
-          drop_child(s, id, "choked for a child that uploads");
-          co_return adopt();
-        }
-      }
-    }
+    case JoinAction::kForward:
+      break;
   }
 
-  // Forward toward a node that can adopt: the child with the most room, or
-  // (for a node that is a leaf in this stripe) the root.
-  // Prefer children whose home stripe this is (interior-node-disjoint trees),
-  // then any child with room below it, then the one with the most capacity.
-  std::shared_ptr<Child> best;
-  auto rank = [](const Child& c) {
-    return std::tuple(c.spare > 0, c.interior, c.spare, c.info.capacity);
-  };
-  auto stale = steady_clock::now() - config_.heartbeat_interval * 3;
-  for (auto& [id, child] : s.children) {
-    if (child->info.id == req.joiner.id || child->info.capacity == 0) continue;
-    if (child->last_heartbeat < stale) continue;  // frozen or gone: never route through it
-    if (!best || rank(*child) > rank(*best) ||
-        (rank(*child) == rank(*best) && child->rtt_us < best->rtt_us)) {
-      best = child;
-    }
-  }
-  // A joiner that finds no room known below would be passed around and back
-  // off: an orphan (a resuming join) while its viewers' buffers drain, a
-  // newcomer until --join-timeout. A node that uploads at all lends either up
-  // to kRepairSlack children over its budget instead, when the joiner is an
-  // orphan or brings upload capacity of its own (the tree gains more room than
-  // it lends). Only a newcomer that uploads nothing is turned away.
-  if ((req.resume || req.joiner.capacity > 0) && !joiner_is_ancestor &&
-      (!best || best->spare == 0) && config_.capacity > 0 &&
-      used_slots(s) < config_.capacity + kRepairSlack) {
-    ++stats_.slack_adoptions;
-    co_return adopt();
-  }
+  // Forward to a child, or to the root to place it.
   overlay::PeerInfo target;
-  if (best && (best->spare > 0 || req.hops < kMaxJoinHops / 2)) {
-    target = best->info;
-  } else if (config_.role != overlay::Role::kSource && !s.path.empty() && req.hops == 0) {
-    target = s.path.front();  // let the root place it
+  if (d.to_child) {
+    for (const auto& [id, child] : s.children) {
+      if (child->info.id == d.peer) target = child->info;
+    }
   } else {
-    throw overlay::Full("no room in this subtree", req.stripe);
+    target = s.path.front();
   }
   auto target_id = peers::PeerId::parse(target.id);
   if (!target_id) throw Error(Errc::kInternal, "bad peer id in tree: " + target.id);
   // Children are already connected; a child we cannot reach is gone.
   auto conn = rpc_.find(*target_id);
   if (!conn) {
-    if (best && best->info.id == target.id) {
+    if (d.to_child) {
       drop_child(s, *target_id, "unreachable");
       throw overlay::Full("the chosen child was unreachable; try again", req.stripe);
     }
@@ -260,6 +249,21 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   ++req.hops;
   ++stats_.forwards;
   co_return ctx.forward<overlay::Overlay::Join>(conn, req);
+}
+
+overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req) {
+  std::uint64_t ticket = next_ticket_++;
+  s.reservations[ticket] = {req.joiner, req.home_stripe, steady_clock::now() + 5s};
+  overlay::JoinReply reply;
+  reply.stripe = req.stripe;
+  reply.parent = self_info();
+  reply.path = s.path;
+  reply.stream = stream_;
+  reply.ticket = ticket;
+  ++stats_.joins_served;
+  peers::log_debug("adopting",
+                   {{"stripe", std::to_string(req.stripe)}, {"child", short_of(req.joiner.id)}});
+  return reply;
 }
 
 Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedRequest req) {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "lib/crypto/identity.h"
+#include "lib/overlay/join_decision.h"
 #include "lib/rpc/node.h"
 #include "lib/stream/chunk.h"
 #include "lib/stream/history.h"
@@ -193,6 +194,10 @@ class OverlayNode : public overlay::OverlayServer,
   std::size_t used_slots(const Stripe& s) const;
   std::uint32_t free_slots(const Stripe& s) const;
   void init_stripes(std::uint32_t k);
+  // What decide_join() needs to know of this node for a join in `stripe`.
+  JoinState join_state(std::uint32_t stripe) const;
+  // Reserves a slot in s for the joiner; the answer to its join.
+  overlay::JoinReply adopt(Stripe& s, const overlay::JoinRequest& req);
   void accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk);
   void push_to_children(Stripe& s, const SharedBytes& bytes);
   // Debug log: a chunk's seq, stripe, payload size, depth and when it was

@@ -1,0 +1,134 @@
+#include "lib/overlay/join_decision.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace vt {
+namespace {
+
+JoinDecision refuse(JoinRefusal why) { return {JoinAction::kRefuse, why, {}, false}; }
+JoinDecision act(JoinAction action, std::string peer = {}, bool to_child = false) {
+  return {action, JoinRefusal::kNone, std::move(peer), to_child};
+}
+
+}  // namespace
+
+JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
+  if (req.stripe >= st.stripes) return refuse(JoinRefusal::kNoSuchStripe);
+  if (!st.attached || st.leaving) return refuse(JoinRefusal::kNotInTree);
+  if (req.hops > st.max_hops) return refuse(JoinRefusal::kTooManyHops);
+  if (req.joiner.id == st.self_id) return refuse(JoinRefusal::kSelfJoin);
+  const bool joiner_is_ancestor =
+      std::find(st.path.begin(), st.path.end(), req.joiner.id) != st.path.end();
+  const bool has_room = st.used_slots < st.capacity;
+
+  // Interior-node-disjoint trees: a direct join for a stripe that is not
+  // this node's home goes to the root first, which places it under a node
+  // whose home the stripe is; nodes adopt outside their home stripe only when
+  // the request was routed to them.
+  bool routed_here = req.hops > 0 || st.is_source || st.interior;
+  if (!routed_here && !req.here_only && !st.path.empty() && st.root_id_valid) {
+    return act(JoinAction::kSendToRoot, st.path.front());
+  }
+  if (req.here_only) {
+    if (!joiner_is_ancestor && has_room) return act(JoinAction::kAdopt);
+    // Swap: the joiner uploads more than its parent, which is our child; the
+    // joiner takes the parent's place and the parent re-joins below it.
+    if (!req.current_parent.empty() && !joiner_is_ancestor) {
+      for (const JoinChild& c : st.children) {
+        if (c.id == req.current_parent && c.capacity < req.joiner.capacity) {
+          return act(JoinAction::kSwap, c.id);
+        }
+      }
+    }
+    return refuse(JoinRefusal::kNoRoomHere);
+  }
+  if (!joiner_is_ancestor) {
+    if (has_room) return act(JoinAction::kAdopt);
+    // BitTorrent-style: a joiner that uploads takes the place of a child
+    // that uploads nothing; the choked child re-joins through us and lands
+    // below someone with room.
+    if (req.joiner.capacity > 0) {
+      for (const JoinChild& c : st.children) {
+        if (c.capacity == 0) return act(JoinAction::kChoke, c.id);
+      }
+    }
+  }
+
+  // Forward toward a node that can adopt: the child with the most room, or
+  // (for a node that is a leaf in this stripe) the root. Prefer children
+  // with room below them, then those whose home stripe this is
+  // (interior-node-disjoint trees), then spare room, then capacity, then the
+  // lowest RTT; never a child that uploads nothing or has gone silent.
+  const JoinChild* best = nullptr;
+  auto rank = [](const JoinChild& c) {
+    return std::tuple(c.spare > 0, c.interior, c.spare, c.capacity);
+  };
+  for (const JoinChild& c : st.children) {
+    if (c.id == req.joiner.id || c.capacity == 0 || !c.fresh) continue;
+    if (!best || rank(c) > rank(*best) || (rank(c) == rank(*best) && c.rtt_us < best->rtt_us)) {
+      best = &c;
+    }
+  }
+  // A joiner that finds no room known below would be passed around and back
+  // off: an orphan (a resuming join) while its viewers' buffers drain, a
+  // newcomer until --join-timeout. A node that uploads at all lends either up
+  // to `slack` children over its budget instead, when the joiner is an orphan
+  // or brings upload capacity of its own (the tree gains more room than it
+  // lends). Only a newcomer that uploads nothing is turned away.
+  if ((req.resume || req.joiner.capacity > 0) && !joiner_is_ancestor &&
+      (!best || best->spare == 0) && st.capacity > 0 && st.used_slots < st.capacity + st.slack) {
+    return act(JoinAction::kAdoptOverBudget);
+  }
+  std::string target;
+  if (best && (best->spare > 0 || req.hops < st.max_hops / 2)) {
+    target = best->id;
+  } else if (!st.is_source && !st.path.empty() && req.hops == 0) {
+    target = st.path.front();  // let the root place it
+  } else {
+    return refuse(JoinRefusal::kNoRoomInSubtree);
+  }
+  return act(JoinAction::kForward, target, best && best->id == target);
+}
+
+std::string_view to_string(JoinAction action) {
+  switch (action) {
+    case JoinAction::kRefuse:
+      return "refuse";
+    case JoinAction::kAdopt:
+      return "adopt";
+    case JoinAction::kAdoptOverBudget:
+      return "adopt_over_budget";
+    case JoinAction::kSwap:
+      return "swap";
+    case JoinAction::kChoke:
+      return "choke";
+    case JoinAction::kSendToRoot:
+      return "send_to_root";
+    case JoinAction::kForward:
+      return "forward";
+  }
+  return "?";
+}
+
+std::string_view to_string(JoinRefusal refusal) {
+  switch (refusal) {
+    case JoinRefusal::kNone:
+      return "none";
+    case JoinRefusal::kNoSuchStripe:
+      return "no_such_stripe";
+    case JoinRefusal::kNotInTree:
+      return "not_in_tree";
+    case JoinRefusal::kTooManyHops:
+      return "too_many_hops";
+    case JoinRefusal::kSelfJoin:
+      return "self_join";
+    case JoinRefusal::kNoRoomHere:
+      return "no_room_here";
+    case JoinRefusal::kNoRoomInSubtree:
+      return "no_room_in_subtree";
+  }
+  return "?";
+}
+
+}  // namespace vt

@@ -1,0 +1,108 @@
+// The routing rules of a join: what a node does with a request to adopt a
+// joiner in one stripe, given what it knows. A plain function of a snapshot
+// of the node's state and the request; OverlayNode::join builds the snapshot,
+// calls decide_join() and carries the answer out (reservations, redirects,
+// forwarding, errors), so the rules are tested here without sockets or time.
+//
+// The rules, in order: refuse what cannot be served (no such stripe, not in
+// the tree, too many hops, the node itself); send a direct join for a stripe
+// that is not this node's home to the root (interior-node-disjoint trees);
+// adopt when there is room; with `here_only` (a child moving up) swap it with
+// its parent when it uploads more, else refuse; choke a child that uploads
+// nothing for a joiner that uploads; adopt an orphan or an uploading
+// newcomer over the budget (`slack`) when no room is known below; forward to
+// the best child (room below it, home stripe, spare, capacity, then RTT), or
+// to the root when nothing below fits; else refuse.
+//
+//   JoinState state;
+//   state.stripes = 4;
+//   state.attached = true;
+//   state.self_id = "vt1self";
+//   state.capacity = 4;
+//   state.used_slots = 4;
+//   state.children = {{.id = "vt1kid", .capacity = 8, .spare = 3, .fresh = true}};
+//   JoinDecision d = decide_join(request, state);
+//   // d.action == JoinAction::kForward, d.peer == "vt1kid", d.to_child
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/overlay.pidl.h"
+
+namespace vt {
+
+// A join passes at most this many nodes before it is refused.
+inline constexpr std::uint32_t kMaxJoinHops = 16;
+// Children over its budget a node takes rather than turn a joiner away.
+inline constexpr std::size_t kRepairSlack = 1;
+
+// What the node knows of one of its children in the requested stripe.
+struct JoinChild {
+  std::string id;              // its peer id (text)
+  std::uint32_t capacity = 0;  // children it can feed; 0 = uploads nothing
+  bool interior = false;       // the stripe is its home stripe and it uploads
+  std::uint32_t spare = 0;     // room in its subtree, from its last heartbeat
+  std::uint32_t rtt_us = 0;    // as it reported
+  bool fresh = true;           // heard from lately (not frozen or gone)
+};
+
+// The node's state as the decision needs it, for the requested stripe.
+struct JoinState {
+  std::uint32_t stripes = 0;  // stripes the node knows; a request beyond is refused
+  bool is_source = false;
+  bool attached = false;  // the source, or has a parent in the stripe
+  bool leaving = false;
+  bool interior = false;  // the stripe is the node's home stripe (always at the source)
+  std::string self_id;
+  std::vector<std::string> path;  // peer ids from the root to the parent
+  bool root_id_valid = false;     // path.front() is a well-formed peer id
+  // In the node's own order: the first one that uploads nothing is choked.
+  std::vector<JoinChild> children;
+  std::uint32_t capacity = 0;  // the budget of children (the source: per stripe)
+  std::size_t used_slots = 0;  // children and live reservations counted against it
+  std::size_t slack = kRepairSlack;
+  std::uint32_t max_hops = kMaxJoinHops;
+};
+
+enum class JoinAction {
+  kRefuse,           // answer with an error (refusal says which)
+  kAdopt,            // a free slot: reserve it, answer with a ticket
+  kAdoptOverBudget,  // no room known below: adopt up to `slack` over the budget
+  kSwap,             // here_only: redirect `peer` (our child, the joiner's parent)
+                     // to the joiner, drop it, adopt the joiner
+  kChoke,            // redirect `peer` (a child that uploads nothing) to this node,
+                     // drop it, adopt the joiner
+  kSendToRoot,       // a direct join for a stripe that is not our home: forward to
+                     // the root (`peer`)
+  kForward,          // forward to `peer`: a child (to_child) or the root
+};
+
+enum class JoinRefusal {
+  kNone,
+  kNoSuchStripe,     // NotInTree
+  kNotInTree,        // NotInTree: no parent in the stripe yet, or leaving
+  kTooManyHops,      // Full
+  kSelfJoin,         // kInvalidArgument
+  kNoRoomHere,       // Full: here_only, and no room or swap
+  kNoRoomInSubtree,  // Full
+};
+
+struct JoinDecision {
+  JoinAction action = JoinAction::kRefuse;
+  JoinRefusal refusal = JoinRefusal::kNone;
+  std::string peer;       // see JoinAction
+  bool to_child = false;  // kForward: peer is a child (one we cannot reach is dropped)
+
+  friend bool operator==(const JoinDecision&, const JoinDecision&) = default;
+};
+
+JoinDecision decide_join(const overlay::JoinRequest& request, const JoinState& state);
+
+std::string_view to_string(JoinAction action);
+std::string_view to_string(JoinRefusal refusal);
+
+}  // namespace vt

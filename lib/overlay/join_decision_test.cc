@@ -1,0 +1,376 @@
+#include "lib/overlay/join_decision.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace vt {
+
+void PrintTo(const JoinDecision& d, std::ostream* out) {
+  *out << to_string(d.action);
+  if (d.refusal != JoinRefusal::kNone) *out << " (" << to_string(d.refusal) << ")";
+  if (!d.peer.empty()) *out << " peer=" << d.peer;
+  if (d.to_child) *out << " to_child";
+}
+
+namespace {
+
+// A relay in its home stripe, attached below "root" and "parent", with a
+// budget of 4 children and none used; the joiner uploads (capacity 2) and
+// asks directly (0 hops).
+JoinState relay() {
+  JoinState st;
+  st.stripes = 4;
+  st.attached = true;
+  st.interior = true;
+  st.self_id = "self";
+  st.path = {"root", "parent"};
+  st.root_id_valid = true;
+  st.capacity = 4;
+  st.used_slots = 0;
+  return st;
+}
+
+overlay::JoinRequest request() {
+  overlay::JoinRequest req;
+  req.stripe = 1;
+  req.joiner.id = "joiner";
+  req.joiner.capacity = 2;
+  return req;
+}
+
+JoinChild child(std::string id, std::uint32_t capacity, std::uint32_t spare, bool interior = false,
+                std::uint32_t rtt_us = 1000, bool fresh = true) {
+  return {std::move(id), capacity, interior, spare, rtt_us, fresh};
+}
+
+JoinDecision refuse(JoinRefusal why) { return {JoinAction::kRefuse, why, "", false}; }
+JoinDecision adopt() { return {JoinAction::kAdopt, JoinRefusal::kNone, "", false}; }
+JoinDecision over_budget() { return {JoinAction::kAdoptOverBudget, JoinRefusal::kNone, "", false}; }
+JoinDecision swap(std::string peer) { return {JoinAction::kSwap, JoinRefusal::kNone, peer, false}; }
+JoinDecision choke(std::string peer) {
+  return {JoinAction::kChoke, JoinRefusal::kNone, peer, false};
+}
+JoinDecision to_root_first() {
+  return {JoinAction::kSendToRoot, JoinRefusal::kNone, "root", false};
+}
+JoinDecision forward_to_child(std::string peer) {
+  return {JoinAction::kForward, JoinRefusal::kNone, peer, true};
+}
+JoinDecision forward_to_root() { return {JoinAction::kForward, JoinRefusal::kNone, "root", false}; }
+
+struct Case {
+  std::string name;
+  std::function<void(JoinState&, overlay::JoinRequest&)> setup;
+  JoinDecision want;
+};
+
+void run(const std::vector<Case>& cases) {
+  for (const Case& c : cases) {
+    JoinState st = relay();
+    overlay::JoinRequest req = request();
+    c.setup(st, req);
+    EXPECT_EQ(decide_join(req, st), c.want) << c.name;
+  }
+}
+
+// Full: the budget is spent.
+void full(JoinState& st) { st.used_slots = st.capacity; }
+
+TEST(DecideJoin, RefusesWhatItCannotServe) {
+  run({
+      {"no such stripe", [](auto&, auto& r) { r.stripe = 4; }, refuse(JoinRefusal::kNoSuchStripe)},
+      {"no parent yet", [](auto& s, auto&) { s.attached = false; },
+       refuse(JoinRefusal::kNotInTree)},
+      {"leaving", [](auto& s, auto&) { s.leaving = true; }, refuse(JoinRefusal::kNotInTree)},
+      {"too many hops", [](auto&, auto& r) { r.hops = 17; }, refuse(JoinRefusal::kTooManyHops)},
+      {"hops at the limit", [](auto&, auto& r) { r.hops = 16; }, adopt()},
+      {"hop limit is an input",
+       [](auto& s, auto& r) {
+         s.max_hops = 4;
+         r.hops = 5;
+       },
+       refuse(JoinRefusal::kTooManyHops)},
+      {"itself", [](auto&, auto& r) { r.joiner.id = "self"; }, refuse(JoinRefusal::kSelfJoin)},
+      {"stripe check comes first",
+       [](auto& s, auto& r) {
+         r.stripe = 9;
+         s.leaving = true;
+       },
+       refuse(JoinRefusal::kNoSuchStripe)},
+  });
+}
+
+TEST(DecideJoin, SendsADirectJoinOutsideItsHomeStripeToTheRoot) {
+  auto leaf = [](JoinState& s) { s.interior = false; };
+  run({
+      {"direct, not home", [&](auto& s, auto&) { leaf(s); }, to_root_first()},
+      {"routed here (hops > 0)",
+       [&](auto& s, auto& r) {
+         leaf(s);
+         r.hops = 1;
+       },
+       adopt()},
+      {"home stripe", [](auto&, auto&) {}, adopt()},
+      {"the source has no root to ask",
+       [&](auto& s, auto&) {
+         leaf(s);
+         s.is_source = true;
+         s.path.clear();
+         s.root_id_valid = false;
+       },
+       adopt()},
+      {"no path known",
+       [&](auto& s, auto&) {
+         leaf(s);
+         s.path.clear();
+         s.root_id_valid = false;
+       },
+       adopt()},
+      {"root id unusable: decide here",
+       [&](auto& s, auto&) {
+         leaf(s);
+         s.root_id_valid = false;
+       },
+       adopt()},
+      {"here_only never goes to the root",
+       [&](auto& s, auto& r) {
+         leaf(s);
+         r.here_only = true;
+       },
+       adopt()},
+  });
+}
+
+TEST(DecideJoin, AdoptsWithRoomUnlessTheJoinerIsAnAncestor) {
+  run({
+      {"room", [](auto&, auto&) {}, adopt()},
+      {"last free slot", [](auto& s, auto&) { s.used_slots = 3; }, adopt()},
+      {"ancestor with room goes on to a child",
+       [](auto& s, auto& r) {
+         r.joiner.id = "parent";
+         s.children = {child("a", 4, 2)};
+       },
+       forward_to_child("a")},
+      {"ancestor with room and nobody below: to the root",
+       [](auto&, auto& r) { r.joiner.id = "parent"; }, forward_to_root()},
+  });
+}
+
+TEST(DecideJoin, HereOnlyAdoptsSwapsOrRefuses) {
+  auto here_only_full = [](JoinState& s, overlay::JoinRequest& r) {
+    full(s);
+    r.here_only = true;
+    r.current_parent = "p";
+    s.children = {child("a", 8, 3), child("p", 1, 0)};
+  };
+  run({
+      {"room", [](auto&, auto& r) { r.here_only = true; }, adopt()},
+      {"full: swap with a parent that uploads less", here_only_full, swap("p")},
+      {"full: parent uploads as much",
+       [&](auto& s, auto& r) {
+         here_only_full(s, r);
+         r.joiner.capacity = 1;
+       },
+       refuse(JoinRefusal::kNoRoomHere)},
+      {"full: parent is not our child",
+       [&](auto& s, auto& r) {
+         here_only_full(s, r);
+         r.current_parent = "elsewhere";
+       },
+       refuse(JoinRefusal::kNoRoomHere)},
+      {"full: no parent named",
+       [&](auto& s, auto& r) {
+         here_only_full(s, r);
+         r.current_parent = "";
+       },
+       refuse(JoinRefusal::kNoRoomHere)},
+      {"ancestor: neither adopt nor swap",
+       [&](auto& s, auto& r) {
+         here_only_full(s, r);
+         s.used_slots = 0;
+         r.joiner.id = "root";
+       },
+       refuse(JoinRefusal::kNoRoomHere)},
+      {"never forwards, never lends slack",
+       [&](auto& s, auto& r) {
+         here_only_full(s, r);
+         r.current_parent = "";
+         r.resume = true;
+       },
+       refuse(JoinRefusal::kNoRoomHere)},
+  });
+}
+
+TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
+  run({
+      {"first non-uploading child",
+       [](auto& s, auto&) {
+         full(s);
+         s.children = {child("a", 3, 0), child("b", 0, 0), child("c", 0, 0)};
+       },
+       choke("b")},
+      {"also a silent one",
+       [](auto& s, auto&) {
+         full(s);
+         s.children = {child("b", 0, 0, false, 0, false)};
+       },
+       choke("b")},
+      {"not for a joiner that uploads nothing",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.capacity = 0;
+         s.children = {child("b", 0, 0)};
+       },
+       forward_to_root()},
+      {"not for an ancestor (it goes on, as today, to the root)",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.id = "root";
+         s.children = {child("b", 0, 0)};
+       },
+       forward_to_root()},
+  });
+}
+
+TEST(DecideJoin, LendsSlackWhenNoRoomIsKnownBelow) {
+  run({
+      {"uploading newcomer, nobody below", [](auto& s, auto&) { full(s); }, over_budget()},
+      {"uploading newcomer, children full",
+       [](auto& s, auto&) {
+         full(s);
+         s.children = {child("a", 3, 0)};
+       },
+       over_budget()},
+      {"orphan that uploads nothing",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.capacity = 0;
+         r.resume = true;
+       },
+       over_budget()},
+      {"newcomer that uploads nothing: to the root",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.capacity = 0;
+       },
+       forward_to_root()},
+      {"room below: forward instead",
+       [](auto& s, auto&) {
+         full(s);
+         s.children = {child("a", 3, 1)};
+       },
+       forward_to_child("a")},
+      {"slack spent: forward to a full child",
+       [](auto& s, auto&) {
+         s.used_slots = s.capacity + 1;
+         s.children = {child("a", 3, 0)};
+       },
+       forward_to_child("a")},
+      {"slack is an input",
+       [](auto& s, auto&) {
+         s.used_slots = s.capacity + 1;
+         s.slack = 2;
+       },
+       over_budget()},
+      {"a node that uploads nothing lends nothing",
+       [](auto& s, auto&) {
+         s.capacity = 0;
+         s.used_slots = 0;
+       },
+       forward_to_root()},
+      {"the source lends too",
+       [](auto& s, auto&) {
+         full(s);
+         s.is_source = true;
+         s.path.clear();
+       },
+       over_budget()},
+      {"an ancestor gets none",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.id = "parent";
+         r.resume = true;
+       },
+       forward_to_root()},
+  });
+}
+
+TEST(DecideJoin, ForwardsToTheBestChild) {
+  // A joiner that uploads nothing, at a full node: no choke, no slack.
+  auto setup = [](std::vector<JoinChild> children) {
+    return [children](JoinState& s, overlay::JoinRequest& r) {
+      full(s);
+      r.joiner.capacity = 0;
+      s.children = children;
+    };
+  };
+  run({
+      {"room below beats home stripe", setup({child("a", 8, 0, true), child("b", 1, 1, false)}),
+       forward_to_child("b")},
+      {"home stripe beats more room", setup({child("a", 8, 5, false), child("b", 1, 1, true)}),
+       forward_to_child("b")},
+      {"more room beats capacity", setup({child("a", 1, 2), child("b", 9, 1)}),
+       forward_to_child("a")},
+      {"capacity breaks a tie", setup({child("a", 2, 1), child("b", 3, 1)}), forward_to_child("b")},
+      {"then the lower RTT", setup({child("a", 2, 1, false, 500), child("b", 2, 1, false, 100)}),
+       forward_to_child("b")},
+      {"equal in all: the first", setup({child("a", 2, 1), child("b", 2, 1)}),
+       forward_to_child("a")},
+      {"never the joiner, a non-uploader or a silent child",
+       setup({child("joiner", 9, 9), child("z", 0, 9), child("stale", 9, 9, true, 1, false),
+              child("ok", 1, 1)}),
+       forward_to_child("ok")},
+      {"a full child while the request is young",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.capacity = 0;
+         r.hops = 7;
+         s.children = {child("a", 2, 0)};
+       },
+       forward_to_child("a")},
+      {"a full child once it is old: refuse (not at hop 0, so not the root)",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.capacity = 0;
+         r.hops = 8;
+         s.children = {child("a", 2, 0)};
+       },
+       refuse(JoinRefusal::kNoRoomInSubtree)},
+      {"a child with room at any hop count",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.capacity = 0;
+         r.hops = 15;
+         s.children = {child("a", 2, 1)};
+       },
+       forward_to_child("a")},
+      {"nobody below, a direct join: let the root place it",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.capacity = 0;
+       },
+       forward_to_root()},
+      {"nobody below, routed here: refuse",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.capacity = 0;
+         r.hops = 1;
+       },
+       refuse(JoinRefusal::kNoRoomInSubtree)},
+      {"the source never sends to a root",
+       [](auto& s, auto& r) {
+         full(s);
+         s.is_source = true;
+         s.path.clear();
+         r.joiner.capacity = 0;
+       },
+       refuse(JoinRefusal::kNoRoomInSubtree)},
+  });
+}
+
+}  // namespace
+}  // namespace vt
