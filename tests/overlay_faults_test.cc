@@ -94,7 +94,8 @@ constexpr std::size_t kStreamTagOffset = 20;
 
 Task<void> sleep_for(Clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
+  auto wait = t.async_wait(asio::use_awaitable);
+  co_await std::move(wait);
 }
 
 // A relay that lies. It joins the real source as an ordinary leaf child, so

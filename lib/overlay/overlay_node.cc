@@ -35,7 +35,8 @@ constexpr std::uint64_t kMoveUpEvery = 8;
 
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
+  auto wait = t.async_wait(asio::use_awaitable);
+  co_await std::move(wait);
 }
 
 std::string short_of(const std::string& id_text) {
