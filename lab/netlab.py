@@ -835,6 +835,12 @@ class Run:
             "queue_peak_ms_max": max(x["queue_peak_ms"] for x in nodes),
             "liar_children_after": max((x[f"children_after_{liar_after:g}s"] for x in nodes
                                         if x["liar"]), default=None),
+            # Every byte between nodes crossed the delay line (IP headers, TCP,
+            # records, control, ACKs); against one copy of the stream per
+            # receiver, that is the overlay's cost on the wire.
+            "wire_bytes": self.lab.delay_stats.get("bytes_in"),
+            "wire_overhead_pct": rnd(100 * (self.lab.delay_stats.get("bytes_in", 0) /
+                                            max(1, (len(nodes) - 1) * len(fed)) - 1), 1),
             "delay_line": self.lab.delay_stats,
             "checks": checks,
             "ok": all(c["ok"] for c in checks),
