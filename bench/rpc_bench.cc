@@ -7,9 +7,19 @@
 //   tcp.pingpong         64-byte round trips, blocking sockets     (baseline)
 //   rpc.call_serial      64-byte call and result, one at a time     vs tcp.pingpong
 //   rpc.call_pipelined   the same with 64 calls in flight           vs rpc.call_serial
-//   tcp.bulk             16 KiB writes, one way                     (baseline)
+//   iperf3.bulk_16k      iperf3 -l 16K on the same loopback         (yardstick)
+//   iperf3.bulk_128k     iperf3 -l 128K (its default write size)    (yardstick)
+//   tcp.bulk             16 KiB writes, one way                     vs iperf3.bulk_16k
+//   tcp.bulk_128k        128 KiB writes, one way                    vs iperf3.bulk_128k
+//   crypto.open_<cipher> one core opening 16 KiB records            (limit)
 //   rpc.data_bulk        16 KiB payloads on a data channel, sealed  vs tcp.bulk
 //   rpc.data_bulk_plain  the same without encryption                vs tcp.bulk
+//   rpc.data_bulk_vs_aead        rpc.data_bulk                      vs crypto.open_<cipher>
+//   rpc.data_bulk_plain_vs_128k  rpc.data_bulk_plain                vs tcp.bulk_128k
+//
+// The iperf3 rows need iperf3 in PATH (scripts/setup installs it); without it
+// they are left out, with a note on stderr. iperf3 takes whole seconds, so
+// its windows are the warm-up and the window rounded up to whole seconds.
 //
 // One connection each. The server side runs in a second process (this binary
 // re-executed with --serve) unless --layout thread; each side's io_context
@@ -28,22 +38,30 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <cmath>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/cipher_rate.h"
 #include "bench/harness.h"
 #include "bench/tcp_baseline.h"
 #include "lib/crypto/identity.h"
 #include "lib/kernel/cli.h"
 #include "lib/kernel/error.h"
+#include "lib/kernel/subprocess.h"
 #include "lib/rpc/connection.h"
 #include "lib/rpc/node.h"
 #include "lib/rpc/service.h"
@@ -57,9 +75,14 @@ using rpc::Task;
 constexpr std::size_t kMessageSize = 64;
 constexpr std::size_t kChunkSize = 16 * 1024;
 constexpr int kPipelineDepth = 64;
-// The raw receiver reads into a buffer as large as the RPC connection's input
-// buffer, so neither side of the bulk comparison is starved by a small read.
-constexpr std::size_t kBulkReadSize = 256 * 1024;
+// The raw bulk receiver's recv() size. On loopback a segment carries up to
+// 64 KiB; reading about one at a time was the fastest here (16, 32, 64, 128
+// and 256 KiB tried: 256 KiB, the RPC connection's input buffer, moved about
+// 0.6 of what 64 KiB did, since a long recv() holds the socket while the
+// sender's segments pile up in its backlog).
+constexpr std::size_t kBulkReadSize = 64 * 1024;
+// The large raw write size: iperf3's default.
+constexpr std::size_t kLargeWriteSize = 128 * 1024;
 
 // Method ids of the hand-written benchmark interface.
 enum : std::uint32_t {
@@ -256,9 +279,110 @@ struct Options {
 int serve(const std::string& kind, bool plain, int ready_fd) {
   if (kind == "tcp-echo") return serve_tcp_echo(ready_fd, kMessageSize);
   if (kind == "tcp-bulk") return serve_tcp_bulk(ready_fd, kChunkSize);
+  if (kind == "tcp-bulk-128k") return serve_tcp_bulk(ready_fd, kLargeWriteSize);
   if (kind == "rpc") return serve_rpc(ready_fd, plain);
-  throw usage_error("unknown --serve kind '" + kind + "' (tcp-echo, tcp-bulk, rpc)");
+  throw usage_error("unknown --serve kind '" + kind + "' (tcp-echo, tcp-bulk, tcp-bulk-128k, rpc)");
 }
+
+// iperf3 on the same loopback, a yardstick for the raw TCP baselines: one
+// `iperf3 -s` for the group, one `iperf3 -c` per window. iperf3 is two
+// processes like the benchmarks here, reads as much as it writes per call and
+// does not set TCP_NODELAY.
+class Iperf3 {
+ public:
+  // Starts the server and waits until it listens; nullopt, with a note on
+  // stderr, if iperf3 is not installed or does not start.
+  static std::optional<Iperf3> start(const Options& o) {
+    std::uint16_t port = free_port();
+    std::string log = (std::filesystem::temp_directory_path() /
+                       ("rpc_bench_iperf3_" + std::to_string(::getpid()) + ".log"))
+                          .string();
+    SpawnOptions so;
+    so.stdin_to = Redirect::null();
+    so.stdout_to = Redirect::file(log);  // not a pipe: nobody drains it between windows
+    so.stderr_to = Redirect::file(log, true);
+    so.die_with_parent = true;
+    Result<Subprocess> server = Subprocess::spawn(
+        "iperf3", {"-s", "-p", std::to_string(port), "--forceflush"}, std::move(so));
+    if (!server) {
+      std::cerr << "rpc_bench: no iperf3 rows: " << server.error().what() << std::endl;
+      return std::nullopt;
+    }
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      std::ifstream in(log);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (text.str().find("Server listening") != std::string::npos) break;
+      if (!server->running() || Clock::now() > deadline) {
+        std::cerr << "rpc_bench: no iperf3 rows: the iperf3 server did not start: " << text.str()
+                  << std::endl;
+        std::filesystem::remove(log);
+        return std::nullopt;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return Iperf3(std::move(*server), port, std::move(log), o.server_cpu >= 0);
+  }
+
+  Iperf3(Iperf3&& other) noexcept
+      : server_(std::move(other.server_)),
+        port_(other.port_),
+        log_(std::exchange(other.log_, std::string())),
+        pinned_(other.pinned_) {}
+  Iperf3& operator=(Iperf3&&) = delete;
+  ~Iperf3() {
+    if (log_.empty()) return;  // moved from
+    server_.kill();
+    std::error_code ignored;
+    std::filesystem::remove(log_, ignored);
+  }
+
+  // Bytes per second the iperf3 server received from one `iperf3 -c` with
+  // `write_size`-byte writes, warm-up (-O) excluded.
+  double rate(std::size_t write_size, const Timing& timing) {
+    auto whole_seconds = [](std::chrono::milliseconds ms, int least) {
+      return std::to_string(std::max<long>(least, std::lround(std::ceil(ms.count() / 1000.0))));
+    };
+    std::vector<std::string> args{"-c", "127.0.0.1",
+                                  "-p", std::to_string(port_),
+                                  "-l", std::to_string(write_size / 1024) + "K",
+                                  "-t", whole_seconds(timing.window, 1),
+                                  "-O", whole_seconds(timing.warmup, 0),
+                                  "-J"};
+    if (pinned_) {  // as --pin does for the others: client on CPU 0, server on CPU 1
+      args.push_back("-A");
+      args.push_back("0,1");
+    }
+    SpawnOptions so;
+    so.stdin_to = Redirect::null();
+    Result<Output> out = Subprocess::run("iperf3", args, {}, std::move(so));
+    if (!out) throw out.error();
+    auto j = nlohmann::json::parse(out->out, nullptr, false);
+    if (j.is_discarded() || j.contains("error") || !out->status.success()) {
+      std::string why = j.is_object() && j.contains("error") ? j["error"].dump() : out->err;
+      throw Error(Errc::kInternal, "iperf3 -c failed (" + out->status.to_string() + "): " + why);
+    }
+    const auto& received = j.at("end").at("sum_received");
+    return received.at("bytes").get<double>() / received.at("seconds").get<double>();
+  }
+
+ private:
+  Iperf3(Subprocess server, std::uint16_t port, std::string log, bool pinned)
+      : server_(std::move(server)), port_(port), log_(std::move(log)), pinned_(pinned) {}
+
+  // A port nothing listens on now (bound and released; iperf3 cannot take 0).
+  static std::uint16_t free_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor a(io, {asio::ip::address_v4::loopback(), 0});
+    return a.local_endpoint().port();
+  }
+
+  Subprocess server_;
+  std::uint16_t port_;
+  std::string log_;
+  bool pinned_;
+};
 
 ServerPeer start_server(const Options& o, const std::string& kind, bool plain = false) {
   std::vector<std::string> args{"--serve", kind, "--log-level", "warn"};
@@ -276,12 +400,21 @@ struct Contender {
   std::function<double(const Timing&)> window;
 };
 
+// A second comparison of a contender's result: a row `name` whose value is
+// the median of `of` and whose baseline is `baseline` (another limit).
+struct Comparison {
+  std::string name;
+  std::string of;
+  std::string baseline;
+};
+
 // Runs a group's benchmarks in turns: every round gives each one window (after
 // its own short warm-up), so a slow spell of this shared machine falls on all
 // of them alike and a ratio compares measurements taken seconds apart, not
 // minutes. Each benchmark reports its median window; the spread of the
 // per-round ratios goes to stderr.
-std::map<std::string, double> take_turns(const std::vector<Contender>& group, const Options& o) {
+std::map<std::string, double> take_turns(const std::vector<Contender>& group, const Options& o,
+                                         const std::vector<Comparison>& also = {}) {
   std::map<std::string, std::vector<double>> rates;
   Timing one = o.timing;
   one.windows = 1;
@@ -290,14 +423,19 @@ std::map<std::string, double> take_turns(const std::vector<Contender>& group, co
   }
   std::map<std::string, double> medians;
   for (auto& [name, v] : rates) medians[name] = median(v);
+  std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& c : group) {
-    if (!c.baseline || !rates.count(*c.baseline)) continue;
-    const auto& mine = rates[c.name];
-    const auto& base = rates[*c.baseline];
+    if (c.baseline) pairs.emplace_back(c.name, *c.baseline);
+  }
+  for (const auto& c : also) pairs.emplace_back(c.of, c.baseline);
+  for (const auto& [name, baseline] : pairs) {
+    if (!rates.count(name) || !rates.count(baseline)) continue;
+    const auto& mine = rates[name];
+    const auto& base = rates[baseline];
     std::vector<double> ratios;
     for (std::size_t i = 0; i < mine.size(); ++i) ratios.push_back(mine[i] / base[i]);
     auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
-    std::cerr << "rpc_bench: " << c.name << " / " << *c.baseline << " per round: min " << *lo
+    std::cerr << "rpc_bench: " << name << " / " << baseline << " per round: min " << *lo
               << ", median " << median(ratios) << ", max " << *hi << " (" << ratios.size()
               << " rounds)" << std::endl;
   }
@@ -311,7 +449,8 @@ int run_all(const Options& o, const std::vector<std::string>& only) {
   auto wanted = [&](const std::string& name) {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
   };
-  auto report = [&](const std::vector<Contender>& group, const std::map<std::string, double>& m) {
+  auto report = [&](const std::vector<Contender>& group, const std::map<std::string, double>& m,
+                    const std::vector<Comparison>& also = {}) {
     for (const auto& c : group) {
       done[c.name] = m.at(c.name);
       Row row{c.name, m.at(c.name), c.unit, c.baseline, 0};
@@ -319,6 +458,11 @@ int run_all(const Options& o, const std::vector<std::string>& only) {
         auto it = done.find(*c.baseline);
         row.baseline_value = it == done.end() ? 0 : it->second;
       }
+      std::cout << to_json_line(row) << std::endl;
+    }
+    for (const auto& c : also) {
+      if (!m.count(c.of) || !m.count(c.baseline)) continue;
+      Row row{c.name, m.at(c.of), "MB/s", c.baseline, m.at(c.baseline)};
       std::cout << to_json_line(row) << std::endl;
     }
   };
@@ -354,35 +498,67 @@ int run_all(const Options& o, const std::vector<std::string>& only) {
     if (rpc_server) rpc_server->finish();
   }
 
-  // Bulk data against a raw TCP stream.
+  // Bulk data against a raw TCP stream, the raw stream against iperf3, and
+  // the sealed stream against what one core can open.
   {
-    std::optional<ServerPeer> bulk_server, sealed_server, plain_server;
-    std::optional<TcpBulk> bulk;
+    std::optional<ServerPeer> bulk_server, large_server, sealed_server, plain_server;
+    std::optional<TcpBulk> bulk, large;
     std::optional<RpcClient> sealed, plain;
+    std::optional<Iperf3> iperf3 =
+        wanted("iperf3.bulk_16k") || wanted("iperf3.bulk_128k") ? Iperf3::start(o) : std::nullopt;
     std::vector<Contender> group;
+    std::vector<Comparison> also;
+    if (iperf3 && wanted("iperf3.bulk_16k")) {
+      group.push_back({"iperf3.bulk_16k", "MB/s", std::nullopt,
+                       [&](const Timing& t) { return iperf3->rate(kChunkSize, t) / 1e6; }});
+    }
+    if (iperf3 && wanted("iperf3.bulk_128k")) {
+      group.push_back({"iperf3.bulk_128k", "MB/s", std::nullopt,
+                       [&](const Timing& t) { return iperf3->rate(kLargeWriteSize, t) / 1e6; }});
+    }
     if (wanted("tcp.bulk")) {
       bulk_server.emplace(start_server(o, "tcp-bulk"));
       bulk.emplace(bulk_server->port(), kBulkReadSize);
-      group.push_back(
-          {"tcp.bulk", "MB/s", std::nullopt, [&](const Timing& t) { return bulk->rate(t) / 1e6; }});
+      group.push_back({"tcp.bulk", "MB/s", "iperf3.bulk_16k",
+                       [&](const Timing& t) { return bulk->rate(t) / 1e6; }});
+    }
+    if (wanted("tcp.bulk_128k")) {
+      large_server.emplace(start_server(o, "tcp-bulk-128k"));
+      large.emplace(large_server->port(), kBulkReadSize);
+      group.push_back({"tcp.bulk_128k", "MB/s", "iperf3.bulk_128k",
+                       [&](const Timing& t) { return large->rate(t) / 1e6; }});
     }
     if (wanted("rpc.data_bulk")) {
       sealed_server.emplace(start_server(o, "rpc"));
       sealed.emplace(sealed_server->port(), false);
+      // The cipher the connection chose, opened by one core: the most a
+      // receiver with one core can take, whatever the runtime does.
+      Cipher cipher = sealed->connection()->cipher();
+      std::string aead = "crypto.open_" + std::string(cipher_name(cipher));
+      group.push_back(
+          {aead, "MB/s", std::nullopt, [cipher](const Timing& t) {
+             return measure_cipher(cipher, std::chrono::duration<double>(t.window).count()).open;
+           }});
       group.push_back({"rpc.data_bulk", "MB/s", "tcp.bulk",
                        [&](const Timing& t) { return data_rate(*sealed, t) / 1e6; }});
+      also.push_back({"rpc.data_bulk_vs_aead", "rpc.data_bulk", aead});
     }
     if (wanted("rpc.data_bulk_plain")) {
       plain_server.emplace(start_server(o, "rpc", true));
       plain.emplace(plain_server->port(), true);
       group.push_back({"rpc.data_bulk_plain", "MB/s", "tcp.bulk",
                        [&](const Timing& t) { return data_rate(*plain, t) / 1e6; }});
+      // The runtime gathers queued payloads into large writes: set it beside
+      // raw TCP with large writes too.
+      also.push_back({"rpc.data_bulk_plain_vs_128k", "rpc.data_bulk_plain", "tcp.bulk_128k"});
     }
-    if (!group.empty()) report(group, take_turns(group, o));
+    if (!group.empty()) report(group, take_turns(group, o, also), also);
+    iperf3.reset();
     bulk.reset();
+    large.reset();
     sealed.reset();
     plain.reset();
-    for (auto* s : {&bulk_server, &sealed_server, &plain_server}) {
+    for (auto* s : {&bulk_server, &large_server, &sealed_server, &plain_server}) {
       if (*s) (*s)->finish();
     }
   }
@@ -413,7 +589,8 @@ int main(int argc, char** argv) {
   app.add_flag("--pin", pin, "Pin the client to CPU 0 and the server to CPU 1");
   std::vector<std::string> only;
   app.add_option("--only", only, "Run only these benchmarks (names as printed)");
-  app.add_option("--serve", serve_kind, "Internal: run a server side (tcp-echo, tcp-bulk, rpc)");
+  app.add_option("--serve", serve_kind,
+                 "Internal: run a server side (tcp-echo, tcp-bulk, tcp-bulk-128k, rpc)");
   app.add_flag("--plain", plain, "Internal, with --serve rpc: allow unencrypted connections");
   return cli.run(argc, argv, [&] {
     if (!serve_kind.empty()) {

@@ -46,7 +46,10 @@ void set_nodelay(int fd) {
 }
 
 // Listens on 127.0.0.1 (port 0), announces the port, accepts one client.
-Fd accept_one(int ready_fd) {
+// Socket buffer sizes are left to the kernel: setting SO_SNDBUF/SO_RCVBUF
+// would turn off its autotuning, which grows them past what a fixed size
+// would be on loopback.
+Fd accept_one(int ready_fd, bool nodelay) {
   Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (listener.get() < 0) throw_errno("socket");
   sockaddr_in addr{};
@@ -64,11 +67,11 @@ Fd accept_one(int ready_fd) {
   announce_port(ready_fd, ntohs(addr.sin_port));
   Fd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (conn.get() < 0) throw_errno("accept");
-  set_nodelay(conn.get());
+  if (nodelay) set_nodelay(conn.get());
   return conn;
 }
 
-Fd connect_to(std::uint16_t port) {
+Fd connect_to(std::uint16_t port, bool nodelay) {
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) throw_errno("socket");
   sockaddr_in addr{};
@@ -78,7 +81,7 @@ Fd connect_to(std::uint16_t port) {
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     throw_errno("connect");
   }
-  set_nodelay(fd.get());
+  if (nodelay) set_nodelay(fd.get());
   return fd;
 }
 
@@ -125,7 +128,7 @@ double run_sampled(const Timing& timing, Loop loop) {
 }  // namespace
 
 int serve_tcp_echo(int ready_fd, std::size_t message_size) {
-  Fd conn = accept_one(ready_fd);
+  Fd conn = accept_one(ready_fd, true);
   std::vector<char> buf(message_size);
   while (read_full(conn.get(), buf.data(), buf.size())) {
     if (!write_full(conn.get(), buf.data(), buf.size())) break;
@@ -134,14 +137,17 @@ int serve_tcp_echo(int ready_fd, std::size_t message_size) {
 }
 
 int serve_tcp_bulk(int ready_fd, std::size_t write_size) {
-  Fd conn = accept_one(ready_fd);
+  // No TCP_NODELAY: with it every 16 KiB send leaves as a segment of its own;
+  // without it the kernel coalesces what queues behind unacknowledged data
+  // into segments of up to 64 KiB (loopback's MTU), as iperf3 lets it.
+  Fd conn = accept_one(ready_fd, false);
   std::vector<char> buf(write_size, 'b');
   while (write_full(conn.get(), buf.data(), buf.size())) {
   }
   return 0;
 }
 
-TcpClient::TcpClient(std::uint16_t port) : fd_(connect_to(port).release()) {}
+TcpClient::TcpClient(std::uint16_t port, bool nodelay) : fd_(connect_to(port, nodelay).release()) {}
 
 TcpClient::~TcpClient() { ::close(fd_); }
 

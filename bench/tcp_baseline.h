@@ -1,6 +1,9 @@
 // Raw TCP baselines: what the loopback and the kernel allow, without any RPC
-// runtime. Plain blocking sockets, TCP_NODELAY, one connection, no event loop,
-// so a benchmark of the RPC path can be read as a fraction of these.
+// runtime. Plain blocking sockets, one connection, no event loop, so a
+// benchmark of the RPC path can be read as a fraction of these. Ping-pong
+// sets TCP_NODELAY (a 64-byte message must leave at once); bulk does not
+// (nothing waits for a single write, and the kernel may coalesce), and
+// leaves socket buffer sizes to the kernel's autotuning, as iperf3 does.
 //
 // Each baseline has a server side (runs inside a bench::ServerPeer, announces
 // its port on ready_fd and serves one client) and a client side that drives
@@ -21,17 +24,18 @@ namespace peers::bench {
 
 // Echoes messages of exactly `message_size` bytes until the client closes.
 int serve_tcp_echo(int ready_fd, std::size_t message_size);
-// Sends `write_size`-byte writes until the client closes.
+// Sends `write_size`-byte writes until the client closes (no TCP_NODELAY).
 int serve_tcp_bulk(int ready_fd, std::size_t write_size);
 
-// A connected raw TCP client (127.0.0.1, TCP_NODELAY); closes its socket.
+// A connected raw TCP client (127.0.0.1, TCP_NODELAY if asked); closes its
+// socket.
 class TcpClient {
  public:
   TcpClient(const TcpClient&) = delete;
   TcpClient& operator=(const TcpClient&) = delete;
 
  protected:
-  explicit TcpClient(std::uint16_t port);
+  TcpClient(std::uint16_t port, bool nodelay);
   ~TcpClient();
   int fd_;
 };
@@ -42,19 +46,20 @@ class TcpClient {
 class TcpPingPong : public TcpClient {
  public:
   TcpPingPong(std::uint16_t port, std::size_t message_size)
-      : TcpClient(port), message_size_(message_size) {}
+      : TcpClient(port, true), message_size_(message_size) {}
   double rate(const Timing& timing);
 
  private:
   std::size_t message_size_;
 };
 
-// A client of serve_tcp_bulk: bytes per second received, read into
-// `read_size` buffers. Between calls of rate() the server blocks on a full
-// socket buffer.
+// A client of serve_tcp_bulk: bytes per second received, one recv() of up
+// to `read_size` bytes after another in a tight loop. Between calls of rate()
+// the server blocks on a full socket buffer.
 class TcpBulk : public TcpClient {
  public:
-  TcpBulk(std::uint16_t port, std::size_t read_size) : TcpClient(port), read_size_(read_size) {}
+  TcpBulk(std::uint16_t port, std::size_t read_size)
+      : TcpClient(port, false), read_size_(read_size) {}
   double rate(const Timing& timing);
 
  private:
