@@ -1,0 +1,49 @@
+#include "lib/overlay/peer_config.h"
+
+#include <algorithm>
+
+#include "lib/kernel/cli.h"
+#include "lib/kernel/units.h"
+#include "lib/stream/chunk.h"
+
+namespace vt {
+
+PeerConfig make_peer_config(const PeerAppOptions& o) {
+  PeerConfig c;
+  c.role = o.role;
+  c.is_source = o.role == overlay::Role::kSource;
+  c.is_sink = o.role == overlay::Role::kSink;
+  c.join_timeout = peers::duration_flag("--join-timeout", o.join_timeout);
+  c.linger = peers::duration_flag("--linger", o.linger);
+  c.buffer = peers::duration_flag("--buffer", o.buffer);
+  if (!o.stats_interval.empty()) {
+    c.stats_every = peers::duration_flag("--stats-interval", o.stats_interval);
+  }
+  for (const auto& text : o.inspect_allow) {
+    auto id = peers::PeerId::parse(text);
+    if (!id) throw peers::usage_error("bad --inspect-allow: " + id.error().message());
+    c.inspect_allow.push_back(*id);
+  }
+  if (!o.source_key.empty()) {
+    auto id = peers::PeerId::parse(o.source_key);
+    if (!id) throw peers::usage_error("bad --source-key: " + id.error().message());
+    c.source_key = *id;
+  }
+  // Children: the source counts them per stripe, everyone else in total
+  // (a child in one stripe costs stream/K of upload). Defaults assume an
+  // upload of about twice the stream rate for relays, once for sinks.
+  c.capacity = c.is_source ? 4 : c.is_sink ? 4 : 8;
+  if (o.max_children >= 0) {
+    c.capacity = static_cast<std::uint32_t>(o.max_children);
+  } else if (!o.upload.empty()) {
+    std::uint64_t upload = peers::rate_flag("--upload", o.upload);
+    std::uint64_t stream = peers::rate_flag("--stream-rate", o.stream_rate);
+    std::uint32_t k = c.is_source ? o.stripes : kDefaultStripes;
+    // A child in one stripe costs stream/K of upload.
+    c.capacity = stream == 0 ? 0 : static_cast<std::uint32_t>(upload * k / stream);
+    if (c.is_source) c.capacity = std::max<std::uint32_t>(1, c.capacity / k);
+  }
+  return c;
+}
+
+}  // namespace vt

@@ -1,0 +1,66 @@
+// PeerConfig: the command line of vt-source, vt-relay and vt-sink, checked
+// and turned into values (durations, peer ids, the budget of children)
+// before anything starts, so a user's mistake fails at once with a message
+// that names the flag (peers::Error kInvalidArgument: the tool exits 2).
+//
+//   vt::PeerAppOptions options;              // filled by add_peer_flags()
+//   options.role = vt::overlay::Role::kRelay;
+//   options.upload = "20M";
+//   vt::PeerConfig config = vt::make_peer_config(options);
+//   config.capacity;  // 20M upload / (4M stream / 4 stripes) = 20 children
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/crypto/peer_id.h"
+#include "proto/overlay.pidl.h"
+
+namespace vt {
+
+// The flags as typed (add_peer_flags() in peer_app.h registers them).
+struct PeerAppOptions {
+  overlay::Role role = overlay::Role::kRelay;
+  std::string listen;              // host:port; "" = default for the role
+  std::vector<std::string> join;   // relays, sinks
+  std::string key;                 // key file; "" = fresh identity (not for the source)
+  std::string input = "-";         // source
+  std::string output = "-";        // sink
+  std::uint32_t stripes = 4;       // source
+  std::string upload;              // rate, e.g. "20M"; "" = unlimited
+  int max_children = -1;           // overrides --upload
+  std::string stream_rate = "4M";  // assumed stream rate, to turn --upload into children
+  std::string buffer = "2s";       // sink playout buffer
+  std::string source_key;          // sink/relay: pin the stream
+  std::string join_timeout = "10s";
+  std::string stats_interval;  // "" = no stats
+  bool json = false;
+  std::string linger = "2s";  // after end of stream, keep serving repairs this long
+  std::uint32_t chunk_bytes = 16 * 1024;
+  std::vector<std::string> inspect_allow;  // peer ids allowed to inspect; empty = anyone
+};
+
+// The flags that need checking, as values.
+struct PeerConfig {
+  overlay::Role role = overlay::Role::kRelay;
+  bool is_source = false;
+  bool is_sink = false;
+  std::chrono::microseconds join_timeout{0};
+  std::chrono::microseconds linger{0};
+  std::chrono::microseconds buffer{0};  // the sink's playout buffer
+  std::optional<std::chrono::microseconds> stats_every;
+  std::vector<peers::PeerId> inspect_allow;
+  std::optional<peers::PeerId> source_key;  // the pinned stream
+  // Children: the source counts them per stripe, everyone else in total.
+  std::uint32_t capacity = 0;
+};
+
+// Checks options in the order of the flags' importance and throws
+// peers::Error(kInvalidArgument) for the first that is wrong
+// ("--linger: invalid duration '2x': ...", "bad --source-key: ...").
+PeerConfig make_peer_config(const PeerAppOptions& options);
+
+}  // namespace vt
