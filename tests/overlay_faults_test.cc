@@ -647,7 +647,7 @@ TEST_F(OverlayFaults, SourceCrashEndsEveryNodeWithStreamLost) {
   // The source is SIGKILLed mid-stream. No relay or sink hangs: each exits 1
   // with "stream lost" within join-timeout + buffer + a margin.
   Tool source = start_source();
-  std::vector<std::string> quick = {"--join-timeout", "3s"};
+  std::vector<std::string> quick = {"--join-timeout", "3s", "--repair-timeout", "3s"};
   Tool r1 = start_relay("r1", source.addr, quick);
   Tool r2 = start_relay("r2", r1.addr, quick);
   std::vector<std::string> sink_flags = quick;

@@ -26,7 +26,9 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // this node's home goes to the root first, which places it under a node
   // whose home the stripe is; nodes adopt outside their home stripe only when
   // the request was routed to them.
-  bool routed_here = req.hops > 0 || st.is_source || st.interior;
+  bool newcomer = !req.resume && !req.here_only;
+  bool routed_here =
+      req.hops > 0 || st.is_source || (st.interior && !(st.place_from_root && newcomer));
   if (!routed_here && !req.here_only && !st.path.empty() && st.root_id_valid) {
     return act(JoinAction::kSendToRoot, st.path.front());
   }
@@ -62,7 +64,9 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // lowest RTT; never a child that uploads nothing or has gone silent.
   const JoinChild* best = nullptr;
   auto rank = [](const JoinChild& c) {
-    return std::tuple(c.spare > 0, c.interior, c.spare, c.capacity);
+    // Shallower room first (room_depth 1 = the child itself has a slot).
+    std::int64_t shallow = c.room_depth > 0 ? -static_cast<std::int64_t>(c.room_depth) : -(1 << 30);
+    return std::tuple(c.spare > 0, shallow, c.interior, c.spare, c.capacity);
   };
   for (const JoinChild& c : st.children) {
     if (c.id == req.joiner.id || c.capacity == 0 || !c.fresh) continue;
@@ -76,8 +80,9 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // to `slack` children over its budget instead, when the joiner is an orphan
   // or brings upload capacity of its own (the tree gains more room than it
   // lends). Only a newcomer that uploads nothing is turned away.
-  if ((req.resume || req.joiner.capacity > 0) && !joiner_is_ancestor &&
-      (!best || best->spare == 0) && st.capacity > 0 && st.used_slots < st.capacity + st.slack) {
+  bool lend = req.resume || (st.slack_for_newcomers && req.joiner.capacity > 0);
+  if (lend && !joiner_is_ancestor && (!best || best->spare == 0) && st.capacity > 0 &&
+      st.used_slots < st.capacity + st.slack) {
     return act(JoinAction::kAdoptOverBudget);
   }
   std::string target;

@@ -9,10 +9,12 @@
 // that is not this node's home to the root (interior-node-disjoint trees);
 // adopt when there is room; with `here_only` (a child moving up) swap it with
 // its parent when it uploads more, else refuse; choke a child that uploads
-// nothing for a joiner that uploads; adopt an orphan or an uploading
-// newcomer over the budget (`slack`) when no room is known below; forward to
-// the best child (room below it, home stripe, spare, capacity, then RTT), or
-// to the root when nothing below fits; else refuse.
+// nothing for a joiner that uploads; adopt an orphan (or, with
+// slack_for_newcomers, an uploading newcomer) over the budget (`slack`) when
+// no room is known below; forward to the best child (room below it, the
+// shallowest room, home stripe, spare, capacity, then RTT), or to the root
+// when nothing below fits; else refuse. With place_from_root, a newcomer's
+// direct join at a node other than the source goes to the root first.
 //
 //   JoinState state;
 //   state.stripes = 4;
@@ -48,6 +50,9 @@ struct JoinChild {
   std::uint32_t spare = 0;     // room in its subtree, from its last heartbeat
   std::uint32_t rtt_us = 0;    // as it reported
   bool fresh = true;           // heard from lately (not frozen or gone)
+  // Levels below this node to the nearest free slot in the child's subtree
+  // (1 = the child itself), from its last heartbeat; 0 = none known.
+  std::uint32_t room_depth = 0;
 };
 
 // The node's state as the decision needs it, for the requested stripe.
@@ -66,6 +71,15 @@ struct JoinState {
   std::size_t used_slots = 0;  // children and live reservations counted against it
   std::size_t slack = kRepairSlack;
   std::uint32_t max_hops = kMaxJoinHops;
+  // A newcomer's direct join (not a repair, not a move up) goes to the root,
+  // which walks it down to the shallowest room, even in this node's home
+  // stripe: trees stay near log_fanout(audience) deep instead of growing a
+  // chain below whichever node a viewer was told to --join.
+  bool place_from_root = false;
+  // Lend slack to an uploading newcomer too (not only to an orphan). Off:
+  // admitted viewers are never degraded by newcomers; a newcomer that finds
+  // no room is told so.
+  bool slack_for_newcomers = true;
 };
 
 enum class JoinAction {

@@ -372,5 +372,83 @@ TEST(DecideJoin, ForwardsToTheBestChild) {
   });
 }
 
+TEST(DecideJoin, PlacesNewcomersFromTheRoot) {
+  auto from_root = [](JoinState& s) { s.place_from_root = true; };
+  run({
+      {"newcomer in the home stripe: to the root", [&](auto& s, auto&) { from_root(s); },
+       to_root_first()},
+      {"an orphan is adopted here (fast repair)",
+       [&](auto& s, auto& r) {
+         from_root(s);
+         r.resume = true;
+       },
+       adopt()},
+      {"routed here by the root: adopt",
+       [&](auto& s, auto& r) {
+         from_root(s);
+         r.hops = 1;
+       },
+       adopt()},
+      {"the source places it itself",
+       [&](auto& s, auto&) {
+         from_root(s);
+         s.is_source = true;
+         s.path.clear();
+         s.root_id_valid = false;
+       },
+       adopt()},
+  });
+}
+
+TEST(DecideJoin, ForwardsToTheShallowestRoom) {
+  auto setup = [](std::vector<JoinChild> children) {
+    return [children](JoinState& s, overlay::JoinRequest& r) {
+      full(s);
+      r.joiner.capacity = 0;
+      r.hops = 1;
+      s.children = children;
+    };
+  };
+  auto with_depth = [](JoinChild c, std::uint32_t depth) {
+    c.room_depth = depth;
+    return c;
+  };
+  run({
+      {"room one level down beats more room three levels down",
+       setup({with_depth(child("deep", 8, 9, true), 3), with_depth(child("near", 2, 1), 1)}),
+       forward_to_child("near")},
+      {"a known depth beats an unknown one",
+       setup({child("unknown", 8, 9, true), with_depth(child("known", 2, 1), 2)}),
+       forward_to_child("known")},
+      {"equal depth: home stripe, then spare",
+       setup({with_depth(child("a", 8, 5), 2), with_depth(child("b", 2, 1, true), 2)}),
+       forward_to_child("b")},
+  });
+}
+
+TEST(DecideJoin, NoSlackForNewcomersWhenAdmissionProtectsViewers) {
+  auto strict = [](JoinState& s) {
+    full(s);
+    s.slack_for_newcomers = false;
+    s.is_source = true;
+    s.path.clear();
+    s.root_id_valid = false;
+  };
+  run({
+      {"an uploading newcomer at a full source with nothing below: refused",
+       [&](auto& s, auto& r) {
+         strict(s);
+         r.hops = 1;
+       },
+       refuse(JoinRefusal::kNoRoomInSubtree)},
+      {"an orphan still gets slack",
+       [&](auto& s, auto& r) {
+         strict(s);
+         r.resume = true;
+       },
+       over_budget()},
+  });
+}
+
 }  // namespace
 }  // namespace vt

@@ -61,10 +61,30 @@ std::uint64_t path_digest(const std::vector<overlay::PeerInfo>& path) {
   return h == 0 ? 1 : h;
 }
 
+// Children the configuration allows in all stripes together.
+std::uint32_t children_cap(const OverlayConfig& c) {
+  std::uint32_t k = std::max<std::uint32_t>(1, c.stripes);
+  return c.role == overlay::Role::kSource ? c.capacity * k : c.capacity;
+}
+
+UplinkEstimator::Options uplink_options(const OverlayConfig& c) {
+  UplinkEstimator::Options o;
+  o.ceiling_bps = c.upload_ceiling_bps;
+  // Undeclared: start where the configured children of the assumed stream
+  // would put the budget; measurement moves it from there.
+  double child_bps = c.assumed_stream_bps / std::max<std::uint32_t>(1, c.stripes);
+  o.initial_bps = children_cap(c) * child_bps * o.wire_overhead / o.headroom;
+  return o;
+}
+
 }  // namespace
 
 OverlayNode::OverlayNode(peers::rpc::Node& rpc, OverlayConfig config)
-    : rpc_(rpc), config_(std::move(config)) {
+    : rpc_(rpc), config_(std::move(config)), uplink_(uplink_options(config_)) {
+  capacity_ = std::min(children_cap(config_),
+                       uplink_.child_budget(config_.assumed_stream_bps /
+                                            std::max<std::uint32_t>(1, config_.stripes)));
+  if (config_.capacity == 0) capacity_ = 0;
   if (config_.role == overlay::Role::kSource) {
     stream_.source_id = rpc_.id().to_string();
     stream_.stripes = config_.stripes;
@@ -84,11 +104,13 @@ void OverlayNode::init_stripes(std::uint32_t k) {
     stripes_[i].history = std::make_unique<History>(config_.history);
     stripes_[i].interior =
         config_.role == overlay::Role::kSource || (config_.capacity > 0 && i == home_stripe());
+    stripes_[i].last_arrival = steady_clock::now();
   }
 }
 
 std::uint32_t OverlayNode::home_stripe() const {
   if (stream_.stripes == 0) return 0;
+  if (home_ && *home_ < stream_.stripes) return *home_;
   const auto& key = rpc_.id().public_key();
   return static_cast<std::uint32_t>((key[0] | (key[1] << 8)) % stream_.stripes);
 }
@@ -97,9 +119,31 @@ overlay::PeerInfo OverlayNode::self_info() const {
   overlay::PeerInfo p;
   p.id = rpc_.id().to_string();
   p.addr = rpc_.listen_addr();
-  p.capacity = config_.capacity;
+  p.capacity = capacity_;  // measured, not declared
   p.role = config_.role;
   return p;
+}
+
+std::uint32_t OverlayNode::budget_for(const Stripe& s) const {
+  if (config_.role != overlay::Role::kSource) return capacity_;
+  // The source spreads what its uplink pays for over the stripes.
+  std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
+  return (capacity_ + k - 1) / k;
+}
+
+std::uint32_t OverlayNode::pick_home(const std::vector<std::uint32_t>& spare) const {
+  // Interior capacity goes where it is short: the stripe with the least room
+  // (ties: the stripe the key points at, then the next ones).
+  const auto& key = rpc_.id().public_key();
+  std::uint32_t k = stream_.stripes;
+  std::uint32_t first = static_cast<std::uint32_t>((key[0] | (key[1] << 8)) % k);
+  if (spare.size() != k) return first;
+  std::uint32_t best = first;
+  for (std::uint32_t i = 0; i < k; ++i) {
+    std::uint32_t c = (first + i) % k;
+    if (spare[c] < spare[best]) best = c;
+  }
+  return best;
 }
 
 std::size_t OverlayNode::used_slots(const Stripe& s) const {
@@ -115,7 +159,36 @@ std::size_t OverlayNode::used_slots(const Stripe& s) const {
 
 std::uint32_t OverlayNode::free_slots(const Stripe& s) const {
   std::size_t used = used_slots(s);
-  return used >= config_.capacity ? 0 : static_cast<std::uint32_t>(config_.capacity - used);
+  std::uint32_t budget = budget_for(s);
+  return used >= budget ? 0 : static_cast<std::uint32_t>(budget - used);
+}
+
+std::uint32_t OverlayNode::room_depth(const Stripe& s) const {
+  // 1: a slot here (where this node adopts: its home stripe, or the source);
+  // else one more than the shallowest room a fresh child reported.
+  if ((s.interior || config_.role == overlay::Role::kSource) && free_slots(s) > 0) return 1;
+  std::uint32_t best = 0;
+  auto stale = steady_clock::now() - config_.heartbeat_interval * 3;
+  for (const auto& [id, c] : s.children) {
+    if (c->room_depth == 0 || c->last_heartbeat < stale) continue;
+    if (best == 0 || c->room_depth + 1 < best) best = c->room_depth + 1;
+  }
+  return std::min<std::uint32_t>(best, 64);
+}
+
+std::vector<std::uint32_t> OverlayNode::stripe_spare() const {
+  std::vector<std::uint32_t> out;
+  for (const auto& s : stripes_) {
+    std::uint32_t spare = s.interior || config_.role == overlay::Role::kSource ? free_slots(s) : 0;
+    for (const auto& [id, c] : s.children) spare += c->spare;
+    out.push_back(spare);
+  }
+  return out;
+}
+
+bool OverlayNode::penalized(const std::string& id_text, steady_clock::time_point now) const {
+  auto it = penalized_.find(id_text);
+  return it != penalized_.end() && it->second > now;
 }
 
 // ------------------------------------------------------------------ serving
@@ -126,9 +199,12 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   st.is_source = config_.role == overlay::Role::kSource;
   st.leaving = leaving_;
   st.self_id = rpc_.id().to_string();
-  st.capacity = config_.capacity;
+  st.capacity = 0;
+  st.place_from_root = false;  // see docs/architecture.md: --join targets are usually the source
+  st.slack_for_newcomers = false;
   if (stripe >= stripes_.size()) return st;
   const Stripe& s = stripes_[stripe];
+  st.capacity = budget_for(s);
   st.attached = st.is_source || s.parent.has_value();
   st.interior = s.interior;
   for (const auto& p : s.path) st.path.push_back(p.id);
@@ -140,7 +216,8 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
                            .interior = child->interior,
                            .spare = child->spare,
                            .rtt_us = child->rtt_us,
-                           .fresh = child->last_heartbeat >= stale});
+                           .fresh = child->last_heartbeat >= stale,
+                           .room_depth = child->room_depth});
   }
   // Expired reservations of this stripe do not count (join() erases them).
   std::size_t expired = 0;
@@ -181,8 +258,14 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       throw Error(Errc::kInvalidArgument, "a node cannot join itself");
     case JoinRefusal::kNoRoomHere:
       throw overlay::Full("no room here", req.stripe);
-    case JoinRefusal::kNoRoomInSubtree:
-      throw overlay::Full("no room in this subtree", req.stripe);
+    case JoinRefusal::kNoRoomInSubtree: {
+      const Stripe& full = stripes_[req.stripe];
+      throw overlay::Full("no capacity: every node below " + rpc_.id().short_id() + " in stripe " +
+                              std::to_string(req.stripe) + " is full (" +
+                              std::to_string(used_slots(full)) + " of " +
+                              std::to_string(budget_for(full)) + " slots here in use)",
+                          req.stripe);
+    }
   }
   Stripe& s = stripes_[req.stripe];
   switch (d.action) {
@@ -300,9 +383,14 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
       }
     }
   } else if (!held.empty()) {
-    start = 0;
-    if (held.front().seq >= stream_.stripes) {
-      for (std::size_t i = held.size(); i-- > 0;) {
+    if (req.from_oldest) {
+      start = 0;
+    } else {
+      // The live edge: the newest chunk held, or a random-access chunk a
+      // few chunks before it so the viewer can start decoding at once.
+      start = held.size() - 1;
+      constexpr std::size_t kLookBack = 8;
+      for (std::size_t i = held.size(); i-- > 0 && held.size() - i <= kLookBack;) {
         auto h = parse_chunk_header(*held[i].bytes);
         if (h && h->random_access) {
           start = i;
@@ -320,7 +408,10 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
       reply.first_seq = newest ? *newest + stream_.stripes : req.stripe;
     }
   }
-  for (std::size_t i = start; i < held.size(); ++i) child->queue.push_back(held[i].bytes);
+  auto queued_at = steady_clock::now();
+  for (std::size_t i = start; i < held.size(); ++i) {
+    child->queue.push_back({held[i].bytes, queued_at});
+  }
   child->last_heartbeat = steady_clock::now();
   s.children[child->id] = child;
   start_maintenance();
@@ -343,6 +434,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   if (it == s.children.end()) throw overlay::NotInTree("not my child in this stripe", req.stripe);
   it->second->spare = req.spare;
   it->second->rtt_us = req.rtt_us;
+  it->second->room_depth = req.room_depth;
   it->second->last_heartbeat = steady_clock::now();
   overlay::HeartbeatReply reply;
   reply.path = s.path;
@@ -352,6 +444,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   std::uint32_t spare = free_slots(s);
   for (auto& [id, c] : s.children) spare += c->spare;
   reply.spare = spare;
+  reply.stream_clock_us = clock_.to_wire(steady_clock::now());
   co_return reply;
 }
 
@@ -374,7 +467,9 @@ Task<void> OverlayNode::redirect(CallContext& ctx, overlay::Redirect req) {
 
 Task<Answer<overlay::StreamInfo>> OverlayNode::stream(CallContext& ctx) {
   if (stream_.stripes == 0) throw overlay::NotInTree("not part of a stream yet", 0);
-  co_return stream_;
+  overlay::StreamInfo info = stream_;
+  info.stripe_spare = stripe_spare();
+  co_return info;
 }
 
 void OverlayNode::start_maintenance() {
@@ -384,24 +479,155 @@ void OverlayNode::start_maintenance() {
   asio::co_spawn(
       rpc_.executor(),
       [self]() -> Task<void> {
-        // A child that stops sending heartbeats (crashed or frozen) gives
-        // its slot back.
-        auto silence = self->config_.parent_timeout * 3;
         for (;;) {
-          auto sl = sleep_for(self->config_.heartbeat_interval * 2);
+          auto sl = sleep_for(self->config_.heartbeat_interval);
           co_await std::move(sl);
           if (self->leaving_) co_return;
-          auto now = steady_clock::now();
-          for (auto& s : self->stripes_) {
-            std::vector<peers::PeerId> silent;
-            for (auto& [id, c] : s.children) {
-              if (now - c->last_heartbeat > silence) silent.push_back(id);
-            }
-            for (auto& id : silent) self->drop_child(s, id, "no heartbeats");
-          }
+          self->maintain(steady_clock::now());
         }
       },
       asio::detached);
+}
+
+void OverlayNode::maintain(steady_clock::time_point now) {
+  // A child that stops sending heartbeats (crashed or frozen) gives its
+  // slot back; a child on a long or congested path gets longer.
+  for (auto& s : stripes_) {
+    std::vector<peers::PeerId> silent;
+    for (auto& [id, c] : s.children) {
+      auto silence = std::max<steady_clock::duration>(
+          config_.parent_timeout * 3, std::chrono::microseconds(c->rtt_us) * 8 + 2s);
+      if (now - c->last_heartbeat > silence) silent.push_back(id);
+    }
+    for (auto& id : silent) drop_child(s, id, "no heartbeats");
+  }
+  measure(now);
+  shed_children(now);
+  watch_parents(now);
+}
+
+void OverlayNode::measure(steady_clock::time_point now) {
+  // The stream's pace over the last 5 s: what the budget is counted in.
+  pace_.emplace_back(now, stream_bytes_);
+  chunk_pace_.emplace_back(now, stream_chunks_);
+  while (pace_.size() > 2 && now - pace_[1].first >= 5s) pace_.pop_front();
+  while (chunk_pace_.size() > 2 && now - chunk_pace_[1].first >= 5s) chunk_pace_.pop_front();
+  auto span = std::chrono::duration<double>(now - pace_.front().first).count();
+  if (span >= 1.0) {
+    stream_bps_ = static_cast<double>(stream_bytes_ - pace_.front().second) * 8 / span;
+    chunks_per_s_ = static_cast<double>(stream_chunks_ - chunk_pace_.front().second) / span;
+  }
+  // How long chunks wait to leave: the median over children of the age of
+  // each child's oldest queued chunk.
+  std::vector<std::chrono::microseconds> ages;
+  for (const auto& s : stripes_) {
+    for (const auto& [id, c] : s.children) {
+      ages.push_back(c->queue.empty() ? std::chrono::microseconds(0)
+                                      : std::chrono::duration_cast<std::chrono::microseconds>(
+                                            now - c->queue.front().at));
+    }
+  }
+  std::chrono::microseconds median(0);
+  if (!ages.empty()) {
+    std::nth_element(ages.begin(), ages.begin() + ages.size() / 2, ages.end());
+    median = ages[ages.size() / 2];
+  }
+  uplink_.sample(now, stats_.bytes_out, median);
+  stats_.queue_delay_ms = static_cast<double>(median.count()) / 1000;
+  if (config_.capacity > 0) {
+    std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
+    double child_bps = stream_bps_ > 0 ? stream_bps_ / k : config_.assumed_stream_bps / k;
+    std::uint32_t cap =
+        config_.role == overlay::Role::kSource ? config_.capacity * k : config_.capacity;
+    capacity_ = std::min(cap, uplink_.child_budget(child_bps));
+  }
+}
+
+void OverlayNode::shed_children(steady_clock::time_point now) {
+  // A node that lost uplink (measured) sheds the children it cannot feed,
+  // one per tick, the least valuable first: those that upload nothing, then
+  // those with the least room below them. Each is redirected to a node that
+  // may have room, and re-joins with a resume, so it loses nothing.
+  for (auto& s : stripes_) {
+    std::size_t used = config_.role == overlay::Role::kSource ? s.children.size() : 0;
+    if (config_.role != overlay::Role::kSource) {
+      for (const auto& t : stripes_) used += t.children.size();
+    }
+    // Only a full uplink sheds: a budget below the children held is also
+    // what an estimate still probing upward looks like.
+    if (used <= budget_for(s) + kRepairSlack || s.children.empty() || !uplink_.congested())
+      continue;
+    std::shared_ptr<Child> victim;
+    auto value = [](const Child& c) { return std::tuple(c.info.capacity > 0, c.spare); };
+    for (auto& [id, c] : s.children) {
+      if (!victim || value(*c) < value(*victim)) victim = c;
+    }
+    overlay::Redirect r;
+    r.stripe = s.index;
+    r.via = s.parent.value_or(self_info());
+    r.reason = "overloaded";
+    if (auto conn = rpc_.find(victim->id)) overlay::OverlayClient(conn).redirect(r);
+    ++stats_.shed;
+    peers::log_info(
+        "shedding a child",
+        {{"stripe", std::to_string(s.index)},
+         {"child", victim->id.short_id()},
+         {"uplink_bps", std::to_string(static_cast<std::uint64_t>(uplink_.estimate_bps()))},
+         {"budget", std::to_string(budget_for(s))}});
+    drop_child(s, victim->id, "shed: the measured uplink does not carry it");
+    return;  // one per tick: the next tick measures again
+  }
+}
+
+void OverlayNode::watch_parents(steady_clock::time_point now) {
+  if (config_.role == overlay::Role::kSource) return;
+  for (auto& s : stripes_) {
+    if (!s.parent || !s.parent_conn || s.repairing || s.ended || leaving_) {
+      s.unhealthy_since.reset();
+      continue;
+    }
+    double rtt_ms = s.parent_conn->stats().rtt_ms;
+    auto rtt = std::chrono::microseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 1000) : 0);
+    StripeJudgement j = judge_stripe({s.index, s.last_seq, s.last_arrival},
+                                     {stream_.stripes, newest_seq_, newest_arrival_, chunks_per_s_},
+                                     now, rtt, config_.parent_watch);
+    s.lag = j.lag;
+    if (j.verdict == ParentVerdict::kHealthy) {
+      s.unhealthy_since.reset();
+      continue;
+    }
+    if (!s.unhealthy_since) {
+      s.unhealthy_since = now;
+      continue;
+    }
+    if (now - *s.unhealthy_since < config_.slow_parent_grace) continue;
+    // Alive is not enough: move to another parent, and avoid this one.
+    std::string why = std::string(verdict_name(j.verdict)) + " parent: stripe " +
+                      std::to_string(s.index) + " " + std::to_string(j.lag.count()) +
+                      " ms behind the stream";
+    penalized_[s.parent->id] = now + config_.slow_parent_penalty;
+    ++stats_.slow_parents;
+    note("parent_slow", {{"stripe", std::to_string(s.index)},
+                         {"parent", s.parent->id},
+                         {"verdict", std::string(verdict_name(j.verdict))},
+                         {"lag_ms", std::to_string(j.lag.count())}});
+    s.unhealthy_since.reset();
+    parent_lost(s.index, s.generation, why);
+  }
+}
+
+std::chrono::milliseconds OverlayNode::heartbeat_timeout(const Stripe& s) const {
+  // Late is not dead: four round trips and half a second for queued data
+  // ahead of the answer, never under the configured floor, never over 10 s.
+  double rtt_ms = s.parent_conn ? s.parent_conn->stats().rtt_ms : -1;
+  auto t =
+      std::chrono::milliseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 4) : 0) + 500ms;
+  return std::clamp<std::chrono::milliseconds>(t, config_.parent_timeout, 10s);
+}
+
+std::optional<std::chrono::microseconds> OverlayNode::behind_live(
+    std::chrono::microseconds timestamp) const {
+  return clock_.behind_live(timestamp, steady_clock::now());
 }
 
 // ------------------------------------------------------------------ data path
@@ -410,6 +636,12 @@ void OverlayNode::publish(const Chunk& chunk) {
   Stripe& s = stripes_[chunk.stripe];
   auto bytes = std::make_shared<const std::string>(sign_chunk(rpc_.identity(), chunk));
   auto signed_at = steady_clock::now();
+  clock_.bound_origin(signed_at, chunk.timestamp);
+  stream_bytes_ += chunk.payload.size();
+  ++stream_chunks_;
+  newest_seq_ = chunk.seq;
+  newest_arrival_ = signed_at;
+  start_maintenance();
   s.last_seq = chunk.seq;
   s.history->add(chunk.seq, bytes, signed_at);
   if (chunk.end_of_stream) s.ended = true;
@@ -419,6 +651,13 @@ void OverlayNode::publish(const Chunk& chunk) {
 
 void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk) {
   auto arrived = steady_clock::now();
+  s.last_arrival = arrived;
+  stream_bytes_ += chunk.payload.size();
+  ++stream_chunks_;
+  if (!newest_seq_ || chunk.seq > *newest_seq_) {
+    newest_seq_ = chunk.seq;
+    newest_arrival_ = arrived;
+  }
   s.seen.insert(chunk.seq);
   while (s.seen.size() > kSeenWindow) s.seen.erase(s.seen.begin());
   if (!s.last_seq || chunk.seq > *s.last_seq) s.last_seq = chunk.seq;
@@ -480,9 +719,13 @@ std::uint64_t OverlayNode::holes(const Stripe& s) const {
 void OverlayNode::push_to_children(Stripe& s, const SharedBytes& bytes) {
   std::vector<peers::PeerId> slow;
   std::vector<std::shared_ptr<Child>> idle;
+  auto now = steady_clock::now();
   for (auto& [id, child] : s.children) {
-    child->queue.push_back(bytes);
-    if (child->queue.size() > config_.max_child_queue)
+    child->queue.push_back({bytes, now});
+    // Bounded in time: a child whose path does not carry the stripe would
+    // otherwise hold seconds of stream here and fall further behind.
+    if (child->queue.size() > config_.max_child_queue ||
+        now - child->queue.front().at > config_.child_queue_limit)
       slow.push_back(id);
     else if (!child->writing)
       idle.push_back(child);
@@ -491,7 +734,10 @@ void OverlayNode::push_to_children(Stripe& s, const SharedBytes& bytes) {
   // channel has credit, and one whose channel has closed drops its child
   // from s.children before start_writer() returns.
   for (auto& child : idle) start_writer(s.index, child);
-  for (const auto& id : slow) drop_child(s, id, "too slow: send queue full");
+  for (const auto& id : slow) {
+    ++stats_.slow_children;
+    drop_child(s, id, "too slow: its queue held more than the time bound of the stripe");
+  }
 }
 
 void OverlayNode::start_writer(std::uint32_t stripe, std::shared_ptr<Child> child) {
@@ -503,7 +749,7 @@ void OverlayNode::start_writer(std::uint32_t stripe, std::shared_ptr<Child> chil
       [self, stripe, child]() -> Task<void> {
         try {
           while (!child->queue.empty()) {
-            SharedBytes next = child->queue.front();
+            SharedBytes next = child->queue.front().bytes;
             child->queue.pop_front();
             auto op = child->channel->write(*next);
             co_await std::move(op);
@@ -561,7 +807,10 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
           throw Error(Errc::kProtocol, "bad stripe count from " + addr);
         }
         stream_ = info;
+        stream_.stripe_spare.clear();
         stream_key_ = source->public_key();
+        // Interior capacity goes where it is short.
+        home_ = pick_home(info.stripe_spare);
         init_stripes(info.stripes);
         break;
       } catch (const Error& e) {
@@ -638,6 +887,9 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   if (!parent_id) throw Error(Errc::kProtocol, "adopter sent a bad peer id");
   if (banned_.count(*parent_id))
     throw Error(Errc::kAuth, "adopter is banned (sent a forged chunk)");
+  if (penalized(reply.parent.id, steady_clock::now()) && s.repairs < 8) {
+    throw Error(Errc::kUnavailable, "adopter was left for being slow a moment ago");
+  }
   auto pconn = rpc_.find(*parent_id);
   if (!pconn) {
     auto pop = rpc_.connect(reply.parent.addr, *parent_id);
@@ -648,6 +900,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   freq.ticket = reply.ticket;
   freq.resume = req.resume;
   freq.from_seq = req.from_seq;
+  freq.from_oldest = config_.start_oldest;
   overlay::OverlayClient pclient(pconn);
   auto fop = pclient.feed(freq, CallOptions{1s});
   auto [freply, channel] = co_await std::move(fop);
@@ -658,6 +911,8 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   s.path.push_back(reply.parent);
   s.parent_conn = pconn;
   s.feed = channel;
+  s.last_arrival = steady_clock::now();
+  s.unhealthy_since.reset();
   if (!s.first_seq) s.first_seq = freply.first_seq;
   ++s.generation;
   peers::log_info("joined stripe", {{"stripe", std::to_string(stripe)},
@@ -672,6 +927,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
           {"depth", std::to_string(s.path.size())},
           {"first_seq", std::to_string(freply.first_seq)}});
   }
+  start_maintenance();
   auto self = shared_from_this();
   std::uint64_t gen = s.generation;
   asio::co_spawn(
@@ -694,24 +950,76 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
 Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> candidates,
                                bool resume, steady_clock::time_point deadline) {
   std::chrono::milliseconds backoff = 50ms;
-  for (;;) {
+  // Since when every answer was "full" (typed overlay::Full): a newcomer
+  // that hears only that learns it within 3 s; an orphan keeps trying.
+  std::optional<steady_clock::time_point> full_since;
+  std::string last_error = "no node to ask";
+  const auto began = steady_clock::now();
+  auto last_report = began;
+  for (std::uint32_t round = 0;; ++round) {
+    bool any = false, all_full = true;
     for (const auto& addr : candidates) {
-      if (leaving_) co_return;
+      if (leaving_ || stripes_[stripe].ended) co_return;
       try {
         auto op = try_attach(stripe, addr, resume);
         if (co_await std::move(op)) co_return;
+      } catch (const overlay::Full& e) {
+        any = true;
+        last_error = e.message();
       } catch (const std::exception& e) {
+        any = true;
+        all_full = false;
+        last_error = e.what();
         peers::log_debug("join attempt failed",
                          {{"stripe", std::to_string(stripe)}, {"addr", addr}, {"error", e.what()}});
       }
     }
-    if (steady_clock::now() + backoff > deadline) {
-      throw Error(Errc::kUnavailable,
-                  "could not join stripe " + std::to_string(stripe) + " before the deadline");
+    auto now = steady_clock::now();
+    if (any && all_full) {
+      if (!full_since) full_since = now;
+    } else {
+      full_since.reset();
+    }
+    if (!resume && full_since && now - *full_since >= 2500ms) {
+      throw Error(Errc::kUnavailable, last_error.rfind("no capacity", 0) == 0
+                                          ? last_error
+                                          : "no capacity: " + last_error);
+    }
+    if (now + backoff > deadline) {
+      throw Error(
+          Errc::kUnavailable,
+          resume ? "could not repair stripe " + std::to_string(stripe) + " in " +
+                       std::to_string(
+                           std::chrono::duration_cast<std::chrono::seconds>(now - began).count()) +
+                       " s (--repair-timeout); last error: " + last_error
+                 : "could not join stripe " + std::to_string(stripe) +
+                       " before the deadline; last error: " + last_error);
+    }
+    if (resume && now - last_report >= 5s) {
+      // A node that cannot repair keeps trying, and says so now and then.
+      last_report = now;
+      peers::log_warn(
+          "still repairing",
+          {{"stripe", std::to_string(stripe)},
+           {"for_s",
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - began).count())},
+           {"candidates", std::to_string(candidates.size())},
+           {"last_error", last_error}});
     }
     auto sl = sleep_for(backoff);
     co_await std::move(sl);
-    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 1s);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, resume ? 2000ms : 1000ms);
+    if (resume) {
+      // Everyone it knows, again: the lost parent may be back, the source
+      // and the --join addresses always count, and so do the parents of
+      // the other stripes and the nodes on their paths.
+      auto more = repair_candidates(stripes_[stripe], "", round + 1);
+      for (auto& a : more) {
+        if (std::find(candidates.begin(), candidates.end(), a) == candidates.end()) {
+          candidates.push_back(a);
+        }
+      }
+    }
   }
 }
 
@@ -775,7 +1083,8 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.received_seq = s.last_seq.value_or(0);
     auto rtt = s.parent_conn->stats().rtt_ms;
     hb.rtt_us = rtt < 0 ? 0 : static_cast<std::uint32_t>(rtt * 1000);
-    hb.capacity = config_.capacity;
+    hb.capacity = capacity_;
+    hb.room_depth = room_depth(s);
     hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;
@@ -784,7 +1093,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     // parent moves up, next to it, when the grandparent has room. The old
     // parent's slot then goes to someone else.
     if (++beats % kMoveUpEvery == 0 && s.parent && s.path.size() >= 2 && !s.repairing &&
-        config_.capacity > s.parent->capacity) {
+        capacity_ > s.parent->capacity) {
       const overlay::PeerInfo grandparent = s.path[s.path.size() - 2];
       try {
         auto op = try_attach(stripe, grandparent.addr, true, true);
@@ -802,40 +1111,63 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       if (stripes_[stripe].generation != generation) co_return;
     }
     try {
+      auto timeout = heartbeat_timeout(s);
+      auto sent = steady_clock::now();
       overlay::OverlayClient client(s.parent_conn);
-      auto op = client.heartbeat(hb, CallOptions{config_.parent_timeout});
+      auto op = client.heartbeat(hb, CallOptions{timeout});
       overlay::HeartbeatReply reply = co_await std::move(op);
       Stripe& s2 = stripes_[stripe];
       if (s2.generation != generation) co_return;
+      clock_.sample(sent, steady_clock::now(), reply.stream_clock_us);
       if (!reply.path.empty()) s2.path = reply.path;
     } catch (const std::exception& e) {
-      if (stripes_[stripe].generation == generation) {
-        parent_lost(stripe, generation, std::string("heartbeat failed: ") + e.what());
+      Stripe& s2 = stripes_[stripe];
+      if (s2.generation != generation) co_return;
+      // Late is not dead: a heartbeat that timed out while the parent's data
+      // still arrives (queued video ahead of the answer) is not a loss; the
+      // stripe's progress is judged on its own (watch_parents).
+      const auto* err = dynamic_cast<const Error*>(&e);
+      bool late = err && err->code() == Errc::kTimeout && s2.parent_conn &&
+                  s2.parent_conn->is_open() &&
+                  steady_clock::now() - s2.last_arrival < heartbeat_timeout(s2);
+      if (late) {
+        peers::log_debug("heartbeat late, data still flowing",
+                         {{"stripe", std::to_string(stripe)}});
+        continue;
       }
+      parent_lost(stripe, generation, std::string("heartbeat failed: ") + e.what());
       co_return;
     }
   }
 }
 
-std::vector<std::string> OverlayNode::repair_candidates(const Stripe& s,
-                                                        const std::string& via) const {
+std::vector<std::string> OverlayNode::repair_candidates(const Stripe& s, const std::string& via,
+                                                        std::uint32_t round) const {
   // A node the parent named first, then the grandparent and the other
-  // ancestors up to the root, then the nodes we bootstrapped from.
+  // ancestors up to the root, then the nodes we bootstrapped from; from the
+  // second round on also the lost parent (it may only have been late), the
+  // other stripes' parents and their paths, and parents left for being slow.
   std::vector<std::string> out;
-  auto add = [&](const std::string& addr) {
-    if (!addr.empty() && addr != rpc_.listen_addr() &&
-        std::find(out.begin(), out.end(), addr) == out.end()) {
-      out.push_back(addr);
-    }
+  auto now = steady_clock::now();
+  auto add = [&](const overlay::PeerInfo* p, const std::string& addr) {
+    if (addr.empty() || addr == rpc_.listen_addr()) return;
+    if (p && round < 3 && penalized(p->id, now)) return;
+    if (std::find(out.begin(), out.end(), addr) == out.end()) out.push_back(addr);
   };
-  add(via);
+  add(nullptr, via);
   for (std::size_t i = s.path.size(); i-- > 0;) {
-    if (s.parent && s.path[i].id == s.parent->id) continue;
-    add(s.path[i].addr);
+    if (round == 0 && s.parent && s.path[i].id == s.parent->id) continue;
+    add(&s.path[i], s.path[i].addr);
   }
   for (const auto& b : config_.bootstrap) {
-    if (s.parent && b == s.parent->addr) continue;  // the parent just lost
-    add(b);
+    if (round == 0 && s.parent && b == s.parent->addr) continue;  // the parent just lost
+    add(nullptr, b);
+  }
+  if (round > 0) {
+    for (const auto& t : stripes_) {
+      if (t.parent) add(&*t.parent, t.parent->addr);
+      for (const auto& p : t.path) add(&p, p.addr);
+    }
   }
   return out;
 }
@@ -852,7 +1184,7 @@ void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
   s.feed.reset();
   std::string lost = s.parent ? short_of(s.parent->id) : "?";
   std::string lost_id = s.parent ? s.parent->id : "";
-  auto candidates = repair_candidates(s, via);
+  auto candidates = repair_candidates(s, via, 0);
   s.parent.reset();
   s.parent_conn.reset();
   peers::log_warn("parent lost",
@@ -870,8 +1202,8 @@ void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
           peers::log_error("could not repair stripe",
                            {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
           if (self->on_lost) {
-            self->on_lost(Error(Errc::kUnavailable, "lost stripe " + std::to_string(stripe) +
-                                                        ": no node could adopt this node"));
+            self->on_lost(Error(Errc::kUnavailable,
+                                "lost stripe " + std::to_string(stripe) + ": " + e.what()));
           }
         }
         self->stripes_[stripe].repairing = false;
@@ -951,6 +1283,10 @@ OverlayStats OverlayNode::stats() const {
     }
   }
   st.rtt_ms = n ? sum / n : -1;
+  st.uplink_bps = uplink_.estimate_bps();
+  st.goodput_bps = uplink_.goodput_bps();
+  st.stream_bps = stream_bps_;
+  st.capacity = capacity_;
   return st;
 }
 

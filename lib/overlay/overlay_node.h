@@ -23,6 +23,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,6 +34,9 @@
 
 #include "lib/crypto/identity.h"
 #include "lib/overlay/join_decision.h"
+#include "lib/overlay/parent_watch.h"
+#include "lib/overlay/stream_clock.h"
+#include "lib/overlay/uplink.h"
 #include "lib/rpc/node.h"
 #include "lib/stream/chunk.h"
 #include "lib/stream/history.h"
@@ -44,9 +48,20 @@ struct OverlayConfig {
   overlay::Role role = overlay::Role::kRelay;
   // Source: the number of stripes K. Others learn it from the stream.
   std::uint32_t stripes = kDefaultStripes;
-  // Children this node feeds: in all stripes together (the source: in each
-  // stripe). 0 = a pure leaf (a sink with --upload 0).
+  // The most children this node feeds: in all stripes together (the source:
+  // in each stripe). 0 = a pure leaf (a sink with --upload 0). A cap, not a
+  // promise: the node holds only as many as its measured uplink feeds in
+  // time (UplinkEstimator), within this cap.
   std::uint32_t capacity = 4;
+  // The operator's --upload in bits/s: the ceiling of the uplink estimate.
+  // Without it the estimate starts where `capacity` children of a stream of
+  // `assumed_stream_bps` would put it and follows what the uplink carries.
+  std::optional<double> upload_ceiling_bps;
+  // The stream rate assumed until the node has measured it.
+  double assumed_stream_bps = 4e6;
+  // A new child starts at the oldest chunk the parent holds instead of the
+  // newest random-access point (--start oldest).
+  bool start_oldest = false;
   std::uint32_t chunk_bytes = 16 * 1024;
   // Where to join (relays, sinks).
   std::vector<std::string> bootstrap;
@@ -54,12 +69,26 @@ struct OverlayConfig {
   std::optional<peers::PeerId> source_key;
   HistoryOptions history;
   std::chrono::milliseconds heartbeat_interval{250};
-  // A parent that answers no heartbeat for this long counts as lost (SIGSTOP).
+  // A heartbeat answered later than max(this, 4 RTT + 0.5 s) is late; a
+  // parent is lost when its heartbeats are late and no data came from it
+  // for as long (a frozen parent: SIGSTOP). The floor keeps loopback repairs
+  // fast; the RTT term keeps a congested long path from looking dead.
   std::chrono::milliseconds parent_timeout{1000};
-  // A child whose send queue passes this many chunks is dropped (too slow).
-  std::size_t max_child_queue = 512;
-  // How long a stripe may stay without a parent before the stream counts as lost.
-  std::chrono::milliseconds repair_timeout{10000};
+  // A child whose oldest queued chunk waited this long is dropped (too slow:
+  // its path does not carry the stripe). Queues are bounded in time, not in
+  // chunks; max_child_queue is only a backstop against a flood of tiny chunks.
+  std::chrono::milliseconds child_queue_limit{4000};
+  std::size_t max_child_queue = 4096;
+  // How long a stripe may stay without a parent before the stream counts as
+  // lost. A node that cannot repair keeps trying every node it knows until
+  // then (--repair-timeout).
+  std::chrono::milliseconds repair_timeout{120000};
+  // When a stripe lags or stalls (ParentWatch) the node moves it to another
+  // parent after the verdict held this long, and avoids the old parent for
+  // `slow_parent_penalty`.
+  std::chrono::milliseconds slow_parent_grace{1000};
+  std::chrono::milliseconds slow_parent_penalty{30000};
+  ParentWatchOptions parent_watch;
 };
 
 // Per-stripe view for stats and inspection.
@@ -90,7 +119,15 @@ struct OverlayStats {
   std::uint64_t duplicates = 0;  // already had it
   std::uint64_t joins_served = 0, forwards = 0, choked = 0;
   std::uint64_t slack_adoptions = 0;  // joiners taken over the budget
+  std::uint64_t shed = 0;             // children redirected for want of uplink
+  std::uint64_t slow_children = 0;    // children dropped: their queue passed its time bound
+  std::uint64_t slow_parents = 0;     // parents left for lagging or stalling
   double rtt_ms = -1;
+  // Measured: the uplink estimate and payload goodput (bits/s), the median
+  // time chunks wait in children's queues, the stream's payload rate.
+  double uplink_bps = 0, goodput_bps = 0, stream_bps = 0;
+  double queue_delay_ms = 0;
+  std::uint32_t capacity = 0;  // children the measured uplink pays for now
 };
 
 class OverlayNode : public overlay::OverlayServer,
@@ -137,6 +174,9 @@ class OverlayNode : public overlay::OverlayServer,
   }
   // Chunks queued to children and not yet written (source and relays).
   std::size_t queued_to_children() const;
+  // How far behind live a chunk stamped `timestamp` is now, on the stream
+  // clock learned from the parents' heartbeats (the source: its own).
+  std::optional<std::chrono::microseconds> behind_live(std::chrono::microseconds timestamp) const;
 
   // Overlay service.
   peers::rpc::Task<peers::rpc::Answer<overlay::JoinReply>> join(peers::rpc::CallContext& ctx,
@@ -150,11 +190,16 @@ class OverlayNode : public overlay::OverlayServer,
       peers::rpc::CallContext& ctx) override;
 
  private:
+  struct Queued {
+    SharedBytes bytes;
+    std::chrono::steady_clock::time_point at;  // when it was queued
+  };
   struct Child {
     peers::PeerId id{peers::PublicKey{}};
     overlay::PeerInfo info;
     std::shared_ptr<peers::rpc::DataChannel> channel;
-    std::deque<SharedBytes> queue;
+    std::deque<Queued> queue;
+    std::uint32_t room_depth = 0;  // from its heartbeats (Heartbeat.room_depth)
     bool writing = false;
     bool interior = false;
     std::uint32_t spare = 0;
@@ -179,6 +224,11 @@ class OverlayNode : public overlay::OverlayServer,
     // Where the first parent's feed began (its FeedReply).
     std::optional<ChunkSeq> first_seq;
     bool repairing = false;
+    // When a chunk last arrived (or the parent was attached); since when
+    // ParentWatch has judged the parent slow or stalled.
+    std::chrono::steady_clock::time_point last_arrival;
+    std::optional<std::chrono::steady_clock::time_point> unhealthy_since;
+    std::chrono::milliseconds lag{0};
     bool ended = false;            // holds its last chunk: nothing more will come
     std::uint64_t generation = 0;  // bumps on every new parent
     std::uint64_t repairs = 0;
@@ -215,13 +265,26 @@ class OverlayNode : public overlay::OverlayServer,
   peers::rpc::Task<void> heartbeat_loop(std::uint32_t stripe, std::uint64_t generation);
   void parent_lost(std::uint32_t stripe, std::uint64_t generation, const std::string& why,
                    const std::string& via = {});
-  std::vector<std::string> repair_candidates(const Stripe& s, const std::string& via) const;
+  std::vector<std::string> repair_candidates(const Stripe& s, const std::string& via,
+                                             std::uint32_t round) const;
   // Marks the stripes that hold their last chunk ended; on_end once all are.
   void check_end();
   bool stripe_complete(const Stripe& s) const;
   // Seqs of the stripe missing between the first and last of s.seen.
   std::uint64_t holes(const Stripe& s) const;
   void start_maintenance();
+  // One maintenance tick: measure, resize the budget, shed, judge parents.
+  void maintain(std::chrono::steady_clock::time_point now);
+  void measure(std::chrono::steady_clock::time_point now);
+  void shed_children(std::chrono::steady_clock::time_point now);
+  void watch_parents(std::chrono::steady_clock::time_point now);
+  std::uint32_t room_depth(const Stripe& s) const;
+  std::vector<std::uint32_t> stripe_spare() const;
+  std::uint32_t pick_home(const std::vector<std::uint32_t>& spare) const;
+  // The budget in stripe s: the source splits its children over the stripes.
+  std::uint32_t budget_for(const Stripe& s) const;
+  std::chrono::milliseconds heartbeat_timeout(const Stripe& s) const;
+  bool penalized(const std::string& id_text, std::chrono::steady_clock::time_point now) const;
   void note(const std::string& kind, std::map<std::string, std::string> fields) const {
     if (on_event) on_event(kind, fields);
   }
@@ -238,6 +301,22 @@ class OverlayNode : public overlay::OverlayServer,
   bool ended_ = false;
   std::optional<ChunkSeq> end_seq_;  // the end-of-stream chunk's seq, once received
   OverlayStats stats_;
+  // Measured capacity (lib/overlay/uplink.h), in children of one stripe.
+  UplinkEstimator uplink_;
+  std::uint32_t capacity_ = 0;
+  StreamClock clock_;
+  std::optional<std::uint32_t> home_;  // chosen where capacity is short
+  // The stream's pace: payload bytes seen (published or accepted), sampled.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> pace_;
+  std::uint64_t stream_bytes_ = 0;
+  double stream_bps_ = 0;
+  double chunks_per_s_ = 0;
+  std::uint64_t stream_chunks_ = 0;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> chunk_pace_;
+  std::optional<ChunkSeq> newest_seq_;
+  std::chrono::steady_clock::time_point newest_arrival_;
+  // Parents left for being slow, until when they are avoided.
+  std::map<std::string, std::chrono::steady_clock::time_point> penalized_;
 };
 
 }  // namespace vt

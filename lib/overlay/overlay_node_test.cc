@@ -69,12 +69,32 @@ TEST(OverlayNode, AFullNodeLendsAnOrphanOneSlotOverItsBudget) {
   EXPECT_THROW(f.join(false), overlay::Full);
 }
 
-TEST(OverlayNode, AFullNodeLendsANewcomerThatUploadsOneSlot) {
+TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
+  // Admitted viewers are never degraded by newcomers: no slack for a
+  // newcomer, even one that uploads, and the refusal says why.
   Fixture f;
   EXPECT_EQ(f.join(false).parent.id, f.server.id().to_string());
-  EXPECT_EQ(f.join(false, 4).parent.id, f.server.id().to_string());
-  EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
-  EXPECT_THROW(f.join(false, 4), overlay::Full);
+  try {
+    f.join(false, 4);
+    ADD_FAILURE() << "a full source adopted a newcomer";
+  } catch (const overlay::Full& e) {
+    EXPECT_EQ(e.message().rfind("no capacity: ", 0), 0u) << e.message();
+  }
+  EXPECT_EQ(f.node->stats().slack_adoptions, 0u);
+}
+
+TEST(OverlayNode, ADeclaredUploadIsACeilingAndTheBudgetHasHeadroom) {
+  // 4 Mbit/s declared on a 4 Mbit/s stream in 4 stripes: 85 % of it, less
+  // wire overhead, pays for 3 stripe-children, not 4.
+  Kernel kernel{1};
+  peers::rpc::Node server(kernel.executor(), peers::Identity::generate());
+  OverlayConfig cfg;
+  cfg.role = overlay::Role::kRelay;
+  cfg.capacity = 4;
+  cfg.upload_ceiling_bps = 4e6;
+  auto node = std::make_shared<OverlayNode>(server, cfg);
+  EXPECT_EQ(node->stats().capacity, 3u);
+  server.close();
 }
 
 }  // namespace

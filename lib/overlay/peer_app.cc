@@ -48,6 +48,12 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
     app.add_option("--join-timeout", o.join_timeout,
                    "Give up (exit 1) when no node adopts this one for this long")
         ->capture_default_str();
+    app.add_option("--repair-timeout", o.repair_timeout,
+                   "Keep trying every known node this long after losing a parent, then exit 1")
+        ->capture_default_str();
+    app.add_option("--start", o.start,
+                   "Where a new feed begins: live (the newest random-access point) or oldest")
+        ->capture_default_str();
   }
   app.add_option("--key", o.key,
                  source ? "Identity key file (vt-keygen); the stream's id is its peer id"
@@ -71,13 +77,13 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
         ->capture_default_str();
   }
   app.add_option("--upload", o.upload,
-                 "Upload budget in bits/s (800k, 20M); 0 = upload nothing (pure viewer)");
+                 "Uplink ceiling in bits/s (800k, 20M): children are sized by what the uplink "
+                 "is measured to carry, never above this; 0 = upload nothing");
   app.add_option("--max-children", o.max_children,
                  is_source_role(role) ? "Children per stripe (overrides --upload)"
                                       : "Children in all stripes together (overrides --upload)")
       ->check(CLI::Range(0, 1024));
-  app.add_option("--stream-rate", o.stream_rate,
-                 "Assumed stream rate, to turn --upload into a number of children")
+  app.add_option("--stream-rate", o.stream_rate, "Stream rate assumed until it is measured")
       ->capture_default_str();
   app.add_option("--stats-interval", o.stats_interval,
                  "Print a stats line to stderr every DURATION (1s, 500ms)");
@@ -170,6 +176,11 @@ peers::rpc::NodeOptions node_options() {
   nopts.idle_timeout = 5s;
   nopts.default_call_timeout = 5s;
   nopts.handshake_timeout = 2s;  // a frozen node must not stall a repair for long
+  // Chunks in flight per feed: small, so that video queues in the overlay's
+  // own per-child queues (measured, bounded in time, shed when the uplink is
+  // full) rather than in front of heartbeats on the connection. 256 KiB is
+  // 2 s of a 1 Mbit/s stripe and carries 7 Mbit/s per stripe at 300 ms RTT.
+  nopts.channel_window = 256 * 1024;
   return nopts;
 }
 
@@ -181,7 +192,10 @@ OverlayConfig overlay_config(const PeerAppOptions& o, const PeerConfig& c) {
   cfg.chunk_bytes = o.chunk_bytes;
   cfg.bootstrap = o.join;
   cfg.source_key = c.source_key;
-  cfg.repair_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.join_timeout);
+  cfg.repair_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.repair_timeout);
+  cfg.upload_ceiling_bps = c.upload_bps;
+  cfg.assumed_stream_bps = c.stream_bps;
+  cfg.start_oldest = c.start_oldest;
   return cfg;
 }
 

@@ -14,6 +14,11 @@ PeerConfig make_peer_config(const PeerAppOptions& o) {
   c.is_source = o.role == overlay::Role::kSource;
   c.is_sink = o.role == overlay::Role::kSink;
   c.join_timeout = peers::duration_flag("--join-timeout", o.join_timeout);
+  c.repair_timeout = peers::duration_flag("--repair-timeout", o.repair_timeout);
+  if (o.start != "live" && o.start != "oldest") {
+    throw peers::usage_error("--start: expected live or oldest, got '" + o.start + "'");
+  }
+  c.start_oldest = o.start == "oldest";
   c.linger = peers::duration_flag("--linger", o.linger);
   c.buffer = peers::duration_flag("--buffer", o.buffer);
   if (!o.stats_interval.empty()) {
@@ -33,6 +38,10 @@ PeerConfig make_peer_config(const PeerAppOptions& o) {
   // (a child in one stripe costs stream/K of upload). Defaults assume an
   // upload of about twice the stream rate for relays, once for sinks.
   c.capacity = c.is_source ? 4 : c.is_sink ? 4 : 8;
+  c.stream_bps = static_cast<double>(peers::rate_flag("--stream-rate", o.stream_rate));
+  if (!o.upload.empty()) {
+    c.upload_bps = static_cast<double>(peers::rate_flag("--upload", o.upload));
+  }
   if (o.max_children >= 0) {
     c.capacity = static_cast<std::uint32_t>(o.max_children);
   } else if (!o.upload.empty()) {

@@ -36,7 +36,9 @@ struct PeerAppOptions {
   std::string buffer = "2s";       // sink playout buffer
   std::string source_key;          // sink/relay: pin the stream
   std::string join_timeout = "10s";
-  std::string stats_interval;  // "" = no stats
+  std::string repair_timeout = "60s";  // relays, sinks: keep repairing this long
+  std::string start = "live";          // relays, sinks: "live" or "oldest"
+  std::string stats_interval;          // "" = no stats
   bool json = false;
   std::string linger = "2s";  // after end of stream, keep serving repairs this long
   std::uint32_t chunk_bytes = 16 * 1024;
@@ -55,7 +57,12 @@ struct PeerConfig {
   std::vector<peers::PeerId> inspect_allow;
   std::optional<peers::PeerId> source_key;  // the pinned stream
   // Children: the source counts them per stripe, everyone else in total.
+  // The most the node may take: its measured uplink decides how many it does.
   std::uint32_t capacity = 0;
+  std::chrono::microseconds repair_timeout{0};
+  std::optional<double> upload_bps;  // --upload: the ceiling of the uplink estimate
+  double stream_bps = 4e6;           // --stream-rate: assumed until measured
+  bool start_oldest = false;         // --start oldest
 };
 
 // Checks options in the order of the flags' importance and throws

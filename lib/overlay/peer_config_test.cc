@@ -44,8 +44,11 @@ TEST(PeerConfig, ChildrenFromUploadOrMaxChildren) {
   relay.upload = "0";
   EXPECT_EQ(make_peer_config(relay).capacity, 0u);
   relay.max_children = 3;
-  relay.upload = "bad";  // not read when --max-children is given
+  relay.upload = "20M";  // --max-children caps; --upload is still the uplink's ceiling
   EXPECT_EQ(make_peer_config(relay).capacity, 3u);
+  EXPECT_EQ(make_peer_config(relay).upload_bps, 20e6);
+  relay.upload = "bad";  // checked even then: a mistake is caught at once
+  EXPECT_THROW(make_peer_config(relay), peers::Error);
 
   PeerAppOptions source = options(overlay::Role::kSource);
   source.stripes = 8;
@@ -53,6 +56,21 @@ TEST(PeerConfig, ChildrenFromUploadOrMaxChildren) {
   EXPECT_EQ(make_peer_config(source).capacity, 5u);
   source.upload = "100k";  // at least one per stripe
   EXPECT_EQ(make_peer_config(source).capacity, 1u);
+}
+
+TEST(PeerConfig, RepairTimeoutAndStart) {
+  PeerAppOptions o = options(overlay::Role::kSink);
+  PeerConfig c = make_peer_config(o);
+  EXPECT_EQ(c.repair_timeout, std::chrono::seconds(60));
+  EXPECT_FALSE(c.start_oldest);
+  EXPECT_FALSE(c.upload_bps);
+  o.start = "oldest";
+  o.repair_timeout = "5m";
+  c = make_peer_config(o);
+  EXPECT_TRUE(c.start_oldest);
+  EXPECT_EQ(c.repair_timeout, std::chrono::minutes(5));
+  o.start = "newest";
+  EXPECT_EQ(error_of(o), "--start: expected live or oldest, got 'newest'");
 }
 
 TEST(PeerConfig, NamesTheFlagThatIsWrong) {

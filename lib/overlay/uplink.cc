@@ -60,7 +60,7 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
 
 std::uint32_t UplinkEstimator::child_budget(double child_bps) const {
   if (!(child_bps > 0)) child_bps = 1e6 / 4;
-  double n = std::floor(budget_bps() / child_bps);
+  double n = std::floor(budget_bps() / child_bps + 1e-9);  // not lost to rounding
   if (n <= 0) return 0;
   if (n > 4096) return 4096;
   return static_cast<std::uint32_t>(n);
