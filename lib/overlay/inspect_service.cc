@@ -143,6 +143,12 @@ inspect::NodeStatus InspectService::status_now() const {
   s.chunks_out = st.chunks_out;
   s.duplicates = st.duplicates;
   s.rtt_ms = st.rtt_ms;
+  if (auto behind = node_->receive_behind_live()) {
+    s.behind_live_ms = static_cast<std::uint64_t>(behind->count() / 1000);
+  }
+  s.uplink_bps = st.uplink_bps;
+  s.measured_capacity = st.capacity;
+  s.queue_ms = st.queue_delay_ms;
   for (const auto& ss : node_->stripe_status()) {
     inspect::StripeStatus out;
     out.stripe = ss.stripe;

@@ -630,6 +630,11 @@ std::optional<std::chrono::microseconds> OverlayNode::behind_live(
   return clock_.behind_live(timestamp, steady_clock::now());
 }
 
+std::optional<std::chrono::microseconds> OverlayNode::receive_behind_live() const {
+  if (!newest_timestamp_) return std::nullopt;
+  return behind_live(*newest_timestamp_);
+}
+
 // ------------------------------------------------------------------ data path
 
 void OverlayNode::publish(const Chunk& chunk) {
@@ -641,6 +646,7 @@ void OverlayNode::publish(const Chunk& chunk) {
   ++stream_chunks_;
   newest_seq_ = chunk.seq;
   newest_arrival_ = signed_at;
+  newest_timestamp_ = chunk.timestamp;
   start_maintenance();
   s.last_seq = chunk.seq;
   s.history->add(chunk.seq, bytes, signed_at);
@@ -657,6 +663,7 @@ void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk)
   if (!newest_seq_ || chunk.seq > *newest_seq_) {
     newest_seq_ = chunk.seq;
     newest_arrival_ = arrived;
+    newest_timestamp_ = chunk.timestamp;
   }
   s.seen.insert(chunk.seq);
   while (s.seen.size() > kSeenWindow) s.seen.erase(s.seen.begin());

@@ -177,6 +177,9 @@ class OverlayNode : public overlay::OverlayServer,
   // How far behind live a chunk stamped `timestamp` is now, on the stream
   // clock learned from the parents' heartbeats (the source: its own).
   std::optional<std::chrono::microseconds> behind_live(std::chrono::microseconds timestamp) const;
+  // How far behind live the newest chunk this node received (the source:
+  // published) is now; nullopt before the stream clock is known.
+  std::optional<std::chrono::microseconds> receive_behind_live() const;
 
   // Overlay service.
   peers::rpc::Task<peers::rpc::Answer<overlay::JoinReply>> join(peers::rpc::CallContext& ctx,
@@ -315,6 +318,7 @@ class OverlayNode : public overlay::OverlayServer,
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> chunk_pace_;
   std::optional<ChunkSeq> newest_seq_;
   std::chrono::steady_clock::time_point newest_arrival_;
+  std::optional<std::chrono::microseconds> newest_timestamp_;
   // Parents left for being slow, until when they are avoided.
   std::map<std::string, std::chrono::steady_clock::time_point> penalized_;
 };

@@ -62,27 +62,51 @@ void StatsReporter::start() {
                           ",\"repairs\":" + std::to_string(s.repairs) + "}";
           }
           std::uint64_t gaps = gaps_();
+          // Measured, not declared: the uplink estimate, the children it
+          // pays for, how long chunks wait to leave, how far behind live.
+          auto behind = node_.receive_behind_live();
+          double behind_ms = behind ? static_cast<double>(behind->count()) / 1000 : -1;
+          char measured[256];
+          if (json_) {
+            std::snprintf(
+                measured, sizeof measured,
+                "\"uplink_bps\":%.0f,\"capacity\":%u,\"queue_ms\":%.1f,"
+                "\"stream_bps\":%.0f,\"behind_live_ms\":%s,\"shed\":%llu,"
+                "\"slow_parents\":%llu,",
+                st.uplink_bps, st.capacity, st.queue_delay_ms, st.stream_bps,
+                behind ? std::to_string(static_cast<long long>(behind_ms)).c_str() : "null",
+                static_cast<unsigned long long>(st.shed),
+                static_cast<unsigned long long>(st.slow_parents));
+          } else {
+            std::snprintf(
+                measured, sizeof measured, " uplink=%s capacity=%u queue=%.0fms%s",
+                rate_text(st.uplink_bps).c_str(), st.capacity, st.queue_delay_ms,
+                behind
+                    ? (" behind_live=" + std::to_string(static_cast<long long>(behind_ms)) + "ms")
+                          .c_str()
+                    : "");
+          }
           char line[512];
           if (json_) {
             std::snprintf(line, sizeof line,
                           "{\"event\":\"stats\",\"time\":%.3f,\"data\":{\"tool\":%s,"
                           "\"peer\":%s,\"rate_in_bps\":%.0f,\"rate_out_bps\":%.0f,"
                           "\"children\":%zu,\"parents\":%zu,\"gaps\":%llu,\"rejected\":%llu,"
-                          "\"rtt_ms\":%.3f,\"stripes\":[",
+                          "\"rtt_ms\":%.3f,%s\"stripes\":[",
                           peers::wall_seconds(), peers::json_quote(peers::log_tool()).c_str(),
                           peers::json_quote(peer_).c_str(), in_bps, out_bps, children, parents,
                           static_cast<unsigned long long>(gaps),
-                          static_cast<unsigned long long>(st.rejected), st.rtt_ms);
+                          static_cast<unsigned long long>(st.rejected), st.rtt_ms, measured);
             std::string out = std::string(line) + per_stripe + "]}}\n";
             std::fputs(out.c_str(), stderr);
           } else {
             std::snprintf(line, sizeof line,
                           "%s: stats in=%s out=%s children=%zu parents=%zu/%u gaps=%llu "
-                          "rejected=%llu rtt=%.2fms\n",
+                          "rejected=%llu rtt=%.2fms%s\n",
                           peers::log_tool().c_str(), rate_text(in_bps).c_str(),
                           rate_text(out_bps).c_str(), children, parents, node_.stripes(),
                           static_cast<unsigned long long>(gaps),
-                          static_cast<unsigned long long>(st.rejected), st.rtt_ms);
+                          static_cast<unsigned long long>(st.rejected), st.rtt_ms, measured);
             std::fputs(line, stderr);
           }
         }
