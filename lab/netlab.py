@@ -189,6 +189,9 @@ class Lab:
         self.out = out_dir
         self.ip = find_tool("ip")
         self.tc = find_tool("tc")
+        # Absolute paths: a test's PATH may not have the sbin directories.
+        self.sysctl_path = find_tool("sysctl")
+        self.ss = find_tool("ss")
         self.run_id = f"{NS_PREFIX}{os.getpid()}"
         self.core = f"{self.run_id}-core"
         self.namespaces = []
@@ -210,7 +213,7 @@ class Lab:
         return self.sh(self.tc, "-n", ns, *args, check=check)
 
     def sysctl(self, ns, *settings):
-        self.sh(self.ip, "netns", "exec", ns, "sysctl", "-qw", *settings)
+        self.sh(self.ip, "netns", "exec", ns, self.sysctl_path, "-qw", *settings)
 
     def spawn(self, ns, argv, **kw):
         p = subprocess.Popen([self.ip, "netns", "exec", ns] + argv, preexec_fn=_die_with_parent,
@@ -297,7 +300,7 @@ class Lab:
 
     def send_queue(self, ns):
         """The sum of Send-Q over a namespace's TCP sockets, in bytes."""
-        r = subprocess.run([self.ip, "netns", "exec", ns, "ss", "-tnH"], stdout=subprocess.PIPE,
+        r = subprocess.run([self.ip, "netns", "exec", ns, self.ss, "-tnH"], stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, text=True)
         if r.returncode != 0:
             return None
@@ -1232,7 +1235,7 @@ def main(argv):
             print(json.dumps(e), flush=True)
     if args.bench:
         for line in bench_lines(events):
-            print(json.dumps(line), flush=True)
+            print(json.dumps(line, separators=(",", ":")), flush=True)
     ok = events[-1]["data"]["ok"]
     if ok and not args.keep_media:
         for f in ("input.ts", "fed.ts"):
