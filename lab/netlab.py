@@ -964,12 +964,13 @@ def evaluate(expect, events):
     refuse_s = expect.get("refused_within_s")
 
     def refused(v):
-        return refuse_s is not None and not v.get("bytes")
+        # Only a viewer can be refused: relays are judged on their exit.
+        return refuse_s is not None and v is not None and not v.get("bytes")
 
     if expect.get("exit_zero", False):
         bad = [f"{x['name']}={x['exit_code']}{' (hung)' if x['hung'] else ''}" for x in nodes
                if (x["exit_code"] != 0 or x["hung"]) and not x["stopped_by_lab"]
-               and not refused(next((v for v in viewers if v["name"] == x["name"]), {}))]
+               and not refused(next((v for v in viewers if v["name"] == x["name"]), None))]
         check("exit_zero", bad, "exit codes")
     if expect.get("complete", False):
         bad = [f"{v['name']} ({viewer_status(v)})" for v in viewers
@@ -977,7 +978,7 @@ def evaluate(expect, events):
         check("complete", bad, "incomplete viewers")
     if expect.get("early_identical_s") is not None:
         lim = float(expect["early_identical_s"])
-        early = [v for v in viewers if v["start_s"] <= lim]
+        early = [v for v in viewers if v["start_s"] <= lim and not refused(v)]
         bad = [v["name"] for v in early if not v.get("identical")]
         check("early_identical", bad, f"viewers started by {lim:g} s not byte-identical")
         checks[-1]["detail"] += f" ({len(early)} viewers started by {lim:g} s)"
