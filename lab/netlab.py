@@ -809,6 +809,9 @@ class Run:
                 f"children_after_{liar_after:g}s": info["children_after"],
                 "rtt_ms_max": info["rtt_ms_max"], "rss_peak_kb": n.get("rss_peak_kb"),
                 "sendq_peak_bytes": n.get("sendq_peak_bytes", 0),
+                # The same queue in time: how long the uplink needs to send it.
+                "sendq_peak_ms": round(n.get("sendq_peak_bytes", 0) * 8 / n["uplink_bps"] * 1000,
+                                       1),
             }
             node.update(upload_stats(samples, n["tbf"], n.get("started", t0),
                                      n.get("ended", feeder.end_t or t0)))
@@ -872,6 +875,8 @@ class Run:
             "queue_peak_ms_max": max(x["queue_peak_ms"] for x in nodes),
             "source_sendq_peak_bytes": next(x["sendq_peak_bytes"] for x in nodes
                                             if x["role"] == "source"),
+            "source_sendq_peak_ms": next(x["sendq_peak_ms"] for x in nodes
+                                         if x["role"] == "source"),
             "sendq_peak_bytes_max": max(x["sendq_peak_bytes"] for x in nodes),
             "rss_peak_kb_max": max((x["rss_peak_kb"] or 0) for x in nodes),
             "liar_children_after": max((x[f"children_after_{liar_after:g}s"] for x in nodes
@@ -1017,6 +1022,11 @@ def evaluate(expect, events):
         bad = [f"{x['name']}={x['queue_peak_ms']}" for x in nodes
                if x["role"] == "source" and x["queue_peak_ms"] > lim]
         check("source_queue_peak_ms", bad, f"source queue over {lim:g} ms")
+    if "source_sendq_peak_ms" in expect:
+        lim = float(expect["source_sendq_peak_ms"])
+        bad = [f"{x['name']}={x['sendq_peak_ms']}" for x in nodes
+               if x["role"] == "source" and x["sendq_peak_ms"] > lim]
+        check("source_sendq_peak_ms", bad, f"source's sockets held more than {lim:g} ms of uplink")
     if "liars_no_children_after_s" in expect:
         key = f"children_after_{float(expect['liars_no_children_after_s']):g}s"
         bad = [f"{x['name']}={x[key]}" for x in nodes if x["liar"] and x[key] > 0]
@@ -1121,6 +1131,7 @@ def bench_lines(events):
         ("source_queue_peak", s["source_queue_peak_ms"], "ms"),
         ("queue_peak_max", s["queue_peak_ms_max"], "ms"),
         ("source_sendq_peak", s["source_sendq_peak_bytes"], "bytes"),
+        ("source_sendq_peak_time", s["source_sendq_peak_ms"], "ms"),
         ("sendq_peak_max", s["sendq_peak_bytes_max"], "bytes"),
         ("rss_peak_max", s["rss_peak_kb_max"], "kB"),
     ]
