@@ -50,7 +50,7 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
     // BitTorrent-style: a joiner that uploads takes the place of a child
     // that uploads nothing; the choked child re-joins through us and lands
     // below someone with room.
-    if (req.joiner.capacity > 0) {
+    if (req.joiner.capacity > 0 && (!req.resume || st.choke_for_orphans)) {
       for (const JoinChild& c : st.children) {
         if (c.capacity == 0) return act(JoinAction::kChoke, c.id);
       }

@@ -80,6 +80,10 @@ struct JoinState {
   // admitted viewers are never degraded by newcomers; a newcomer that finds
   // no room is told so.
   bool slack_for_newcomers = true;
+  // Choke a non-uploading child for an orphan that uploads, too (not only
+  // for a newcomer). Off: repairs do not ripple into viewers that did
+  // nothing (an orphan gets slack instead).
+  bool choke_for_orphans = true;
 };
 
 enum class JoinAction {

@@ -226,6 +226,14 @@ TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
          s.children = {child("b", 0, 0)};
        },
        forward_to_root()},
+      {"an orphan gets slack instead when choking is for newcomers only",
+       [](auto& s, auto& r) {
+         full(s);
+         s.choke_for_orphans = false;
+         r.resume = true;
+         s.children = {child("b", 0, 0)};
+       },
+       over_budget()},
       {"not for an ancestor (it goes on, as today, to the root)",
        [](auto& s, auto& r) {
          full(s);

@@ -70,10 +70,16 @@ std::uint32_t children_cap(const OverlayConfig& c) {
 UplinkEstimator::Options uplink_options(const OverlayConfig& c) {
   UplinkEstimator::Options o;
   o.ceiling_bps = c.upload_ceiling_bps;
-  // Undeclared: start where the configured children of the assumed stream
-  // would put the budget; measurement moves it from there.
-  double child_bps = c.assumed_stream_bps / std::max<std::uint32_t>(1, c.stripes);
-  o.initial_bps = children_cap(c) * child_bps * o.wire_overhead / o.headroom;
+  // Start where the default children of the assumed stream (relays 8, sinks
+  // 4, the source 4 per stripe; fewer under a lower cap) put the budget,
+  // never above the ceiling; measurement moves it from there: up only by
+  // use, down on congestion.
+  std::uint32_t k = std::max<std::uint32_t>(1, c.stripes);
+  std::uint32_t defaults = c.role == overlay::Role::kSource ? 4 * k
+                           : c.role == overlay::Role::kSink ? 4
+                                                            : 8;
+  double child_bps = c.assumed_stream_bps / k;
+  o.initial_bps = std::min(children_cap(c), defaults) * child_bps * o.wire_overhead / o.headroom;
   return o;
 }
 
@@ -202,6 +208,7 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   st.capacity = 0;
   st.place_from_root = false;  // see docs/architecture.md: --join targets are usually the source
   st.slack_for_newcomers = false;
+  st.choke_for_orphans = false;
   if (stripe >= stripes_.size()) return st;
   const Stripe& s = stripes_[stripe];
   st.capacity = budget_for(s);
@@ -504,18 +511,27 @@ void OverlayNode::maintain(steady_clock::time_point now) {
   measure(now);
   shed_children(now);
   watch_parents(now);
+  // The stream has ended: a stripe still short of its last chunks 10 s
+  // later will not get them (its parents have gone too); end with what
+  // arrived instead of repairing for --repair-timeout.
+  if (end_seen_at_ && !ended_ && now - *end_seen_at_ > 10s) {
+    std::string missing;
+    for (auto& s : stripes_) {
+      if (!s.ended && !stripe_complete(s))
+        missing += (missing.empty() ? "" : ",") + std::to_string(s.index);
+      s.ended = true;
+    }
+    peers::log_warn("stream ended with stripes incomplete", {{"stripes", missing}});
+    ended_ = true;
+    if (on_end) on_end();
+  }
 }
 
 void OverlayNode::measure(steady_clock::time_point now) {
-  // The stream's pace over the last 5 s: what the budget is counted in.
-  pace_.emplace_back(now, stream_bytes_);
-  chunk_pace_.emplace_back(now, stream_chunks_);
-  while (pace_.size() > 2 && now - pace_[1].first >= 5s) pace_.pop_front();
-  while (chunk_pace_.size() > 2 && now - chunk_pace_[1].first >= 5s) chunk_pace_.pop_front();
-  auto span = std::chrono::duration<double>(now - pace_.front().first).count();
-  if (span >= 1.0) {
-    stream_bps_ = static_cast<double>(stream_bytes_ - pace_.front().second) * 8 / span;
-    chunks_per_s_ = static_cast<double>(stream_chunks_ - chunk_pace_.front().second) / span;
+  // The stream's pace, as the source made it: what the budget is counted in.
+  if (double bps = rate_.bits_per_s(); bps > 0) {
+    stream_bps_ = bps;
+    chunks_per_s_ = rate_.chunks_per_s();
   }
   // How long chunks wait to leave: the median over children of the age of
   // each child's oldest queued chunk.
@@ -582,7 +598,13 @@ void OverlayNode::shed_children(steady_clock::time_point now) {
 void OverlayNode::watch_parents(steady_clock::time_point now) {
   if (config_.role == overlay::Role::kSource) return;
   for (auto& s : stripes_) {
-    if (!s.parent || !s.parent_conn || s.repairing || s.ended || leaving_) {
+    // A new parent first catches up (history, a slow start); one stripe
+    // moves at a time, so a congested moment does not dissolve every tree.
+    bool settling = now - s.attached_at < config_.parent_watch_settle;
+    bool other_repairing =
+        std::any_of(stripes_.begin(), stripes_.end(), [&](const Stripe& t) { return t.repairing; });
+    if (!s.parent || !s.parent_conn || s.repairing || s.ended || leaving_ || settling ||
+        other_repairing) {
       s.unhealthy_since.reset();
       continue;
     }
@@ -642,8 +664,7 @@ void OverlayNode::publish(const Chunk& chunk) {
   auto bytes = std::make_shared<const std::string>(sign_chunk(rpc_.identity(), chunk));
   auto signed_at = steady_clock::now();
   clock_.bound_origin(signed_at, chunk.timestamp);
-  stream_bytes_ += chunk.payload.size();
-  ++stream_chunks_;
+  rate_.add(chunk.seq, chunk.timestamp, chunk.payload.size());
   newest_seq_ = chunk.seq;
   newest_arrival_ = signed_at;
   newest_timestamp_ = chunk.timestamp;
@@ -658,8 +679,7 @@ void OverlayNode::publish(const Chunk& chunk) {
 void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk) {
   auto arrived = steady_clock::now();
   s.last_arrival = arrived;
-  stream_bytes_ += chunk.payload.size();
-  ++stream_chunks_;
+  rate_.add(chunk.seq, chunk.timestamp, chunk.payload.size());
   if (!newest_seq_ || chunk.seq > *newest_seq_) {
     newest_seq_ = chunk.seq;
     newest_arrival_ = arrived;
@@ -674,7 +694,10 @@ void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk)
   push_to_children(s, bytes);
   log_chunk_time("chunk", s, chunk, arrived);
   if (on_chunk) on_chunk(chunk);
-  if (chunk.end_of_stream) end_seq_ = chunk.seq;
+  if (chunk.end_of_stream) {
+    end_seq_ = chunk.seq;
+    if (!end_seen_at_) end_seen_at_ = arrived;
+  }
   check_end();
 }
 
@@ -888,7 +911,8 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   auto cop = rpc_.connect(addr);
   conn = co_await std::move(cop);
   overlay::OverlayClient client(conn);
-  auto jop = client.join(req, CallOptions{1s});
+  // A join may pass several nodes on congested paths: late is not dead.
+  auto jop = client.join(req, CallOptions{4s});
   overlay::JoinReply reply = co_await std::move(jop);
   auto parent_id = peers::PeerId::parse(reply.parent.id);
   if (!parent_id) throw Error(Errc::kProtocol, "adopter sent a bad peer id");
@@ -909,7 +933,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   freq.from_seq = req.from_seq;
   freq.from_oldest = config_.start_oldest;
   overlay::OverlayClient pclient(pconn);
-  auto fop = pclient.feed(freq, CallOptions{1s});
+  auto fop = pclient.feed(freq, CallOptions{4s});
   auto [freply, channel] = co_await std::move(fop);
   // Make before break: the old feed (if any, when moving up) ends only now.
   if (s.feed) s.feed->fail(Error(Errc::kCancelled, "moved to another parent"));
@@ -919,6 +943,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   s.parent_conn = pconn;
   s.feed = channel;
   s.last_arrival = steady_clock::now();
+  s.attached_at = s.last_arrival;
   s.unhealthy_since.reset();
   if (!s.first_seq) s.first_seq = freply.first_seq;
   ++s.generation;
@@ -1080,6 +1105,7 @@ Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation
 
 Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t generation) {
   std::uint64_t beats = 0;
+  int late = 0;  // heartbeats in a row that timed out
   for (;;) {
     auto sl = sleep_for(config_.heartbeat_interval);
     co_await std::move(sl);
@@ -1126,6 +1152,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       Stripe& s2 = stripes_[stripe];
       if (s2.generation != generation) co_return;
       clock_.sample(sent, steady_clock::now(), reply.stream_clock_us);
+      late = 0;
       if (!reply.path.empty()) s2.path = reply.path;
     } catch (const std::exception& e) {
       Stripe& s2 = stripes_[stripe];
@@ -1133,13 +1160,16 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       // Late is not dead: a heartbeat that timed out while the parent's data
       // still arrives (queued video ahead of the answer) is not a loss; the
       // stripe's progress is judged on its own (watch_parents).
+      // A frozen parent (SIGSTOP) is silent on both: lost after two
+      // timeouts in a row with no data for as long.
       const auto* err = dynamic_cast<const Error*>(&e);
-      bool late = err && err->code() == Errc::kTimeout && s2.parent_conn &&
-                  s2.parent_conn->is_open() &&
-                  steady_clock::now() - s2.last_arrival < heartbeat_timeout(s2);
-      if (late) {
-        peers::log_debug("heartbeat late, data still flowing",
-                         {{"stripe", std::to_string(stripe)}});
+      ++late;
+      auto quiet = steady_clock::now() - s2.last_arrival;
+      bool late_only = err && err->code() == Errc::kTimeout && s2.parent_conn &&
+                       s2.parent_conn->is_open() && (late < 2 || quiet < heartbeat_timeout(s2) * 2);
+      if (late_only) {
+        peers::log_debug("heartbeat late",
+                         {{"stripe", std::to_string(stripe)}, {"late", std::to_string(late)}});
         continue;
       }
       parent_lost(stripe, generation, std::string("heartbeat failed: ") + e.what());

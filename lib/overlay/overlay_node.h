@@ -36,6 +36,7 @@
 #include "lib/overlay/join_decision.h"
 #include "lib/overlay/parent_watch.h"
 #include "lib/overlay/stream_clock.h"
+#include "lib/overlay/stream_rate.h"
 #include "lib/overlay/uplink.h"
 #include "lib/rpc/node.h"
 #include "lib/stream/chunk.h"
@@ -86,7 +87,9 @@ struct OverlayConfig {
   // When a stripe lags or stalls (ParentWatch) the node moves it to another
   // parent after the verdict held this long, and avoids the old parent for
   // `slow_parent_penalty`.
-  std::chrono::milliseconds slow_parent_grace{1000};
+  std::chrono::milliseconds slow_parent_grace{2000};
+  // A new parent is not judged during its first seconds (it resends history).
+  std::chrono::milliseconds parent_watch_settle{5000};
   std::chrono::milliseconds slow_parent_penalty{30000};
   ParentWatchOptions parent_watch;
 };
@@ -231,6 +234,7 @@ class OverlayNode : public overlay::OverlayServer,
     // ParentWatch has judged the parent slow or stalled.
     std::chrono::steady_clock::time_point last_arrival;
     std::optional<std::chrono::steady_clock::time_point> unhealthy_since;
+    std::chrono::steady_clock::time_point attached_at;
     std::chrono::milliseconds lag{0};
     bool ended = false;            // holds its last chunk: nothing more will come
     std::uint64_t generation = 0;  // bumps on every new parent
@@ -303,19 +307,17 @@ class OverlayNode : public overlay::OverlayServer,
   bool maintaining_ = false;
   bool ended_ = false;
   std::optional<ChunkSeq> end_seq_;  // the end-of-stream chunk's seq, once received
+  std::optional<std::chrono::steady_clock::time_point> end_seen_at_;
   OverlayStats stats_;
   // Measured capacity (lib/overlay/uplink.h), in children of one stripe.
   UplinkEstimator uplink_;
   std::uint32_t capacity_ = 0;
   StreamClock clock_;
   std::optional<std::uint32_t> home_;  // chosen where capacity is short
-  // The stream's pace: payload bytes seen (published or accepted), sampled.
-  std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> pace_;
-  std::uint64_t stream_bytes_ = 0;
+  // The stream's pace, from the chunks' own seqs and timestamps.
+  StreamRate rate_;
   double stream_bps_ = 0;
   double chunks_per_s_ = 0;
-  std::uint64_t stream_chunks_ = 0;
-  std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> chunk_pace_;
   std::optional<ChunkSeq> newest_seq_;
   std::chrono::steady_clock::time_point newest_arrival_;
   std::optional<std::chrono::microseconds> newest_timestamp_;

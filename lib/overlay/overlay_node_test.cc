@@ -94,6 +94,13 @@ TEST(OverlayNode, ADeclaredUploadIsACeilingAndTheBudgetHasHeadroom) {
   cfg.upload_ceiling_bps = 4e6;
   auto node = std::make_shared<OverlayNode>(server, cfg);
   EXPECT_EQ(node->stats().capacity, 3u);
+  // Declaring 80 Mbit/s buys no more than the default 8 children until the
+  // uplink has shown, by carrying them, that it can take more.
+  OverlayConfig liar = cfg;
+  liar.capacity = 80;
+  liar.upload_ceiling_bps = 80e6;
+  auto node2 = std::make_shared<OverlayNode>(server, liar);
+  EXPECT_EQ(node2->stats().capacity, 8u);
   server.close();
 }
 

@@ -9,6 +9,10 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 const Clock::time_point t0{};
+// The table's limits (tighter than the defaults, which the last test checks).
+const ParentWatchOptions kOptions{.lag_limit = std::chrono::milliseconds(1500),
+                                  .stall_limit = std::chrono::milliseconds(2500),
+                                  .lone_stall_limit = std::chrono::milliseconds(6000)};
 
 struct Case {
   const char* name;
@@ -103,7 +107,7 @@ TEST(ParentWatch, Table) {
        ParentVerdict::kHealthy},
   };
   for (const Case& c : cases) {
-    auto j = judge_stripe(c.stripe, c.pace, t0 + c.now_offset, c.rtt);
+    auto j = judge_stripe(c.stripe, c.pace, t0 + c.now_offset, c.rtt, kOptions);
     EXPECT_EQ(verdict_name(j.verdict), verdict_name(c.want)) << c.name << " lag=" << j.lag.count();
   }
 }
@@ -112,6 +116,10 @@ TEST(ParentWatch, LagIsStreamChunksOverTheChunkRate) {
   auto j = judge_stripe({2, 42, t0 + 10s}, {4, 63, t0 + 10s, 10}, t0 + 10s, 20ms);
   // Expected newest in stripe 2 is 62: 20 stream chunks behind at 10/s.
   EXPECT_EQ(j.lag, 2000ms);
+  // By default 2 s behind is still healthy (3 s is the limit), 4 s is slow.
+  EXPECT_EQ(j.verdict, ParentVerdict::kHealthy);
+  EXPECT_EQ(judge_stripe({2, 22, t0 + 10s}, {4, 63, t0 + 10s, 10}, t0 + 10s, 20ms).verdict,
+            ParentVerdict::kSlow);
 }
 
 }  // namespace

@@ -173,14 +173,17 @@ class Shutdown {
 peers::rpc::NodeOptions node_options() {
   peers::rpc::NodeOptions nopts;
   nopts.keepalive_interval = 1s;
-  nopts.idle_timeout = 5s;
+  // A connection is closed after this long without input, or with a write
+  // stalled this long: a congested uplink is not a dead peer (frozen parents
+  // are caught by the overlay's heartbeats within a second or two).
+  nopts.idle_timeout = 15s;
   nopts.default_call_timeout = 5s;
   nopts.handshake_timeout = 2s;  // a frozen node must not stall a repair for long
   // Chunks in flight per feed: small, so that video queues in the overlay's
   // own per-child queues (measured, bounded in time, shed when the uplink is
-  // full) rather than in front of heartbeats on the connection. 256 KiB is
-  // 2 s of a 1 Mbit/s stripe and carries 7 Mbit/s per stripe at 300 ms RTT.
-  nopts.channel_window = 256 * 1024;
+  // full) rather than in TCP buffers in front of heartbeats. 64 KiB is 4
+  // chunks: 0.5 s of a 1 Mbit/s stripe, 1.7 Mbit/s per stripe at 300 ms RTT.
+  nopts.channel_window = 64 * 1024;
   return nopts;
 }
 

@@ -6,7 +6,7 @@
 namespace vt {
 
 UplinkEstimator::UplinkEstimator(Options options) : o_(options) {
-  estimate_bps_ = o_.ceiling_bps ? *o_.ceiling_bps : o_.initial_bps;
+  estimate_bps_ = o_.ceiling_bps ? std::min(*o_.ceiling_bps, o_.initial_bps) : o_.initial_bps;
   estimate_bps_ = std::max(estimate_bps_, o_.floor_bps);
 }
 
@@ -41,9 +41,11 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
     }
     return;
   }
-  // Not congested: the uplink carried at least what left.
+  // Not congested: the uplink carried at least what left (goodput counts
+  // what children's channels took, which a burst into fresh flow-control
+  // windows can overstate: never more than one probe step at a time).
   if (on_wire > estimate_bps_) {
-    estimate_bps_ = on_wire;
+    estimate_bps_ = std::min(on_wire, estimate_bps_ * o_.probe_factor);
     last_change_ = now;
   }
   if (goodput_bps_ >= o_.probe_when_used * budget_bps()) {

@@ -34,7 +34,9 @@ class UplinkEstimator {
   struct Options {
     // The operator's --upload (bits/s); nullopt: not declared, no ceiling.
     std::optional<double> ceiling_bps;
-    // Without a ceiling: the estimate before anything was measured.
+    // The estimate before anything was measured (never above the ceiling):
+    // a node grows past it only by using it (probing), so a node that
+    // declares 20 times its uplink never holds 20 times the children.
     double initial_bps = 2e6;
     // Never estimate below this (a node can always feed a little; a dead
     // uplink shows as congestion and its children leave by themselves).

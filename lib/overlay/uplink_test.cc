@@ -20,8 +20,8 @@ std::uint64_t run(UplinkEstimator& up, Clock::time_point& now, std::uint64_t byt
   return bytes;
 }
 
-TEST(UplinkEstimator, StartsAtTheCeilingAndBudgetsWithHeadroom) {
-  UplinkEstimator up({.ceiling_bps = 20e6});
+TEST(UplinkEstimator, BudgetsWithHeadroom) {
+  UplinkEstimator up({.ceiling_bps = 20e6, .initial_bps = 1e9});
   EXPECT_DOUBLE_EQ(up.estimate_bps(), 20e6);
   // 85 % of 20 Mbit/s, less 7 % wire overhead: 15.9 Mbit/s of payload, 31
   // children of a 0.5 Mbit/s stripe (declaring 20M used to buy 40).
@@ -29,9 +29,18 @@ TEST(UplinkEstimator, StartsAtTheCeilingAndBudgetsWithHeadroom) {
   EXPECT_EQ(up.child_budget(0.5e6), 31u);
 }
 
+TEST(UplinkEstimator, StartsBelowAHighCeilingAndGrowsOnlyByUse) {
+  // Declares 60 Mbit/s; starts at what its default children need.
+  UplinkEstimator up({.ceiling_bps = 60e6, .initial_bps = 10e6});
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 10e6);
+  Clock::time_point now{};
+  run(up, now, 0, 1e6, 20, 0ms);  // little used: no growth
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 10e6);
+}
+
 TEST(UplinkEstimator, ALiarsEstimateFallsToWhatItsUplinkCarries) {
   // Declares 20 Mbit/s; the line carries 1 Mbit/s, so queues grow.
-  UplinkEstimator up({.ceiling_bps = 20e6});
+  UplinkEstimator up({.ceiling_bps = 20e6, .initial_bps = 1e9});
   Clock::time_point now{};
   std::uint64_t bytes = 0;
   bytes = run(up, now, bytes, 0.93e6, 3, 2s);
@@ -45,7 +54,7 @@ TEST(UplinkEstimator, ALiarsEstimateFallsToWhatItsUplinkCarries) {
 }
 
 TEST(UplinkEstimator, ProbesUpWhenUsedAndUncongestedNeverPastTheCeiling) {
-  UplinkEstimator up({.ceiling_bps = 8e6});
+  UplinkEstimator up({.ceiling_bps = 8e6, .initial_bps = 1e9});
   Clock::time_point now{};
   std::uint64_t bytes = run(up, now, 0, 0.9e6, 3, 2s);  // a burst of congestion
   double low = up.estimate_bps();
@@ -59,7 +68,7 @@ TEST(UplinkEstimator, ProbesUpWhenUsedAndUncongestedNeverPastTheCeiling) {
 }
 
 TEST(UplinkEstimator, IdleNodeKeepsItsEstimate) {
-  UplinkEstimator up({.ceiling_bps = 10e6});
+  UplinkEstimator up({.ceiling_bps = 10e6, .initial_bps = 1e9});
   Clock::time_point now{};
   run(up, now, 0, 0, 20, 0ms);
   EXPECT_DOUBLE_EQ(up.estimate_bps(), 10e6);
@@ -70,13 +79,17 @@ TEST(UplinkEstimator, WithoutACeilingStartsModestlyAndFollowsWhatItCarries) {
   UplinkEstimator up({});
   EXPECT_DOUBLE_EQ(up.estimate_bps(), 2e6);
   Clock::time_point now{};
-  // Uncongested while carrying more than the estimate: at least that much.
-  run(up, now, 0, 5e6, 4, 0ms);
+  // Uncongested while carrying more than the estimate: it follows, a
+  // probe step (x1.25) at a time, never in one jump (a burst into fresh
+  // flow-control windows can overstate what the uplink carried).
+  std::uint64_t bytes = run(up, now, 0, 5e6, 2, 0ms);
+  EXPECT_LE(up.estimate_bps(), 2e6 * 1.25 * 1.25 + 1);
+  run(up, now, bytes, 5e6, 10, 0ms);
   EXPECT_GE(up.estimate_bps(), 5e6);
 }
 
 TEST(UplinkEstimator, NeverBelowTheFloorAndOneCutPerWindow) {
-  UplinkEstimator up({.ceiling_bps = 4e6});
+  UplinkEstimator up({.ceiling_bps = 4e6, .initial_bps = 1e9});
   Clock::time_point now{};
   run(up, now, 0, 0, 1.5, 5s);  // congested but nothing left: a dead uplink
   EXPECT_DOUBLE_EQ(up.estimate_bps(), 4e6) << "no decision before a full window";
@@ -87,7 +100,7 @@ TEST(UplinkEstimator, NeverBelowTheFloorAndOneCutPerWindow) {
 }
 
 TEST(UplinkEstimator, UnknownStripeRateCountsAsAQuarterMegabit) {
-  UplinkEstimator up({.ceiling_bps = 1e6});
+  UplinkEstimator up({.ceiling_bps = 1e6, .initial_bps = 1e9});
   EXPECT_EQ(up.child_budget(0), 3u);  // 0.79 Mbit/s / 0.25
 }
 
