@@ -887,7 +887,8 @@ class Run:
             "wire_bytes": self.lab.delay_stats.get("bytes_in"),
             "wire_overhead_pct": rnd(100 * (self.lab.delay_stats.get("bytes_in", 0) /
                                             max(1, (len(nodes) - 1) * len(fed)) - 1), 1)
-            if all(v.get("complete") for v in viewers) else None,
+            if all(v.get("complete") for v in viewers) and
+            not any(x["stopped_by_lab"] for x in nodes) else None,
             "delay_line": self.lab.delay_stats,
             "checks": checks,
             "ok": all(c["ok"] for c in checks),
@@ -1145,14 +1146,112 @@ def bench_lines(events):
                "baseline_value": None, "ratio": None}
 
 
+# ---------------------------------------------------------------- calibration
+
+# Run with `ip netns exec NS python3 -c`: a TCP server that echoes ("e") or
+# counts bytes until EOF and answers "bytes seconds" ("s").
+_CAL_SERVER = r"""
+import socket, sys, threading, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 7100)); s.listen(8)
+def serve(c):
+    if c.recv(1) == b"e":
+        while True:
+            b = c.recv(64)
+            if not b: break
+            c.sendall(b)
+    else:
+        n, t0 = 0, None
+        while True:
+            b = c.recv(65536)
+            if not b: break
+            t0 = t0 or time.monotonic(); n += len(b)
+        c.sendall(f"{n} {time.monotonic() - (t0 or time.monotonic())}".encode())
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+"""
+
+# The client: idle round trips, then a bulk upload with round trips beside it.
+_CAL_CLIENT = r"""
+import json, socket, statistics, sys, threading, time
+host, bulk_s = sys.argv[1], float(sys.argv[2])
+def conn(mode):
+    for _ in range(50):
+        try:
+            c = socket.create_connection((host, 7100)); break
+        except OSError: time.sleep(0.1)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); c.sendall(mode); return c
+def ping(c):
+    t = time.monotonic(); c.sendall(b"x"); c.recv(1); return (time.monotonic() - t) * 1000
+e = conn(b"e"); idle = []
+for _ in range(20):
+    idle.append(ping(e)); time.sleep(0.05)
+res = {}
+def bulk():
+    b = conn(b"s"); end = time.monotonic() + bulk_s; block = b"x" * 65536
+    while time.monotonic() < end: b.sendall(block)
+    b.shutdown(socket.SHUT_WR); n, secs = b.recv(100).split(); res.update(bytes=int(n), secs=float(secs))
+t = threading.Thread(target=bulk); t.start(); time.sleep(1.0); loaded = []
+while t.is_alive():
+    loaded.append(ping(e)); time.sleep(0.1)
+print(json.dumps({"idle_rtt_ms_min": min(idle), "idle_rtt_ms_median": statistics.median(idle),
+                  "loaded_rtt_ms_median": statistics.median(loaded), "loaded_rtt_ms_max": max(loaded),
+                  "goodput_bps": int(res["bytes"] * 8 / res["secs"])}))
+"""
+
+
+def calibrate(tools, out):
+    """Measures the lab itself: round trips against the configured delays, and
+    TCP goodput and queueing through a shaper, on two nodes."""
+    spec = {"name": "calibrate", "queue_ms": 300, "nodes": [
+        {"name": "a", "role": "source", "uplink": "4M", "delay_ms": 10},
+        {"name": "b", "role": "sink", "uplink": "20M", "delay_ms": 25}]}
+    path = os.path.join(out, "calibrate.json")
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    sc = load_scenario(path)
+    lab = Lab(sc, tools, out)
+    try:
+        lab.build()
+        a, b = sc["node_list"]
+        lab.spawn(b["ns"], [sys.executable, "-c", _CAL_SERVER, b["addr"]],
+                  stdout=subprocess.DEVNULL)
+        client = lab.spawn(a["ns"], [sys.executable, "-c", _CAL_CLIENT, b["addr"], "6"],
+                           stdout=subprocess.PIPE, text=True)
+        peak = 0
+        while client.poll() is None:
+            peak = max(peak, lab.qdisc_stats().get(a["ifb"], (0, 0, 0))[2])
+            time.sleep(0.1)
+        res = json.loads(client.stdout.read() or "{}")
+    finally:
+        lab.close()
+    expected_rtt = 2 * (a["delay_ms"] + b["delay_ms"])
+    res.update(expected_rtt_ms=expected_rtt, uplink_bps=a["uplink_bps"],
+               goodput_ratio=round(res.get("goodput_bps", 0) / a["uplink_bps"], 3),
+               shaper_peak_bytes=peak, shaper_peak_ms=round(peak * 8 / a["uplink_bps"] * 1000, 1))
+    for k, v in res.items():
+        if isinstance(v, float):
+            res[k] = round(v, 2)
+    ok = (expected_rtt <= res.get("idle_rtt_ms_median", 0) <= expected_rtt + 10 and
+          0.85 <= res["goodput_ratio"] <= 1.0)
+    res["ok"] = ok
+    print(json.dumps({"event": "calibration", "data": res}), flush=True)
+    log(f"calibration: idle RTT {res.get('idle_rtt_ms_median')} ms (configured {expected_rtt}), "
+        f"goodput {res['goodput_ratio']:.0%} of a {fmt_rate(a['uplink_bps'])} uplink, RTT under "
+        f"load {res.get('loaded_rtt_ms_median')} ms (max {res.get('loaded_rtt_ms_max')}), shaper "
+        f"peak {res['shaper_peak_ms']} ms: {'ok' if ok else 'OUT OF RANGE'}")
+    return 0 if ok else 1
+
+
 # ---------------------------------------------------------------- main
 
 TOOLS = ("vt-source", "vt-relay", "vt-sink", "vt-keygen", "vt-delay-line")
 
 
-def find_tools(root):
+def find_tools(root, names=TOOLS):
     tools = {}
-    for t in TOOLS:
+    for t in names:
         for cand in (os.path.join(root, "cmd", t, t), os.path.join(root, "lab", t),
                      os.path.join(root, t)):
             if os.access(cand, os.X_OK) and os.path.isfile(cand):
@@ -1168,7 +1267,10 @@ def main(argv):
         prog="netlab", description="Runs a VidTorrent scenario on a lab of network namespaces "
         "(docs/netlab.md).",
         epilog="example: lab/netlab.py testdata/netlab/smoke.json --bin-root bazel-bin")
-    ap.add_argument("scenario", help="scenario file (testdata/netlab/*.json)")
+    ap.add_argument("scenario", nargs="?", help="scenario file (testdata/netlab/*.json)")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="measure the lab itself (RTT against the configured delays, goodput "
+                    "through a shaper) instead of running a scenario")
     ap.add_argument("--bin-root", default="bazel-bin",
                     help="where cmd/<tool>/<tool> and lab/vt-delay-line are (bazel-bin, runfiles)")
     ap.add_argument("--out", help="output directory (default: a new one under /tmp)")
@@ -1182,6 +1284,27 @@ def main(argv):
                     "input.ts, fed.ts)")
     args = ap.parse_args(argv)
 
+    if args.calibrate:
+        if os.geteuid() != 0:
+            print("netlab: needs root (network namespaces, tc)", file=sys.stderr)
+            return 2
+        try:
+            tools = {"vt-delay-line": find_tools(args.bin_root, ("vt-delay-line",))["vt-delay-line"]}
+        except UsageError as e:
+            print(f"netlab: {e}", file=sys.stderr)
+            return 2
+        out = args.out or f"/tmp/netlab-calibrate-{time.strftime('%Y%m%d-%H%M%S')}"
+        os.makedirs(out, exist_ok=True)
+        lock = open(LOCK_PATH, "a+")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return calibrate(tools, out)
+        except LabError as e:
+            log(f"lab failed: {e}")
+            return 3
+    if not args.scenario:
+        ap.print_usage(sys.stderr)
+        return 2
     try:
         sc = load_scenario(args.scenario)
         if args.duration:
