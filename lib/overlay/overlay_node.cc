@@ -33,6 +33,9 @@ constexpr std::size_t kSeenWindow = 1024;
 // Heartbeats between attempts to move up the tree.
 constexpr std::uint64_t kMoveUpEvery = 8;
 
+// Bytes of a feed in flight (written, not yet read by the child).
+constexpr std::size_t kFeedInFlight = 64 * 1024;
+
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   auto wait = t.async_wait(asio::use_awaitable);
@@ -208,6 +211,9 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   st.capacity = 0;
   st.place_from_root = false;  // see docs/architecture.md: --join targets are usually the source
   st.slack_for_newcomers = false;
+  // A node whose uplink is full lends no slack: it would shed the orphan
+  // again at the next tick.
+  if (uplink_.congested()) st.slack = 0;
   st.choke_for_orphans = false;
   if (stripe >= stripes_.size()) return st;
   const Stripe& s = stripes_[stripe];
@@ -370,6 +376,11 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
   child->interior = it->second.home_stripe == req.stripe && child->info.capacity > 0;
   child->spare = child->info.capacity;
   child->channel = ctx.channel();
+  // Chunks in flight per feed: few, so that video queues in this node's
+  // per-child queues (measured, bounded in time, shed when the uplink is
+  // full) rather than in TCP buffers in front of heartbeats. 64 KiB is 4
+  // chunks: 0.5 s of a 1 Mbit/s stripe, 1.7 Mbit/s per stripe at 300 ms RTT.
+  if (child->channel) child->channel->set_send_limit(kFeedInFlight);
   s.reservations.erase(it);
   if (auto old = s.children.find(child->id); old != s.children.end()) {
     drop_child(s, child->id, "replaced by a new feed");
@@ -390,7 +401,14 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
       }
     }
   } else if (!held.empty()) {
-    if (req.from_oldest) {
+    // A stream that began moments ago (its first chunks still held, within
+    // 3 s of the newest) is given whole: a viewer there from the start
+    // plays it from byte 0 without waiting for a keyframe.
+    auto oldest = parse_chunk_header(*held.front().bytes);
+    auto newest = parse_chunk_header(*held.back().bytes);
+    bool just_began = oldest && newest && held.front().seq < stream_.stripes &&
+                      newest->timestamp - oldest->timestamp <= 3s;
+    if (req.from_oldest || just_began) {
       start = 0;
     } else {
       // The live edge: the newest chunk held, or a random-access chunk a
@@ -887,7 +905,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
 }
 
 Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr, bool resume,
-                                   bool here_only) {
+                                   bool here_only, bool avoid_penalized) {
   Stripe& s = stripes_[stripe];
   overlay::JoinRequest req;
   req.stripe = stripe;
@@ -918,7 +936,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   if (!parent_id) throw Error(Errc::kProtocol, "adopter sent a bad peer id");
   if (banned_.count(*parent_id))
     throw Error(Errc::kAuth, "adopter is banned (sent a forged chunk)");
-  if (penalized(reply.parent.id, steady_clock::now()) && s.repairs < 8) {
+  if (avoid_penalized && penalized(reply.parent.id, steady_clock::now())) {
     throw Error(Errc::kUnavailable, "adopter was left for being slow a moment ago");
   }
   auto pconn = rpc_.find(*parent_id);
@@ -993,7 +1011,7 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
     for (const auto& addr : candidates) {
       if (leaving_ || stripes_[stripe].ended) co_return;
       try {
-        auto op = try_attach(stripe, addr, resume);
+        auto op = try_attach(stripe, addr, resume, false, round < 3);
         if (co_await std::move(op)) co_return;
       } catch (const overlay::Full& e) {
         any = true;

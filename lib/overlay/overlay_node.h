@@ -265,8 +265,10 @@ class OverlayNode : public overlay::OverlayServer,
   void drop_child(Stripe& s, peers::PeerId id, const std::string& why);
   peers::rpc::Task<void> attach(std::uint32_t stripe, std::vector<std::string> candidates,
                                 bool resume, std::chrono::steady_clock::time_point deadline);
+  // avoid_penalized: refuse an adopter left for being slow (early rounds of
+  // a repair; later, a slow parent beats none).
   peers::rpc::Task<bool> try_attach(std::uint32_t stripe, const std::string& addr, bool resume,
-                                    bool here_only = false);
+                                    bool here_only = false, bool avoid_penalized = false);
   peers::rpc::Task<void> read_feed(std::uint32_t stripe, std::uint64_t generation,
                                    std::shared_ptr<peers::rpc::DataChannel> feed);
   peers::rpc::Task<void> heartbeat_loop(std::uint32_t stripe, std::uint64_t generation);

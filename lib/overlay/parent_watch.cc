@@ -46,8 +46,11 @@ StripeJudgement judge_stripe(const StripeProgress& stripe, const StreamPace& pac
   auto limit = std::max<microseconds>(o.lag_limit, rtt * 4);
   // Stalled: silent for long although the stream moved on after our last
   // chunk arrived.
+  // (and it is measurably behind: a slow stream's stripe may be silent for
+  // seconds between two chunks while other stripes got theirs).
   bool stream_moved = pace.newest_arrival > stripe.last_arrival;
-  if (stream_moved && silent > std::max<microseconds>(o.stall_limit, rtt * 4)) {
+  if (stream_moved && silent > std::max<microseconds>(o.stall_limit, rtt * 4) &&
+      j.lag >= o.stall_limit / 4) {
     j.verdict = ParentVerdict::kStalled;
   } else if (j.lag > limit) {
     j.verdict = ParentVerdict::kSlow;

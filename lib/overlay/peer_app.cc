@@ -179,11 +179,6 @@ peers::rpc::NodeOptions node_options() {
   nopts.idle_timeout = 15s;
   nopts.default_call_timeout = 5s;
   nopts.handshake_timeout = 2s;  // a frozen node must not stall a repair for long
-  // Chunks in flight per feed: small, so that video queues in the overlay's
-  // own per-child queues (measured, bounded in time, shed when the uplink is
-  // full) rather than in TCP buffers in front of heartbeats. 64 KiB is 4
-  // chunks: 0.5 s of a 1 Mbit/s stripe, 1.7 Mbit/s per stripe at 300 ms RTT.
-  nopts.channel_window = 64 * 1024;
   return nopts;
 }
 

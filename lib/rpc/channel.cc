@@ -9,6 +9,14 @@
 
 namespace peers::rpc {
 
+namespace {
+// The most consumed bytes a reader holds before it returns them as credit.
+constexpr std::size_t kCreditEvery = 16 * 1024;
+// The smallest send limit: above what a reader may hold back, so credit
+// always comes back before the writer runs dry.
+constexpr std::size_t kMinSendLimit = 2 * kCreditEvery;
+}  // namespace
+
 namespace asio = boost::asio;
 using asio::use_awaitable;
 
@@ -16,7 +24,18 @@ DataChannel::DataChannel(std::shared_ptr<Connection> conn, std::uint64_t id, std
     : conn_(std::move(conn)),
       id_(id),
       window_(window),
-      send_credit_(static_cast<std::int64_t>(window)) {}
+      send_credit_(static_cast<std::int64_t>(window)),
+      send_limit_(window) {}
+
+void DataChannel::set_send_limit(std::size_t bytes) {
+  std::lock_guard lock(mu_);
+  bytes = std::max(bytes, kMinSendLimit);
+  if (bytes >= send_limit_) return;
+  // The difference counts as in flight for ever: credit coming back only
+  // ever returns what was written.
+  send_credit_ -= static_cast<std::int64_t>(send_limit_ - bytes);
+  send_limit_ = bytes;
+}
 
 DataChannel::~DataChannel() = default;
 
@@ -60,7 +79,14 @@ Task<void> DataChannel::write(std::string payload) {
                                             " bytes exceeds the frame limit");
   }
   auto self = shared_from_this();
-  const auto need = static_cast<std::int64_t>(std::min(payload.size(), window_));
+  std::int64_t need;
+  {
+    std::lock_guard lock(mu_);
+    // Under a send limit a reader may hold up to kCreditEvery bytes it has
+    // read without returning them: wait for no more credit than can come.
+    std::size_t most = send_limit_ < window_ ? send_limit_ - kCreditEvery : window_;
+    need = static_cast<std::int64_t>(std::min(payload.size(), most));
+  }
   for (;;) {
     std::optional<Error> failed;
     bool need_send = false;
@@ -118,7 +144,12 @@ Task<std::optional<std::string>> DataChannel::read() {
         inbox_bytes_ -= p.size();
         unacked_ += p.size();
         std::uint64_t grant = 0;
-        if (unacked_ >= window_ / 4) grant = std::exchange(unacked_, 0);
+        // Credit goes back after a quarter of this side's window, and at
+        // least every kCreditEvery bytes: a sender whose window is smaller
+        // than ours (another configuration) never waits on credit we hold.
+        if (unacked_ >= std::min<std::size_t>(window_ / 4, kCreditEvery)) {
+          grant = std::exchange(unacked_, 0);
+        }
         lock.unlock();
         if (grant > 0) send_credit(grant);
         co_return std::move(p);

@@ -75,6 +75,12 @@ class DataChannel : public std::enable_shared_from_this<DataChannel> {
   // Ends the channel with an error the other side sees on read(); this
   // side's read() and write() throw it from then on.
   void fail(const Error& e);
+  // Keeps at most `bytes` of this side's writes unacknowledged (in flight),
+  // below the channel window: a sender that wants its backlog where it can
+  // see it (its own queue) rather than in buffers on the way. Call before
+  // the first write; at least one payload always fits. Never below 32 KiB
+  // (a reader returns credit after at most 16 KiB read).
+  void set_send_limit(std::size_t bytes);
 
   // Internal (Connection): construct via Connection only.
   DataChannel(std::shared_ptr<Connection> conn, std::uint64_t id, std::size_t window);
@@ -99,6 +105,7 @@ class DataChannel : public std::enable_shared_from_this<DataChannel> {
 
   std::mutex mu_;  // guards everything below
   std::int64_t send_credit_;
+  std::size_t send_limit_;   // set_send_limit(); the window by default
   std::size_t unacked_ = 0;  // consumed bytes not yet returned as credit
   std::deque<std::string> inbox_;
   std::size_t inbox_bytes_ = 0;

@@ -516,6 +516,36 @@ TEST(Rpc, DataChannelTakesWritersFromSeveralThreadsAtOnce) {
                Error);
 }
 
+TEST(Rpc, DataChannelSendLimitKeepsFewBytesInFlightAndNeverStalls) {
+  // A writer that limits itself to 8 KiB in flight, on a channel whose
+  // window (and the reader's) is 1 MiB: credit comes back often enough
+  // (every 16 KiB read at most), and a payload larger than the limit still
+  // goes out.
+  Kernel k;
+  Pair p(k);
+  auto ch = k.run([&]() -> Task<std::shared_ptr<DataChannel>> {
+    auto call = p.conn->call_with_channel(kCollect, "");
+    auto [reply, ch] = co_await std::move(call);
+    co_return ch;
+  }());
+  ch->set_send_limit(8 * 1024);
+  constexpr std::uint64_t kCount = 100;
+  k.run([&]() -> Task<void> {
+    for (std::uint64_t i = 0; i < kCount; ++i) {
+      std::string payload(i == 50 ? 40000 : 4096, 'A');
+      std::memcpy(payload.data() + 1, &i, sizeof i);
+      auto write = ch->write(std::move(payload));
+      co_await std::move(write);
+    }
+  }());
+  ch->close();
+  auto done = p.server_svc->collected.get_future();
+  ASSERT_EQ(done.wait_for(30s), std::future_status::ready);
+  auto [counts, in_order] = done.get();
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(counts['A'], kCount);
+}
+
 TEST(Rpc, ReadingAChannelThisSideFailedFailsAtOnce) {
   // fail() ends the channel for both sides: the connection forgets it, so a
   // reader here must get the error instead of waiting for ever, whether the
