@@ -33,8 +33,8 @@ constexpr std::size_t kSeenWindow = 1024;
 // Heartbeats between attempts to move up the tree.
 constexpr std::uint64_t kMoveUpEvery = 8;
 
-// Bytes of a feed in flight (written, not yet read by the child).
-constexpr std::size_t kFeedInFlight = 64 * 1024;
+// The fewest bytes of a feed in flight (written, not yet read by the child).
+constexpr std::size_t kFeedInFlight = 32 * 1024;
 
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -378,9 +378,19 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
   child->channel = ctx.channel();
   // Chunks in flight per feed: few, so that video queues in this node's
   // per-child queues (measured, bounded in time, shed when the uplink is
-  // full) rather than in TCP buffers in front of heartbeats. 64 KiB is 4
-  // chunks: 0.5 s of a 1 Mbit/s stripe, 1.7 Mbit/s per stripe at 300 ms RTT.
-  if (child->channel) child->channel->set_send_limit(kFeedInFlight);
+  // full) rather than in buffers on the way, where it would wait in front
+  // of heartbeats and make this stripe lag the others at every hop (the lab
+  // showed it: 64 KiB per feed, a second of a 0.5 Mbit/s stripe, skipped
+  // twice the chunks that 32 KiB did). Enough for the stripe's rate over two
+  // round trips, at least 32 KiB (two chunks), at most 256 KiB.
+  if (child->channel) {
+    std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
+    double stripe_Bps = (stream_bps_ > 0 ? stream_bps_ : config_.assumed_stream_bps) / k / 8;
+    double rtt_ms = ctx.connection() ? ctx.connection()->stats().rtt_ms : -1;
+    double rtts_s = std::max(0.1, 2 * rtt_ms / 1000);
+    auto limit = static_cast<std::size_t>(stripe_Bps * rtts_s);
+    child->channel->set_send_limit(std::clamp<std::size_t>(limit, kFeedInFlight, 256 * 1024));
+  }
   s.reservations.erase(it);
   if (auto old = s.children.find(child->id); old != s.children.end()) {
     drop_child(s, child->id, "replaced by a new feed");
@@ -1143,23 +1153,32 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     // BitTorrent-style adaptation: a node that can upload more than its
     // parent moves up, next to it, when the grandparent has room. The old
     // parent's slot then goes to someone else.
+    // Moving up runs beside the heartbeats (a join may take seconds on a
+    // congested path; a parent drops a child whose heartbeats stop). Only a
+    // clear difference (2 children more) is worth the churn of a swap.
     if (++beats % kMoveUpEvery == 0 && s.parent && s.path.size() >= 2 && !s.repairing &&
-        capacity_ > s.parent->capacity) {
+        !s.moving_up && capacity_ >= s.parent->capacity + 2) {
+      s.moving_up = true;
       const overlay::PeerInfo grandparent = s.path[s.path.size() - 2];
-      try {
-        auto op = try_attach(stripe, grandparent.addr, true, true);
-        co_await std::move(op);
-        peers::log_info("moved up",
-                        {{"stripe", std::to_string(stripe)}, {"parent", short_of(grandparent.id)}});
-        note("moved_up", {{"stripe", std::to_string(stripe)},
-                          {"parent", grandparent.id},
-                          {"parent_addr", grandparent.addr}});
-        co_return;  // the new attachment runs its own heartbeat loop
-      } catch (const std::exception& e) {
-        peers::log_debug("cannot move up",
-                         {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
-      }
-      if (stripes_[stripe].generation != generation) co_return;
+      auto self = shared_from_this();
+      asio::co_spawn(
+          rpc_.executor(),
+          [self, stripe, grandparent]() -> Task<void> {
+            try {
+              auto op = self->try_attach(stripe, grandparent.addr, true, true);
+              co_await std::move(op);
+              peers::log_info("moved up", {{"stripe", std::to_string(stripe)},
+                                           {"parent", short_of(grandparent.id)}});
+              self->note("moved_up", {{"stripe", std::to_string(stripe)},
+                                      {"parent", grandparent.id},
+                                      {"parent_addr", grandparent.addr}});
+            } catch (const std::exception& e) {
+              peers::log_debug("cannot move up",
+                               {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
+            }
+            self->stripes_[stripe].moving_up = false;
+          },
+          asio::detached);
     }
     try {
       auto timeout = heartbeat_timeout(s);

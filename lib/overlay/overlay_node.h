@@ -235,6 +235,7 @@ class OverlayNode : public overlay::OverlayServer,
     std::chrono::steady_clock::time_point last_arrival;
     std::optional<std::chrono::steady_clock::time_point> unhealthy_since;
     std::chrono::steady_clock::time_point attached_at;
+    bool moving_up = false;  // a here_only join to the grandparent is under way
     std::chrono::milliseconds lag{0};
     bool ended = false;            // holds its last chunk: nothing more will come
     std::uint64_t generation = 0;  // bumps on every new parent
