@@ -9,13 +9,13 @@
 #include <type_traits>
 
 #include "lib/idl/field_codec.h"
+#include "lib/wire/codec.h"
+#include "lib/wire/error_registry.h"
 #include "testdata/idl/common.pidl.h"
 #include "testdata/idl/every_type.pidl.h"
 #include "testdata/idl/every_type_sample.h"
 #include "testdata/idl/version_new.pidl.h"
 #include "testdata/idl/version_old.pidl.h"
-#include "lib/wire/codec.h"
-#include "lib/wire/error_registry.h"
 
 namespace peers::idltest {
 namespace {

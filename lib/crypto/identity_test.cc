@@ -1,5 +1,4 @@
 #include "lib/crypto/identity.h"
-#include "lib/kernel/hex.h"
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -7,6 +6,8 @@
 #include <array>
 #include <set>
 #include <vector>
+
+#include "lib/kernel/hex.h"
 
 namespace peers {
 namespace {

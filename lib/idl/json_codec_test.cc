@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "lib/wire/codec.h"
 #include "testdata/idl/every_type.pidl.h"
 #include "testdata/idl/every_type_sample.h"
-#include "lib/wire/codec.h"
 
 namespace peers::idl {
 namespace {
@@ -31,8 +31,8 @@ json read_json(const std::string& path) {
 // The descriptors of every_type.pidl and of common.pidl, which it imports (in
 // runfiles, from the library's _descriptor filegroup).
 json descriptor_docs() {
-  return json::array({read_json("testdata/idl/every_type.pidl.json"),
-                      read_json("testdata/idl/common.pidl.json")});
+  return json::array(
+      {read_json("testdata/idl/every_type.pidl.json"), read_json("testdata/idl/common.pidl.json")});
 }
 
 const Descriptors& descriptors() {

@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <mutex>
 
-#include "testdata/idl/rpc_stub.pidl.rpc.h"
 #include "lib/rpc/node.h"
 #include "lib/rpc/rpc_test_util.h"
+#include "testdata/idl/rpc_stub.pidl.rpc.h"
 
 namespace peers::idltest::stub {
 namespace {
