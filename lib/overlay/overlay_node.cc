@@ -1197,13 +1197,21 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       // Late is not dead: a heartbeat that timed out while the parent's data
       // still arrives (queued video ahead of the answer) is not a loss; the
       // stripe's progress is judged on its own (watch_parents).
-      // A frozen parent (SIGSTOP) is silent on both: lost after two
-      // timeouts in a row with no data for as long.
+      // A frozen parent (SIGSTOP) is silent on both: lost when a heartbeat
+      // timed out and no chunk came for as long and for 8 of the stripe's
+      // chunk intervals (a congested parent still delivers), or after two
+      // timeouts in a row with no data for twice as long.
       const auto* err = dynamic_cast<const Error*>(&e);
       ++late;
       auto quiet = steady_clock::now() - s2.last_arrival;
+      auto timeout = heartbeat_timeout(s2);
+      std::chrono::milliseconds interval =
+          chunks_per_s_ > 0 ? std::chrono::milliseconds(static_cast<std::int64_t>(
+                                  1000.0 * stream_.stripes / chunks_per_s_))
+                            : timeout;
+      bool silent = quiet >= std::max<steady_clock::duration>(timeout, interval * 8);
       bool late_only = err && err->code() == Errc::kTimeout && s2.parent_conn &&
-                       s2.parent_conn->is_open() && (late < 2 || quiet < heartbeat_timeout(s2) * 2);
+                       s2.parent_conn->is_open() && !silent && (late < 2 || quiet < timeout * 2);
       if (late_only) {
         peers::log_debug("heartbeat late",
                          {{"stripe", std::to_string(stripe)}, {"late", std::to_string(late)}});
