@@ -209,7 +209,10 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   st.leaving = leaving_;
   st.self_id = rpc_.id().to_string();
   st.capacity = 0;
-  st.place_from_root = false;  // see docs/architecture.md: --join targets are usually the source
+  // Newcomers are placed where they ask (usually the source, which walks
+  // them down to the shallowest room); forwarding from the root first cost
+  // an extra hop and broke no chain the room-depth routing does not.
+  st.place_from_root = false;
   st.slack_for_newcomers = false;
   // A node whose uplink is full lends no slack: it would shed the orphan
   // again at the next tick.

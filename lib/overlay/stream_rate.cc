@@ -9,9 +9,8 @@ void StreamRate::add(ChunkSeq seq, std::chrono::microseconds timestamp, std::siz
   bytes_ += payload_bytes;
   // Drop what lies more than span_ before the newest timestamp (arrival
   // order is not timestamp order after a repair: look at the front only).
-  std::chrono::microseconds newest = timestamp;
-  for (const auto& s : samples_) newest = std::max(newest, s.timestamp);
-  while (samples_.size() > 2 && samples_.front().timestamp + span_ < newest) {
+  newest_ = std::max(newest_, timestamp);
+  while (samples_.size() > 2 && samples_.front().timestamp + span_ < newest_) {
     bytes_ -= samples_.front().bytes;
     samples_.pop_front();
   }

@@ -40,8 +40,9 @@ class StreamRate {
   };
   double seconds() const;
   std::chrono::microseconds span_;
-  std::deque<Sample> samples_;  // in arrival order
-  std::uint64_t bytes_ = 0;     // of samples_
+  std::deque<Sample> samples_;           // in arrival order
+  std::uint64_t bytes_ = 0;              // of samples_
+  std::chrono::microseconds newest_{0};  // the newest timestamp added (O(1) per chunk)
 };
 
 }  // namespace vt
