@@ -105,7 +105,9 @@ TEST_F(Overlay, ChildThatUploadsMoreSwapsWithItsParent) {
   Tool a = start_relay("a", source.addr, {"--max-children", "2"});
   Tool b = start_relay("b", a.addr, {"--max-children", "12"});
   Tool s1 = start_sink("s1", b.addr, {"--upload", "0"});
-  feed(source, ts_clip().size() / 250);
+  // A node moves up only once its place has settled (10 s) and tries every
+  // 5 s: the stream lasts 25 s.
+  feed(source, ts_clip().size() / 1250);
   EXPECT_TRUE(b.wait_log("moved up")) << read_file(b.log);
   EXPECT_TRUE(a.wait_log("reason=swapped")) << read_file(a.log);
   expect_complete(s1);

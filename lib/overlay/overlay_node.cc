@@ -31,7 +31,7 @@ namespace {
 // Chunks per stripe remembered to drop duplicates and replays.
 constexpr std::size_t kSeenWindow = 1024;
 // Heartbeats between attempts to move up the tree.
-constexpr std::uint64_t kMoveUpEvery = 8;
+constexpr std::uint64_t kMoveUpEvery = 20;
 
 // The fewest bytes of a feed in flight (written, not yet read by the child).
 constexpr std::size_t kFeedInFlight = 32 * 1024;
@@ -471,6 +471,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   auto it = s.children.find(ctx.peer());
   if (it == s.children.end()) throw overlay::NotInTree("not my child in this stripe", req.stripe);
   it->second->spare = req.spare;
+  it->second->info.capacity = req.capacity;  // measured by the child, now
   it->second->rtt_us = req.rtt_us;
   it->second->room_depth = req.room_depth;
   it->second->last_heartbeat = steady_clock::now();
@@ -483,6 +484,8 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   for (auto& [id, c] : s.children) spare += c->spare;
   reply.spare = spare;
   reply.stream_clock_us = clock_.to_wire(steady_clock::now());
+  reply.lag_ms = static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(judge(s, steady_clock::now()).lag.count(), 0, 3600000));
   co_return reply;
 }
 
@@ -600,10 +603,11 @@ void OverlayNode::shed_children(steady_clock::time_point now) {
     if (config_.role != overlay::Role::kSource) {
       for (const auto& t : stripes_) used += t.children.size();
     }
-    // Only a full uplink sheds: a budget below the children held is also
-    // what an estimate still probing upward looks like.
-    if (used <= budget_for(s) + kRepairSlack || s.children.empty() || !uplink_.congested())
-      continue;
+    // Only a full uplink sheds (a budget below the children held is also
+    // what an estimate still probing upward looks like), and then down to
+    // the budget: the slack lent to an orphan is what a full uplink cannot
+    // pay for, and every child's queue grows while it is held.
+    if (used <= budget_for(s) || s.children.empty() || !uplink_.congested()) continue;
     std::shared_ptr<Child> victim;
     auto value = [](const Child& c) { return std::tuple(c.info.capacity > 0, c.spare); };
     for (auto& [id, c] : s.children) {
@@ -639,11 +643,7 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
       s.unhealthy_since.reset();
       continue;
     }
-    double rtt_ms = s.parent_conn->stats().rtt_ms;
-    auto rtt = std::chrono::microseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 1000) : 0);
-    StripeJudgement j = judge_stripe({s.index, s.last_seq, s.last_arrival},
-                                     {stream_.stripes, newest_seq_, newest_arrival_, chunks_per_s_},
-                                     now, rtt, config_.parent_watch);
+    StripeJudgement j = judge(s, now);
     s.lag = j.lag;
     if (j.verdict == ParentVerdict::kHealthy) {
       s.unhealthy_since.reset();
@@ -653,7 +653,14 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
       s.unhealthy_since = now;
       continue;
     }
-    if (now - *s.unhealthy_since < config_.slow_parent_grace) continue;
+    // Blame the hop, not the tree: when the parent lags about as much (its
+    // own parent is slow, or it repairs), everyone below it would leave at
+    // once and find no one to adopt them. They wait for it a while; a
+    // parent that claims a lag to keep its children is left after that.
+    auto limit = config_.parent_watch.lag_limit;
+    bool upstream = s.parent_lag && j.lag - *s.parent_lag <= limit;
+    auto wait = upstream ? config_.upstream_lag_patience : config_.slow_parent_grace;
+    if (now - *s.unhealthy_since < wait) continue;
     // Alive is not enough: move to another parent, and avoid this one.
     std::string why = std::string(verdict_name(j.verdict)) + " parent: stripe " +
                       std::to_string(s.index) + " " + std::to_string(j.lag.count()) +
@@ -667,6 +674,15 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
     s.unhealthy_since.reset();
     parent_lost(s.index, s.generation, why);
   }
+}
+
+StripeJudgement OverlayNode::judge(const Stripe& s, steady_clock::time_point now) const {
+  if (config_.role == overlay::Role::kSource) return {};
+  double rtt_ms = s.parent_conn ? s.parent_conn->stats().rtt_ms : -1;
+  auto rtt = std::chrono::microseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 1000) : 0);
+  return judge_stripe({s.index, s.last_seq, s.last_arrival},
+                      {stream_.stripes, newest_seq_, newest_arrival_, chunks_per_s_}, now, rtt,
+                      config_.parent_watch);
 }
 
 std::chrono::milliseconds OverlayNode::heartbeat_timeout(const Stripe& s) const {
@@ -976,6 +992,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   s.last_arrival = steady_clock::now();
   s.attached_at = s.last_arrival;
   s.unhealthy_since.reset();
+  s.parent_lag.reset();
   if (!s.first_seq) s.first_seq = freply.first_seq;
   ++s.generation;
   peers::log_info("joined stripe", {{"stripe", std::to_string(stripe)},
@@ -1159,8 +1176,14 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     // Moving up runs beside the heartbeats (a join may take seconds on a
     // congested path; a parent drops a child whose heartbeats stop). Only a
     // clear difference (2 children more) is worth the churn of a swap.
-    if (++beats % kMoveUpEvery == 0 && s.parent && s.path.size() >= 2 && !s.repairing &&
-        !s.moving_up && capacity_ >= s.parent->capacity + 2) {
+    // Only where this node adopts (its home stripe: a leaf brings no subtree
+    // up), once its place has settled, and against the parent's capacity as
+    // its heartbeats report it now (the path), not as it joined: every swap
+    // sends a subtree through a repair, so the churn must pay for itself.
+    if (++beats % kMoveUpEvery == 0 && s.parent && s.interior && s.path.size() >= 2 &&
+        !s.repairing && !s.moving_up &&
+        steady_clock::now() - s.attached_at >= config_.parent_watch_settle * 2 &&
+        capacity_ >= s.path.back().capacity + 2) {
       s.moving_up = true;
       const overlay::PeerInfo grandparent = s.path[s.path.size() - 2];
       auto self = shared_from_this();
@@ -1192,6 +1215,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       Stripe& s2 = stripes_[stripe];
       if (s2.generation != generation) co_return;
       clock_.sample(sent, steady_clock::now(), reply.stream_clock_us);
+      s2.parent_lag = std::chrono::milliseconds(reply.lag_ms);
       late = 0;
       if (!reply.path.empty()) s2.path = reply.path;
     } catch (const std::exception& e) {

@@ -87,10 +87,14 @@ struct OverlayConfig {
   // When a stripe lags or stalls (ParentWatch) the node moves it to another
   // parent after the verdict held this long, and avoids the old parent for
   // `slow_parent_penalty`.
-  std::chrono::milliseconds slow_parent_grace{2000};
+  std::chrono::milliseconds slow_parent_grace{1000};
   // A new parent is not judged during its first seconds (it resends history).
   std::chrono::milliseconds parent_watch_settle{5000};
   std::chrono::milliseconds slow_parent_penalty{30000};
+  // A stripe whose parent lags as much itself (HeartbeatReply.lag_ms) is not
+  // the parent's hop's fault: the node waits this long for the trouble above
+  // to clear (the parent moves, or repairs and resends) before it moves too.
+  std::chrono::milliseconds upstream_lag_patience{6000};
   ParentWatchOptions parent_watch;
 };
 
@@ -237,6 +241,8 @@ class OverlayNode : public overlay::OverlayServer,
     std::chrono::steady_clock::time_point attached_at;
     bool moving_up = false;  // a here_only join to the grandparent is under way
     std::chrono::milliseconds lag{0};
+    // The parent's own lag in this stripe, from its last heartbeat reply.
+    std::optional<std::chrono::milliseconds> parent_lag;
     bool ended = false;            // holds its last chunk: nothing more will come
     std::uint64_t generation = 0;  // bumps on every new parent
     std::uint64_t repairs = 0;
@@ -288,6 +294,9 @@ class OverlayNode : public overlay::OverlayServer,
   void measure(std::chrono::steady_clock::time_point now);
   void shed_children(std::chrono::steady_clock::time_point now);
   void watch_parents(std::chrono::steady_clock::time_point now);
+  // How this node's copy of the stripe stands against the stream (the
+  // source: healthy, no lag).
+  StripeJudgement judge(const Stripe& s, std::chrono::steady_clock::time_point now) const;
   std::uint32_t room_depth(const Stripe& s) const;
   std::vector<std::uint32_t> stripe_spare() const;
   std::uint32_t pick_home(const std::vector<std::uint32_t>& spare) const;

@@ -43,7 +43,13 @@ StripeJudgement judge_stripe(const StripeProgress& stripe, const StreamPace& pac
     if (!stripe.last_seq) chunks += 1;
     j.lag = milliseconds(static_cast<std::int64_t>(chunks / pace.chunks_per_s * 1000));
   }
+  // Never under two of the stripe's own chunk intervals: a stripe is one
+  // chunk behind another by K stream chunks, which at a low rate is long.
   auto limit = std::max<microseconds>(o.lag_limit, rtt * 4);
+  if (pace.chunks_per_s > 0) {
+    limit = std::max(limit, microseconds(static_cast<std::int64_t>(2e6 * static_cast<double>(k) /
+                                                                   pace.chunks_per_s)));
+  }
   // Stalled: silent for long although the stream moved on after our last
   // chunk arrived.
   // (and it is measurably behind: a slow stream's stripe may be silent for

@@ -48,9 +48,10 @@ struct StreamPace {
 
 struct ParentWatchOptions {
   // A stripe this far behind the stream is slow. Above jitter between
-  // parents (tens of ms) and a burst of queued history after a repair; well
-  // under a viewer's playout buffer, so the move happens before it drains.
-  std::chrono::milliseconds lag_limit{3000};
+  // parents (tens of ms, a few hundred on a long congested path); with the
+  // grace before a move (OverlayConfig::slow_parent_grace) under a viewer's
+  // default 2 s playout buffer, so the move happens before it drains.
+  std::chrono::milliseconds lag_limit{1000};
   // Nothing in this stripe for this long while the stream went on: stalled.
   std::chrono::milliseconds stall_limit{4000};
   // With no other stripe to compare (K = 1): silence this long is a stall.

@@ -122,9 +122,19 @@ TEST(ParentWatch, LagIsStreamChunksOverTheChunkRate) {
   auto j = judge_stripe({2, 42, t0 + 10s}, {4, 63, t0 + 10s, 10}, t0 + 10s, 20ms);
   // Expected newest in stripe 2 is 62: 20 stream chunks behind at 10/s.
   EXPECT_EQ(j.lag, 2000ms);
-  // By default 2 s behind is still healthy (3 s is the limit), 4 s is slow.
-  EXPECT_EQ(j.verdict, ParentVerdict::kHealthy);
-  EXPECT_EQ(judge_stripe({2, 22, t0 + 10s}, {4, 63, t0 + 10s, 10}, t0 + 10s, 20ms).verdict,
+  // By default 1 s is the limit, but never under two of the stripe's chunk
+  // intervals: at 10 chunks/s in 4 stripes that is 0.8 s, so 2 s is slow.
+  EXPECT_EQ(j.verdict, ParentVerdict::kSlow);
+  EXPECT_EQ(judge_stripe({2, 54, t0 + 10s}, {4, 63, t0 + 10s, 10}, t0 + 10s, 20ms).verdict,
+            ParentVerdict::kHealthy);
+}
+
+TEST(ParentWatch, AtALowRateTheLimitIsTwoStripeChunks) {
+  // 2 chunks/s in 4 stripes: a stripe chunk every 2 s; one chunk behind
+  // (4 stream chunks, 2 s) is jitter, three (6 s) are slow.
+  EXPECT_EQ(judge_stripe({2, 58, t0 + 10s}, {4, 63, t0 + 10s, 2}, t0 + 10s, 20ms).verdict,
+            ParentVerdict::kHealthy);
+  EXPECT_EQ(judge_stripe({2, 50, t0 + 10s}, {4, 63, t0 + 10s, 2}, t0 + 10s, 20ms).verdict,
             ParentVerdict::kSlow);
 }
 

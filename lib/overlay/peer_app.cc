@@ -73,7 +73,10 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   if (sink) {
     app.add_option("--output", o.output, "Write the stream to FILE (- = stdout)")
         ->capture_default_str();
-    app.add_option("--buffer", o.buffer, "Playout buffer: how long to wait for a missing chunk")
+    app.add_option("--buffer", o.buffer,
+                   "Playout buffer: how long to wait for a lost chunk (one whose stripe "
+                   "went past it); a late one (its stripe lags or repairs) is waited for "
+                   "4 times as long")
         ->capture_default_str();
   }
   app.add_option("--upload", o.upload,

@@ -132,6 +132,11 @@ void SinkOutput::start_playout() {
   }
   PlayoutOptions po;
   po.buffer = buffer_;
+  // A chunk whose stripe has not reached it yet (a lagging or repairing
+  // stripe that will resend from where it stopped) is waited for longer
+  // than one its stripe went past.
+  po.stripes = static_cast<std::uint32_t>(k);
+  po.late_limit = buffer_ * kLateFactor;
   if (highest < k) {
     po.start = StartPolicy::kAtSeq;
     po.start_seq = 0;

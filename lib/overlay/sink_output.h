@@ -69,6 +69,10 @@ class OutputWriter {
 
 class SinkOutput {
  public:
+  // A late chunk (its stripe has not reached it) is waited for this many
+  // times the buffer; a lost one (its stripe went past it) for the buffer.
+  static constexpr int kLateFactor = 4;
+
   // on_end runs on the loop once the end of the stream was played and the
   // writer closed.
   SinkOutput(boost::asio::io_context& io, OverlayNode& node, int out_fd,

@@ -32,12 +32,14 @@ std::string_view to_string(InsertResult result) {
 peers::Result<PlayoutBuffer> PlayoutBuffer::create(const PlayoutOptions& options) {
   if (options.buffer.count() <= 0) return bad_option("buffer must be positive");
   if (options.window < 1) return bad_option("window must be at least 1");
+  if (options.late_limit < options.buffer) return bad_option("late_limit must be >= buffer");
   if (options.start == StartPolicy::kRandomAccess &&
       (options.rap_search_chunks < 1 || options.rap_search_chunks > options.window)) {
     return bad_option("rap_search_chunks " + std::to_string(options.rap_search_chunks) +
                       " not in 1..window (" + std::to_string(options.window) + ")");
   }
   PlayoutBuffer buffer(options);
+  buffer.stripe_next_.assign(options.stripes, 0);
   if (options.start == StartPolicy::kAtSeq) buffer.start_at(options.start_seq);
   return buffer;
 }
@@ -47,11 +49,25 @@ std::optional<ChunkSeq> PlayoutBuffer::next_seq() const {
   return next_;
 }
 
+void PlayoutBuffer::note_progress(const Chunk& chunk) {
+  if (stripe_next_.empty()) return;
+  ChunkSeq& next = stripe_next_[chunk.seq % stripe_next_.size()];
+  next = std::max(next, chunk.seq + 1);
+}
+
+bool PlayoutBuffer::hole_is_lost() const {
+  if (stripe_next_.empty()) return true;
+  return stripe_next_[next_ % stripe_next_.size()] > next_ + 1;
+}
+
 InsertResult PlayoutBuffer::insert(Chunk chunk, TimePoint now) {
   if (end_seq_ && chunk.seq > *end_seq_) {
     ++stats_.after_end;
     return InsertResult::kAfterEnd;
   }
+  // Chunks are signed by the source: even a refused one shows how far its
+  // stripe has come.
+  note_progress(chunk);
   if (!started_) return insert_before_start(std::move(chunk), now);
   if (finished_ || chunk.seq < next_) {
     ++stats_.too_old;
@@ -157,18 +173,21 @@ std::vector<Chunk> PlayoutBuffer::pop_ready(TimePoint now) {
       continue;
     }
     // A hole before the lowest held chunk, known since the earliest arrival
-    // among the held chunks (all of them come after it).
-    if (now < *arrivals_.begin() + options_.buffer) break;
-    ++stats_.gaps;
-    stats_.skipped_chunks += it->first - next_;
-    next_ = it->first;
+    // among the held chunks (all of them come after it): skipped after the
+    // buffer when lost, after the late limit when its stripe lags.
+    const bool lost = hole_is_lost();
+    if (now < *arrivals_.begin() + (lost ? options_.buffer : options_.late_limit)) break;
+    if (skipped_to_ != next_) ++stats_.gaps;
+    ++stats_.skipped_chunks;
+    if (!lost) ++stats_.late_skipped;
+    skipped_to_ = ++next_;
   }
   return out;
 }
 
 std::optional<PlayoutBuffer::TimePoint> PlayoutBuffer::next_deadline() const {
   if (!started_ || finished_ || held_.empty() || held_.begin()->first == next_) return std::nullopt;
-  return *arrivals_.begin() + options_.buffer;
+  return *arrivals_.begin() + (hole_is_lost() ? options_.buffer : options_.late_limit);
 }
 
 }  // namespace vt

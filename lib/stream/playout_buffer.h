@@ -14,6 +14,16 @@
 // (inclusive). A stream that stalls altogether is not skipped: there is
 // nothing to skip to.
 //
+// Late is not lost. When the buffer knows the stream's stripes (`stripes` >
+// 0; chunk seq mod K is its stripe, and each stripe's parent sends in seq
+// order), a missing chunk whose stripe has delivered a later chunk is lost:
+// it is skipped after `buffer`, as above. One whose stripe has not reached it
+// yet is late (the stripe lags, or repairs and will resend from where it
+// stopped): it is waited for up to `late_limit` instead, so a viewer plays a
+// little further behind for a while rather than losing a quarter of the
+// stream. Holes are skipped one seq at a time, so a lost chunk of one stripe
+// never takes a late one of another with it.
+//
 // Where playing starts (StartPolicy):
 //   kRandomAccess (default): at the first chunk inserted whose random_access
 //     flag is set, so a late joiner begins decoding cleanly; if
@@ -65,6 +75,12 @@ struct PlayoutOptions {
   std::uint64_t rap_search_chunks = 256;
   // kAtSeq: the first seq to play.
   ChunkSeq start_seq = 0;
+  // The stream's stripes K (seq mod K = stripe); 0 = unknown: every hole
+  // counts as lost.
+  std::uint32_t stripes = 0;
+  // How long a late chunk (its stripe has not passed it) is waited for.
+  // >= buffer.
+  std::chrono::microseconds late_limit = std::chrono::seconds(8);
 };
 
 enum class InsertResult {
@@ -86,6 +102,7 @@ struct PlayoutStats {
   std::uint64_t dropped_before_start = 0;  // held, then below the chosen start point
   std::uint64_t gaps = 0;                  // holes skipped (runs of missing chunks)
   std::uint64_t skipped_chunks = 0;        // chunks in those holes
+  std::uint64_t late_skipped = 0;          // of those: their stripe never got there
   std::uint64_t released_chunks = 0;       // including the end-of-stream chunk
   std::uint64_t released_bytes = 0;
 };
@@ -131,6 +148,9 @@ class PlayoutBuffer {
   void start_at(ChunkSeq seq);
   void hold(Chunk chunk, TimePoint now);
   void drop(std::map<ChunkSeq, Held>::iterator it);
+  void note_progress(const Chunk& chunk);
+  // The current hole at next_ is lost (its stripe went past it), not late.
+  bool hole_is_lost() const;
 
   PlayoutOptions options_;
   bool started_ = false;
@@ -142,6 +162,10 @@ class PlayoutBuffer {
   std::multiset<TimePoint> arrivals_;
   std::size_t held_bytes_ = 0;
   std::uint64_t seen_before_start_ = 0;
+  // Per stripe: one past the newest seq seen (0: none yet).
+  std::vector<ChunkSeq> stripe_next_;
+  // One past the last seq skipped: a skip right after it extends its gap.
+  std::optional<ChunkSeq> skipped_to_;
   PlayoutStats stats_;
 };
 

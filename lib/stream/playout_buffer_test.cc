@@ -154,6 +154,72 @@ TEST(PlayoutBuffer, StalledStreamIsNotSkipped) {
   EXPECT_EQ(buffer.stats().gaps, 0u);
 }
 
+PlayoutBuffer striped() {
+  return make({.start = StartPolicy::kAtSeq, .start_seq = 0, .stripes = 4, .late_limit = 8s});
+}
+
+TEST(PlayoutBuffer, LateChunkIsWaitedForUpToTheLateLimit) {
+  // Stripe 1 lags: chunk 1 has not come, and nothing later of stripe 1 either.
+  PlayoutBuffer buffer = striped();
+  (void)buffer.insert(chunk(0), t0);
+  (void)buffer.insert(chunk(2), t0);
+  (void)buffer.insert(chunk(3), t0);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0)), std::vector<ChunkSeq>{0});
+  EXPECT_EQ(*buffer.next_deadline(), t0 + 8s);
+  EXPECT_TRUE(buffer.pop_ready(t0 + 5s).empty());
+  EXPECT_EQ(buffer.insert(chunk(1), t0 + 5s), InsertResult::kAccepted);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0 + 5s)), (std::vector<ChunkSeq>{1, 2, 3}));
+  EXPECT_EQ(buffer.stats().gaps, 0u);
+}
+
+TEST(PlayoutBuffer, LostChunkIsSkippedAfterTheBuffer) {
+  // Stripe 1 delivered 5 but never 1: 1 is lost, skipped after 2 s.
+  PlayoutBuffer buffer = striped();
+  (void)buffer.insert(chunk(0), t0);
+  (void)buffer.insert(chunk(2), t0);
+  (void)buffer.insert(chunk(5), t0 + 100ms);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0)), std::vector<ChunkSeq>{0});
+  EXPECT_EQ(*buffer.next_deadline(), t0 + 2s);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0 + 2s)), std::vector<ChunkSeq>{2});
+  EXPECT_EQ(buffer.stats().gaps, 1u);
+  EXPECT_EQ(buffer.stats().skipped_chunks, 1u);
+  EXPECT_EQ(buffer.stats().late_skipped, 0u);
+  // 3 (stripe 3) and 4 (stripe 0) have not been passed by their stripes:
+  // late, waited for from chunk 5's arrival.
+  EXPECT_EQ(*buffer.next_deadline(), t0 + 100ms + 8s);
+}
+
+TEST(PlayoutBuffer, LostChunkDoesNotTakeALateOneWithIt) {
+  PlayoutBuffer buffer = striped();
+  (void)buffer.insert(chunk(0), t0);
+  (void)buffer.insert(chunk(5), t0);  // stripe 1 passed 1
+  (void)buffer.insert(chunk(3), t0);
+  (void)buffer.insert(chunk(4), t0);
+  // 1 lost (skipped at 2 s), 2 late (stripe 2 has nothing yet).
+  EXPECT_EQ(seqs(buffer.pop_ready(t0 + 2s)), std::vector<ChunkSeq>{0});
+  EXPECT_EQ(*buffer.next_seq(), 2u);
+  EXPECT_EQ(buffer.insert(chunk(2), t0 + 3s), InsertResult::kAccepted);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0 + 3s)), (std::vector<ChunkSeq>{2, 3, 4, 5}));
+  EXPECT_EQ(buffer.stats().gaps, 1u);
+  EXPECT_EQ(buffer.stats().skipped_chunks, 1u);
+}
+
+TEST(PlayoutBuffer, LateChunkIsSkippedAtTheLateLimit) {
+  PlayoutBuffer buffer = striped();
+  (void)buffer.insert(chunk(0), t0);
+  (void)buffer.insert(chunk(2), t0 + 1s);
+  (void)buffer.insert(chunk(3), t0 + 1s);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0 + 1s)), std::vector<ChunkSeq>{0});
+  EXPECT_TRUE(buffer.pop_ready(t0 + 9s - 1us).empty());
+  EXPECT_EQ(seqs(buffer.pop_ready(t0 + 9s)), (std::vector<ChunkSeq>{2, 3}));
+  EXPECT_EQ(buffer.stats().gaps, 1u);
+  EXPECT_EQ(buffer.stats().late_skipped, 1u);
+}
+
+TEST(PlayoutBuffer, LateLimitBelowTheBufferIsRefused) {
+  EXPECT_FALSE(PlayoutBuffer::create({.buffer = 2s, .late_limit = 1s}).ok());
+}
+
 TEST(PlayoutBuffer, WindowOverflowIsRefused) {
   PlayoutBuffer buffer = make({.window = 8, .start = StartPolicy::kAtSeq, .start_seq = 100});
   EXPECT_EQ(buffer.insert(chunk(108), t0), InsertResult::kTooFarAhead);
