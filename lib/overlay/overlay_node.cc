@@ -567,14 +567,44 @@ void OverlayNode::measure(steady_clock::time_point now) {
     stream_bps_ = bps;
     chunks_per_s_ = rate_.chunks_per_s();
   }
+  // What the uplink delivered and how long data waits to leave it, from the
+  // kernel (TCP_INFO of each child's connection): bytes the children
+  // acknowledged, not bytes handed to sockets (a burst into fresh buffers
+  // looks like bandwidth that is not there), and per connection the time
+  // data waits in the socket (unsent bytes over the delivery rate) plus the
+  // round trip's growth over its minimum (the queue at the bottleneck).
+  std::map<const peers::rpc::Connection*, std::chrono::microseconds> kernel_wait;
+  bool kernel_ok = false;
+  for (const auto& s : stripes_) {
+    for (const auto& [id, c] : s.children) {
+      auto conn = rpc_.find(id);
+      if (!conn || kernel_wait.contains(conn.get())) continue;
+      peers::rpc::TcpPath path = conn->tcp_path();
+      if (!path.ok) continue;
+      kernel_ok = true;
+      auto& seen = acked_[conn.get()];
+      if (seen.conn.lock() != conn) seen = {conn, path.bytes_acked};  // new (or reused address)
+      acked_total_ += path.bytes_acked - std::min(path.bytes_acked, seen.bytes);
+      seen.bytes = path.bytes_acked;
+      double wait_ms = std::max(0.0, path.srtt_ms - path.min_rtt_ms);
+      if (path.delivery_rate_bps > 0) wait_ms += path.notsent_bytes * 8e3 / path.delivery_rate_bps;
+      kernel_wait[conn.get()] = std::chrono::microseconds(static_cast<std::int64_t>(wait_ms * 1e3));
+    }
+  }
+  std::erase_if(acked_, [](const auto& e) { return e.second.conn.expired(); });
   // How long chunks wait to leave: the median over children of the age of
-  // each child's oldest queued chunk.
+  // each child's oldest queued chunk here, plus the wait in its connection.
   std::vector<std::chrono::microseconds> ages;
   for (const auto& s : stripes_) {
     for (const auto& [id, c] : s.children) {
-      ages.push_back(c->queue.empty() ? std::chrono::microseconds(0)
-                                      : std::chrono::duration_cast<std::chrono::microseconds>(
-                                            now - c->queue.front().at));
+      auto age =
+          c->queue.empty()
+              ? std::chrono::microseconds(0)
+              : std::chrono::duration_cast<std::chrono::microseconds>(now - c->queue.front().at);
+      if (auto conn = rpc_.find(id)) {
+        if (auto it = kernel_wait.find(conn.get()); it != kernel_wait.end()) age += it->second;
+      }
+      ages.push_back(age);
     }
   }
   std::chrono::microseconds median(0);
@@ -582,7 +612,9 @@ void OverlayNode::measure(steady_clock::time_point now) {
     std::nth_element(ages.begin(), ages.begin() + ages.size() / 2, ages.end());
     median = ages[ages.size() / 2];
   }
-  uplink_.sample(now, stats_.bytes_out, median);
+  // Without TCP_INFO (not Linux): what the children's channels took.
+  kernel_counts_ = kernel_counts_ || kernel_ok;
+  uplink_.sample(now, kernel_counts_ ? acked_total_ : stats_.bytes_out, median);
   stats_.queue_delay_ms = static_cast<double>(median.count()) / 1000;
   if (config_.capacity > 0) {
     std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);

@@ -323,6 +323,15 @@ class OverlayNode : public overlay::OverlayServer,
   OverlayStats stats_;
   // Measured capacity (lib/overlay/uplink.h), in children of one stripe.
   UplinkEstimator uplink_;
+  // Bytes the children's connections acknowledged (TCP_INFO), summed over
+  // connections, and each connection's count at the last sample.
+  struct Acked {
+    std::weak_ptr<peers::rpc::Connection> conn;
+    std::uint64_t bytes = 0;
+  };
+  std::map<const peers::rpc::Connection*, Acked> acked_;
+  std::uint64_t acked_total_ = 0;
+  bool kernel_counts_ = false;  // TCP_INFO was readable: count acked bytes
   std::uint32_t capacity_ = 0;
   StreamClock clock_;
   std::optional<std::uint32_t> home_;  // chosen where capacity is short

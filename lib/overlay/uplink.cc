@@ -35,6 +35,10 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
     // the uplink carries. Never raise the estimate on congestion.
     double carried = std::max(on_wire, o_.floor_bps);
     if (carried < estimate_bps_) {
+      // Probing may come back to the level where the queue grew (it was
+      // full then, so it carries at least that), not past it for a while.
+      cut_level_ = estimate_bps_;
+      last_cut_ = now;
       estimate_bps_ = carried;
       ++cuts_;
       last_change_ = now;
@@ -49,7 +53,14 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
     last_change_ = now;
   }
   if (goodput_bps_ >= o_.probe_when_used * budget_bps()) {
-    double next = estimate_bps_ * o_.probe_factor;
+    // One step past what the uplink delivered, never more: an estimate
+    // grows by being used, not by being asked (a node declaring 20 times
+    // its uplink would otherwise probe its way up while the excess waits
+    // in socket buffers). And not past the level of the last cut for a
+    // while: that is where the queue grew.
+    double next = std::min(estimate_bps_ * o_.probe_factor,
+                           std::max(estimate_bps_, on_wire * o_.probe_factor));
+    if (cut_level_ && now - *last_cut_ < o_.cut_memory) next = std::min(next, *cut_level_);
     if (o_.ceiling_bps) next = std::min(next, *o_.ceiling_bps);
     if (next > estimate_bps_) {
       estimate_bps_ = next;

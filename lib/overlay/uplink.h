@@ -9,7 +9,10 @@
 // A queue delay past `congested_delay` means the uplink is full: what left in
 // the last window is what it carries, and the estimate drops to that. A node
 // that is not congested and uses most of its estimate probes upward (x1.25
-// per window) up to the ceiling, so an undeclared uplink is found too. The
+// per window, never past 1.25 x what it delivered, nor for a while past the
+// level of its last cut) up to the ceiling, so an undeclared uplink is found
+// too. Samples should count bytes the receivers acknowledged (TCP_INFO), not
+// bytes written: sockets absorb bursts the uplink has not carried. The
 // budget is `headroom` of the estimate, less wire overhead (TCP/IP, records,
 // heartbeats), so the queue at the bottleneck stays short.
 //
@@ -55,6 +58,8 @@ class UplinkEstimator {
     // Probe upward when the goodput used this share of the budget.
     double probe_when_used = 0.6;
     double probe_factor = 1.25;
+    // After a cut, probing stops at the estimate that was cut for this long.
+    std::chrono::milliseconds cut_memory{30000};
   };
 
   explicit UplinkEstimator(Options options);
@@ -95,6 +100,8 @@ class UplinkEstimator {
   std::uint64_t cuts_ = 0;
   std::deque<Point> points_;
   std::optional<Clock::time_point> last_change_;
+  std::optional<double> cut_level_;
+  std::optional<Clock::time_point> last_cut_;
 };
 
 }  // namespace vt

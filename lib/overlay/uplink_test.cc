@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace vt {
 namespace {
 
@@ -59,12 +61,44 @@ TEST(UplinkEstimator, ProbesUpWhenUsedAndUncongestedNeverPastTheCeiling) {
   std::uint64_t bytes = run(up, now, 0, 0.9e6, 3, 2s);  // a burst of congestion
   double low = up.estimate_bps();
   ASSERT_LT(low, 1.1e6);
-  // The queue drained; the node uses its whole budget: the estimate grows.
-  bytes = run(up, now, bytes, low * 0.85 / 1.07, 30, 0ms);
+  // The queue drained; children take the whole budget as it grows and the
+  // uplink carries it: the estimate grows with what is delivered.
+  for (int i = 0; i < 120; ++i) {
+    now += 250ms;
+    bytes += static_cast<std::uint64_t>(std::min(up.budget_bps(), 7e6) / 8 * 0.25);
+    up.sample(now, bytes, 0ms);
+  }
   EXPECT_GT(up.estimate_bps(), low * 1.2);
   EXPECT_LE(up.estimate_bps(), 8e6);
   run(up, now, bytes, 7e6, 60, 0ms);
   EXPECT_DOUBLE_EQ(up.estimate_bps(), 8e6);
+}
+
+TEST(UplinkEstimator, NeverProbesFarPastWhatWasDelivered) {
+  // Declares 60 Mbit/s; the children acknowledge 1 Mbit/s (the rest waits
+  // in socket buffers, unseen by the queue-delay sample): the estimate
+  // stops one probe step past what was delivered.
+  UplinkEstimator up({.ceiling_bps = 60e6, .initial_bps = 1e6});
+  Clock::time_point now{};
+  run(up, now, 0, 1e6, 60, 0ms);
+  EXPECT_LE(up.estimate_bps(), 1e6 * 1.07 * 1.25 + 1);
+  EXPECT_LE(up.child_budget(0.5e6), 2u);
+}
+
+TEST(UplinkEstimator, AfterACutProbingStopsAtTheCutLevelForAWhile) {
+  // Believed at 8 Mbit/s; the queue grows at 5 Mbit/s: cut. Delivering 7.4
+  // (uncongested) it climbs back to 8, where the queue grew, and no further
+  // until cut_memory (30 s) has passed.
+  UplinkEstimator up({.ceiling_bps = 20e6, .initial_bps = 8e6});
+  Clock::time_point now{};
+  std::uint64_t bytes = run(up, now, 0, 5e6 / 1.07, 3, 1s);
+  ASSERT_EQ(up.cuts(), 1u);
+  EXPECT_NEAR(up.estimate_bps(), 5e6, 0.1e6);
+  bytes = run(up, now, bytes, 7.4e6 / 1.07, 20, 0ms);
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 8e6);
+  run(up, now, bytes, 7.4e6 / 1.07, 20, 0ms);
+  EXPECT_GT(up.estimate_bps(), 8e6);
+  EXPECT_LE(up.estimate_bps(), 7.4e6 * 1.25 + 1);
 }
 
 TEST(UplinkEstimator, IdleNodeKeepsItsEstimate) {

@@ -135,6 +135,11 @@ ConnectionStats Connection::stats() const {
   return s;
 }
 
+TcpPath Connection::tcp_path() const {
+  if (!open_.load() || !socket_.is_open()) return {};
+  return read_tcp_path(const_cast<boost::asio::ip::tcp::socket&>(socket_).native_handle());
+}
+
 // ---------------------------------------------------------------- handshake
 
 Task<void> Connection::run_handshake(std::optional<PeerId> expected) {

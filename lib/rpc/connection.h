@@ -35,6 +35,7 @@
 #include "lib/crypto/session.h"
 #include "lib/kernel/error.h"
 #include "lib/rpc/completion.h"
+#include "lib/rpc/tcp_path.h"
 #include "lib/rpc/types.h"
 #include "lib/wire/frame.h"
 
@@ -136,6 +137,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Cipher cipher() const { return cipher_; }
   bool is_open() const { return open_.load(); }
   ConnectionStats stats() const;
+  // One getsockopt(); call it from the thread that runs the node (a
+  // single-threaded io_context) so that the socket is not closed meanwhile.
+  TcpPath tcp_path() const;
   const Executor& executor() const { return strand_exec_; }
 
   // Calls a method; completes with the encoded result or throws the Error the

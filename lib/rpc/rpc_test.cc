@@ -662,5 +662,20 @@ TEST(Rpc, KeepaliveMeasuresRtt) {
   EXPECT_GE(p.conn->stats().rtt_ms, 0.0);
 }
 
+TEST(Rpc, TcpPathCountsWhatThePeerAcknowledged) {
+  Kernel k;
+  Pair p(k);
+  std::string big(200000, 'x');
+  EXPECT_EQ(k.run(p.conn->call(kEcho, big)).size(), big.size());
+  // The answer came back, so the peer acknowledged the call's bytes.
+  TcpPath path = p.conn->tcp_path();
+  ASSERT_TRUE(path.ok);
+  EXPECT_GE(path.bytes_acked, big.size());
+  EXPECT_GE(path.srtt_ms, 0.0);
+  p.conn->close(Error(Errc::kCancelled, "done"));
+  for (int i = 0; i < 200 && p.conn->is_open(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(p.conn->tcp_path().ok);
+}
+
 }  // namespace
 }  // namespace peers::rpc
