@@ -384,8 +384,9 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
   // full) rather than in buffers on the way, where it would wait in front
   // of heartbeats and make this stripe lag the others at every hop (the lab
   // showed it: 64 KiB per feed, a second of a 0.5 Mbit/s stripe, skipped
-  // twice the chunks that 32 KiB did). Enough for the stripe's rate over two
-  // round trips, at least 32 KiB (two chunks), at most 256 KiB.
+  // twice the chunks that 32 KiB did; three whole chunks, 51 KiB, did worse
+  // again). Enough for the stripe's rate over two round trips, at least
+  // 32 KiB, at most 256 KiB.
   if (child->channel) {
     std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
     double stripe_Bps = (stream_bps_ > 0 ? stream_bps_ : config_.assumed_stream_bps) / k / 8;
@@ -570,11 +571,12 @@ void OverlayNode::measure(steady_clock::time_point now) {
   // What the uplink delivered and how long data waits to leave it, from the
   // kernel (TCP_INFO of each child's connection): bytes the children
   // acknowledged, not bytes handed to sockets (a burst into fresh buffers
-  // looks like bandwidth that is not there), and per connection the time
-  // data waits in the socket (unsent bytes over the delivery rate) plus the
-  // round trip's growth over its minimum (the queue at the bottleneck).
+  // looks like bandwidth that is not there); per connection the round
+  // trip's growth over its minimum (the queue at the bottleneck); and the
+  // bytes waiting in all the sockets, which drain at the uplink's rate.
   std::map<const peers::rpc::Connection*, std::chrono::microseconds> kernel_wait;
   bool kernel_ok = false;
+  double backlog_bytes = 0;
   for (const auto& s : stripes_) {
     for (const auto& [id, c] : s.children) {
       auto conn = rpc_.find(id);
@@ -587,7 +589,7 @@ void OverlayNode::measure(steady_clock::time_point now) {
       acked_total_ += path.bytes_acked - std::min(path.bytes_acked, seen.bytes);
       seen.bytes = path.bytes_acked;
       double wait_ms = std::max(0.0, path.srtt_ms - path.min_rtt_ms);
-      if (path.delivery_rate_bps > 0) wait_ms += path.notsent_bytes * 8e3 / path.delivery_rate_bps;
+      backlog_bytes += path.notsent_bytes;
       kernel_wait[conn.get()] = std::chrono::microseconds(static_cast<std::int64_t>(wait_ms * 1e3));
     }
   }
@@ -612,6 +614,8 @@ void OverlayNode::measure(steady_clock::time_point now) {
     std::nth_element(ages.begin(), ages.begin() + ages.size() / 2, ages.end());
     median = ages[ages.size() / 2];
   }
+  median += std::chrono::microseconds(
+      static_cast<std::int64_t>(backlog_bytes * 8 / uplink_.estimate_bps() * 1e6));
   // Without TCP_INFO (not Linux): what the children's channels took.
   kernel_counts_ = kernel_counts_ || kernel_ok;
   uplink_.sample(now, kernel_counts_ ? acked_total_ : stats_.bytes_out, median);

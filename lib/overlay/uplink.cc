@@ -32,8 +32,11 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
   double on_wire = goodput_bps_ * o_.wire_overhead;
   if (congested_) {
     // What left during a window in which the queue never emptied is what
-    // the uplink carries. Never raise the estimate on congestion.
-    double carried = std::max(on_wire, o_.floor_bps);
+    // the uplink carries; but at most half of the estimate goes in one
+    // window (a connection in slow start, or a burst of history into a new
+    // one, delivers little for a moment without the uplink being small).
+    // Never raise the estimate on congestion.
+    double carried = std::max({on_wire, estimate_bps_ * o_.max_cut, o_.floor_bps});
     if (carried < estimate_bps_) {
       // Probing may come back to the level where the queue grew (it was
       // full then, so it carries at least that), not past it for a while.

@@ -7,7 +7,8 @@
 // bytes its children's feeds have taken so far (goodput), and how long the
 // oldest chunk waiting in any child's send queue has waited (queue delay).
 // A queue delay past `congested_delay` means the uplink is full: what left in
-// the last window is what it carries, and the estimate drops to that. A node
+// the last window is what it carries, and the estimate drops to that (by
+// at most half per window). A node
 // that is not congested and uses most of its estimate probes upward (x1.25
 // per window, never past 1.25 x what it delivered, nor for a while past the
 // level of its last cut) up to the ceiling, so an undeclared uplink is found
@@ -58,6 +59,8 @@ class UplinkEstimator {
     // Probe upward when the goodput used this share of the budget.
     double probe_when_used = 0.6;
     double probe_factor = 1.25;
+    // One cut keeps at least this share of the estimate.
+    double max_cut = 0.5;
     // After a cut, probing stops at the estimate that was cut for this long.
     std::chrono::milliseconds cut_memory{30000};
   };

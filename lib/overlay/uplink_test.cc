@@ -47,7 +47,9 @@ TEST(UplinkEstimator, ALiarsEstimateFallsToWhatItsUplinkCarries) {
   std::uint64_t bytes = 0;
   bytes = run(up, now, bytes, 0.93e6, 3, 2s);
   EXPECT_TRUE(up.congested());
-  EXPECT_GE(up.cuts(), 1u);
+  EXPECT_EQ(up.cuts(), 1u);
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 10e6) << "at most half per window";
+  bytes = run(up, now, bytes, 0.93e6, 8, 2s);
   EXPECT_NEAR(up.estimate_bps(), 0.93e6 * 1.07, 0.05e6);
   EXPECT_EQ(up.child_budget(0.5e6), 1u);
   // And it stays there while the queue stays long.
@@ -58,7 +60,7 @@ TEST(UplinkEstimator, ALiarsEstimateFallsToWhatItsUplinkCarries) {
 TEST(UplinkEstimator, ProbesUpWhenUsedAndUncongestedNeverPastTheCeiling) {
   UplinkEstimator up({.ceiling_bps = 8e6, .initial_bps = 1e9});
   Clock::time_point now{};
-  std::uint64_t bytes = run(up, now, 0, 0.9e6, 3, 2s);  // a burst of congestion
+  std::uint64_t bytes = run(up, now, 0, 0.9e6, 8, 2s);  // congestion, halving per window
   double low = up.estimate_bps();
   ASSERT_LT(low, 1.1e6);
   // The queue drained; children take the whole budget as it grows and the
@@ -128,8 +130,10 @@ TEST(UplinkEstimator, NeverBelowTheFloorAndOneCutPerWindow) {
   run(up, now, 0, 0, 1.5, 5s);  // congested but nothing left: a dead uplink
   EXPECT_DOUBLE_EQ(up.estimate_bps(), 4e6) << "no decision before a full window";
   run(up, now, 0, 0, 1, 5s);
-  EXPECT_DOUBLE_EQ(up.estimate_bps(), 64e3);
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 2e6) << "half per window";
   EXPECT_EQ(up.cuts(), 1u);
+  run(up, now, 0, 0, 20, 5s);
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 64e3);
   EXPECT_EQ(up.child_budget(0.5e6), 0u);
 }
 
