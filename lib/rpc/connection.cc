@@ -23,6 +23,9 @@ namespace asio = boost::asio;
 using asio::use_awaitable;
 using std::chrono::steady_clock;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
+// The longest deadline a served call keeps: a day is longer than any call
+// should take, and far from overflowing steady_clock.
+constexpr std::chrono::milliseconds kMaxCallDeadline = std::chrono::hours(24);
 
 namespace {
 
@@ -401,7 +404,10 @@ void Connection::serve_call(const wire::Frame& f) {
   in->has_continuation = f.call.has_continuation;
   in->continuation = f.call.continuation;
   if (f.call.deadline_ms > 0) {
-    in->deadline = steady_clock::now() + std::chrono::milliseconds(f.call.deadline_ms);
+    // The caller's number: bounded, so that adding it to now cannot overflow
+    // into a deadline in the past (which would also be forwarded on).
+    auto ms = std::min<std::uint64_t>(f.call.deadline_ms, kMaxCallDeadline.count());
+    in->deadline = steady_clock::now() + std::chrono::milliseconds(ms);
   }
   inbound_[in->call_id] = in;
   // Boost 1.81's co_spawn keeps the spawned coroutine's cancellation state in

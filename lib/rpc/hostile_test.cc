@@ -40,6 +40,7 @@ enum : std::uint32_t {
   kEcho = 0x2001,
   kBlob = 0x2002,  // {1: u64 size} -> that many bytes
   kSum = 0x2003,   // {1: u64 a, 2: u64 b} -> {1: u64 a + b}
+  kLeft = 0x2004,  // {} -> {1: u64 ms until the call's deadline}
 };
 
 std::string u64_body(std::uint64_t v) {
@@ -74,10 +75,18 @@ std::pair<std::uint64_t, std::uint64_t> decode_pair(std::string_view args) {
 struct HostileService : Service {
   std::string_view name() const override { return "test.Hostile"; }
   std::vector<MethodInfo> methods() const override {
-    return {{kEcho, "test.Hostile.echo"}, {kBlob, "test.Hostile.blob"}, {kSum, "test.Hostile.sum"}};
+    return {{kEcho, "test.Hostile.echo"},
+            {kBlob, "test.Hostile.blob"},
+            {kSum, "test.Hostile.sum"},
+            {kLeft, "test.Hostile.left"}};
   }
-  Task<Answer<std::string>> call(CallContext&, std::uint32_t m, std::string args) override {
+  Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t m, std::string args) override {
     switch (m) {
+      case kLeft: {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            ctx.deadline() - std::chrono::steady_clock::now());
+        co_return u64_body(static_cast<std::uint64_t>(std::max<std::int64_t>(0, left.count())));
+      }
       case kEcho:
         co_return args;
       case kBlob:
@@ -303,11 +312,12 @@ class SecurePeer {
   std::string frame_;
 };
 
-std::string call_frame(std::uint64_t call_id, std::uint32_t method, std::string_view args) {
+std::string call_frame(std::uint64_t call_id, std::uint32_t method, std::string_view args,
+                       std::uint64_t deadline_ms = 30000) {
   wire::CallHeader h;
   h.call_id = call_id;
   h.method_id = method;
-  h.deadline_ms = 30000;
+  h.deadline_ms = deadline_ms;
   std::string out;
   wire::encode_call(out, h, args);
   return out;
@@ -596,6 +606,30 @@ TEST_F(Hostile, FrozenPeerIsClosedAfterIdleTimeout) {
   EXPECT_GE(waited, 900ms) << "closed before idle_timeout";
   EXPECT_LT(waited, kDeadline);
   EXPECT_TRUE(peer.raw.wait_closed());
+  expect_good_connection_unaffected();
+}
+
+// The deadline travels as milliseconds from the caller; a number past what
+// steady_clock can add is held to a day instead of wrapping into the past.
+TEST_F(Hostile, HugeDeadlineFromTheWireIsHeldToADay) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  SecurePeer peer(port_, server_->id());
+  ASSERT_NO_FATAL_FAILURE(peer.handshake());
+  std::uint64_t id = 1;
+  for (std::uint64_t deadline_ms : {~std::uint64_t{0}, std::uint64_t{1} << 63,
+                                    std::uint64_t{1} << 53, std::uint64_t{1} << 44}) {
+    SCOPED_TRACE("deadline_ms " + std::to_string(deadline_ms));
+    ASSERT_TRUE(peer.send_frame(call_frame(id, kLeft, "", deadline_ms)));
+    wire::Frame f = peer.read_frame();
+    ASSERT_EQ(f.type, wire::FrameType::kReply);
+    EXPECT_EQ(f.id, id++);
+    wire::Reader r(f.payload);
+    ASSERT_TRUE(r.key());
+    auto left_ms = r.varint();
+    ASSERT_TRUE(left_ms);
+    EXPECT_GT(*left_ms, 23 * 3600 * 1000u);
+    EXPECT_LE(*left_ms, 24 * 3600 * 1000u);
+  }
   expect_good_connection_unaffected();
 }
 
