@@ -253,7 +253,7 @@ class Flood {
   pid_t pid() const { return node_->pid(); }
 
   void row(const std::string& name, double value, const std::string& unit) {
-    std::cout << to_json_line({name, value, unit}) << std::endl;
+    std::cout << to_json_line({name, value, unit, std::nullopt, 0}) << std::endl;
   }
 
   void start_node() {
