@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
@@ -62,6 +63,23 @@ std::uint16_t read_port(int fd, std::chrono::milliseconds timeout) {
 }
 
 }  // namespace
+
+// A tool from this binary's runfiles (Bazel data deps), else from bazel-bin.
+std::string tool_path(const std::string& tool) {
+  std::string rel = "cmd/" + tool + "/" + tool;
+  std::vector<std::string> tries;
+  if (const char* dir = std::getenv("RUNFILES_DIR"))
+    tries.push_back(std::string(dir) + "/vidtorrent/" + rel);
+  std::string exe = self_exe();
+  tries.push_back(exe + ".runfiles/vidtorrent/" + rel);
+  // bazel-out/<config>/bin/bench/overlay_bench -> bazel-out/<config>/bin/cmd/...
+  auto bin = std::filesystem::path(exe).parent_path().parent_path();
+  tries.push_back((bin / rel).string());
+  for (const auto& p : tries) {
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  throw Error(Errc::kNotFound, "cannot find " + tool + " (looked in " + tries.front() + ", ...)");
+}
 
 void throw_errno(const std::string& what) {
   throw Error(Errc::kInternal, what + ": " + std::strerror(errno));

@@ -103,6 +103,10 @@ void pin_to_cpu(int cpu);
 // Writes "port\n" to fd (the server's side of the ready handshake).
 void announce_port(int fd, std::uint16_t port);
 
+// The path of a tool ("vt-source") from this binary's runfiles (Bazel data
+// deps), else from bazel-bin beside it. Throws peers::Error(kNotFound).
+std::string tool_path(const std::string& tool);
+
 // Throws peers::Error(kInternal) with `what` and errno's text.
 [[noreturn]] void throw_errno(const std::string& what);
 

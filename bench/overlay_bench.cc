@@ -119,30 +119,6 @@ std::string load_average() {
   return a + " " + b + " " + c;
 }
 
-std::string self_exe() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw_errno("cannot find this program (/proc/self/exe)");
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-
-// A tool from this binary's runfiles (Bazel data deps), else from bazel-bin.
-std::string tool_path(const std::string& tool) {
-  std::string rel = "cmd/" + tool + "/" + tool;
-  std::vector<std::string> tries;
-  if (const char* dir = std::getenv("RUNFILES_DIR"))
-    tries.push_back(std::string(dir) + "/vidtorrent/" + rel);
-  std::string exe = self_exe();
-  tries.push_back(exe + ".runfiles/vidtorrent/" + rel);
-  // bazel-out/<config>/bin/bench/overlay_bench -> bazel-out/<config>/bin/cmd/...
-  auto bin = std::filesystem::path(exe).parent_path().parent_path();
-  tries.push_back((bin / rel).string());
-  for (const auto& p : tries) {
-    if (::access(p.c_str(), X_OK) == 0) return p;
-  }
-  throw Error(Errc::kNotFound, "cannot find " + tool + " (looked in " + tries.front() + ", ...)");
-}
-
 std::string program_in_path(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path ? path : "/usr/bin:/bin");

@@ -43,6 +43,9 @@ std::string_view cipher_name(Cipher c);
 
 inline constexpr std::size_t kRecordTagSize = 16;
 inline constexpr std::size_t kHelloSize = 6 + 1 + 1 + 32;
+// The longest AUTH message (before sealing): key, signature, an address of
+// at most 255 bytes and its length.
+inline constexpr std::size_t kMaxAuthSize = 32 + 64 + 1 + 255;
 
 // Seals or opens the records of one direction. Not thread-safe: one per
 // direction, used in record order.

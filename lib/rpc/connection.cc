@@ -23,6 +23,9 @@ namespace asio = boost::asio;
 using asio::use_awaitable;
 using std::chrono::steady_clock;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
+// The longest deadline a served call keeps: a day is longer than any call
+// should take, and far from overflowing steady_clock.
+constexpr std::chrono::milliseconds kMaxCallDeadline = std::chrono::hours(24);
 
 namespace {
 
@@ -116,10 +119,32 @@ Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // flush() writes synchronously first and must never block the strand.
   socket_.non_blocking(true, ec);
-  in_.resize(256 * 1024);
+  node_->connection_objects.fetch_add(1, std::memory_order_relaxed);
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  leave_admission();
+  node_->input_buffer_bytes.fetch_sub(in_.capacity(), std::memory_order_relaxed);
+  node_->connection_objects.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::admitted(std::string address) {
+  admitted_address_ = std::move(address);
+  in_handshake_count_ = in_admission_count_ = true;
+}
+
+void Connection::leave_handshake() {
+  if (!in_handshake_count_) return;
+  in_handshake_count_ = false;
+  node_->admission.handshake_done();
+}
+
+void Connection::leave_admission() {
+  leave_handshake();
+  if (!in_admission_count_) return;
+  in_admission_count_ = false;
+  node_->admission.release(admitted_address_);
+}
 
 ConnectionStats Connection::stats() const {
   ConnectionStats s;
@@ -198,34 +223,35 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   peer_ = *id;
   peer_listen_addr_ = hs.peer_listen_addr();
   established_ = true;
+  leave_handshake();
   last_rx_ = steady_clock::now();
 }
 
 // ---------------------------------------------------------------- reading
 
 Task<Result<void>> Connection::fill_input(std::size_t need) {
-  while (in_end_ - in_begin_ < need) {
-    if (in_begin_ > 0 && in_.size() - in_begin_ < need) {
-      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-      in_end_ -= in_begin_;
-      in_begin_ = 0;
+  while (in_.size() < need) {
+    // The buffer grows with what arrives, not with the length a record
+    // declares (a stranger's AUTH record, a stalled 1 MiB frame).
+    std::size_t had = in_.capacity();
+    std::span<char> room = in_.prepare(need, steady_clock::now());
+    if (in_.capacity() != had) {
+      node_->input_buffer_bytes.fetch_add(in_.capacity() - had, std::memory_order_relaxed);
     }
-    if (in_.size() < need) in_.resize(need);
     // Every record at hand has been handled: the next write starts a new batch.
     corked_ = false;
-    auto read =
-        socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_), kTuple);
+    auto read = socket_.async_read_some(asio::buffer(room.data(), room.size()), kTuple);
     auto [ec, n] = co_await std::move(read);
     if (ec) {
       if (ec == asio::error::eof) {
-        co_return Error(Errc::kConnectionLost, in_end_ == in_begin_
+        co_return Error(Errc::kConnectionLost, in_.size() == 0
                                                    ? "connection closed by peer"
                                                    : "connection closed in the middle of a record");
       }
       if (ec == asio::error::operation_aborted && close_reason_) co_return *close_reason_;
       co_return Error(Errc::kConnectionLost, "read failed: " + ec.message()).set_system_code(ec);
     }
-    in_end_ += n;
+    in_.commit(n);
     counters_.bytes_in.fetch_add(n, std::memory_order_relaxed);
     // New input starts a new batch (the first answer to it goes out at once).
     corked_ = false;
@@ -237,11 +263,14 @@ Task<Result<std::string_view>> Connection::read_record() {
   auto fill_length = fill_input(4);
   Result<void> got = co_await std::move(fill_length);
   if (!got) co_return got.error();
-  std::uint32_t len = be32(in_.data() + in_begin_);
-  if (len > wire::kMaxFrameSize + kRecordTagSize) {
-    co_return Error(Errc::kProtocol, "record length " + std::to_string(len) +
-                                         " over the limit of " +
-                                         std::to_string(wire::kMaxFrameSize + kRecordTagSize));
+  std::uint32_t len = be32(in_.data());
+  // Before the handshake is over the only record is AUTH, which is small.
+  std::size_t limit =
+      established_ ? wire::kMaxFrameSize + kRecordTagSize : kMaxAuthSize + rx_.overhead();
+  if (len > limit) {
+    co_return Error(Errc::kProtocol, std::string(established_ ? "record" : "AUTH record") +
+                                         " length " + std::to_string(len) + " over the limit of " +
+                                         std::to_string(limit));
   }
   if (len < rx_.overhead() + (established_ ? 1 : 0)) {
     co_return Error(Errc::kProtocol, "record length " + std::to_string(len) + " too short");
@@ -249,11 +278,10 @@ Task<Result<std::string_view>> Connection::read_record() {
   auto fill_record = fill_input(4 + len);
   got = co_await std::move(fill_record);
   if (!got) co_return got.error();
-  char* rec = in_.data() + in_begin_;
-  in_begin_ += 4 + len;
+  char* rec = in_.data();
+  in_.consume(4 + len);  // rec stays valid until the next fill_input()
   auto plain = rx_.open(rec + 4, len, std::string_view(rec, 4));
   if (!plain) co_return plain.error();
-  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
   co_return std::string_view(rec + 4, *plain);
 }
 
@@ -406,7 +434,10 @@ void Connection::serve_call(const wire::Frame& f) {
   in->has_continuation = f.call.has_continuation;
   in->continuation = f.call.continuation;
   if (f.call.deadline_ms > 0) {
-    in->deadline = steady_clock::now() + std::chrono::milliseconds(f.call.deadline_ms);
+    // The caller's number: bounded, so that adding it to now cannot overflow
+    // into a deadline in the past (which would also be forwarded on).
+    auto ms = std::min<std::uint64_t>(f.call.deadline_ms, kMaxCallDeadline.count());
+    in->deadline = steady_clock::now() + std::chrono::milliseconds(ms);
   }
   inbound_[in->call_id] = in;
   // Boost 1.81's co_spawn keeps the spawned coroutine's cancellation state in
@@ -868,6 +899,7 @@ void Connection::do_close(const Error& reason, bool) {
   keepalive_timer_.cancel();
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  leave_admission();
   Error lost = reason.code() == Errc::kConnectionLost || reason.code() == Errc::kTimeout
                    ? reason
                    : Error(Errc::kConnectionLost, "connection lost: " + reason.message());

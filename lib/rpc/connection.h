@@ -35,6 +35,7 @@
 #include "lib/crypto/session.h"
 #include "lib/kernel/error.h"
 #include "lib/rpc/completion.h"
+#include "lib/rpc/internal/read_buffer.h"
 #include "lib/rpc/tcp_path.h"
 #include "lib/rpc/types.h"
 #include "lib/wire/frame.h"
@@ -206,6 +207,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void call_timed_out(std::uint64_t id);
   std::shared_ptr<DataChannel> open_channel(std::uint64_t id);
   void check_drained();
+  // An accepted connection holds a place in the node's admission counts
+  // (NodeOptions::max_handshakes, ...) from accept until its handshake ends
+  // and until it closes. Idempotent; on the strand, or with no one else
+  // holding the connection.
+  void admitted(std::string address);
+  void leave_handshake();
+  void leave_admission();
 
   std::shared_ptr<internal::NodeCore> node_;
   // On the io_context's own executor type, not any_io_executor: a
@@ -227,9 +235,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<std::uint8_t, 32> binding_key_{};
   RecordCipher tx_, rx_;
 
-  // Reading: a buffer of received bytes [in_begin_, in_end_).
-  std::string in_;
-  std::size_t in_begin_ = 0, in_end_ = 0;
+  // Reading: received bytes not yet handled, sized by what arrives.
+  internal::ReadBuffer in_;
+  // Admission (see admitted()): the remote IP address it counts under.
+  std::string admitted_address_;
+  bool in_handshake_count_ = false;
+  bool in_admission_count_ = false;
 
   // Writing: records queued while a write is in flight.
   std::string out_, writing_;

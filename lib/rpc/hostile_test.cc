@@ -6,21 +6,13 @@
 // (the raw socket sees EOF or a reset before a generous deadline), it logs a
 // typed reason for it ("reason=<errc name>"), and a well-behaved connection
 // opened before the attack still completes calls afterwards.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <condition_variable>
-#include <cstring>
-#include <functional>
-#include <mutex>
+#include <thread>
 
 #include "lib/crypto/session.h"
 #include "lib/kernel/log.h"
+#include "lib/rpc/hostile_peer.h"
 #include "lib/rpc/rpc_test_util.h"
 #include "lib/wire/codec.h"
 #include "lib/wire/frame.h"
@@ -29,17 +21,18 @@ namespace peers::rpc {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Clock;
+using testing::kDeadline;
 using testing::Kernel;
-using Clock = std::chrono::steady_clock;
-
-// How long the node gets to react to an attack. Generous: a pass never
-// depends on it, only a failure does.
-constexpr Clock::duration kDeadline = 10s;
+using testing::LogCapture;
+using testing::RawPeer;
+using testing::SecurePeer;
 
 enum : std::uint32_t {
   kEcho = 0x2001,
   kBlob = 0x2002,  // {1: u64 size} -> that many bytes
   kSum = 0x2003,   // {1: u64 a, 2: u64 b} -> {1: u64 a + b}
+  kLeft = 0x2004,  // {} -> {1: u64 ms until the call's deadline}
 };
 
 std::string u64_body(std::uint64_t v) {
@@ -74,10 +67,18 @@ std::pair<std::uint64_t, std::uint64_t> decode_pair(std::string_view args) {
 struct HostileService : Service {
   std::string_view name() const override { return "test.Hostile"; }
   std::vector<MethodInfo> methods() const override {
-    return {{kEcho, "test.Hostile.echo"}, {kBlob, "test.Hostile.blob"}, {kSum, "test.Hostile.sum"}};
+    return {{kEcho, "test.Hostile.echo"},
+            {kBlob, "test.Hostile.blob"},
+            {kSum, "test.Hostile.sum"},
+            {kLeft, "test.Hostile.left"}};
   }
-  Task<Answer<std::string>> call(CallContext&, std::uint32_t m, std::string args) override {
+  Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t m, std::string args) override {
     switch (m) {
+      case kLeft: {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            ctx.deadline() - std::chrono::steady_clock::now());
+        co_return u64_body(static_cast<std::uint64_t>(std::max<std::int64_t>(0, left.count())));
+      }
       case kEcho:
         co_return args;
       case kBlob:
@@ -92,222 +93,12 @@ struct HostileService : Service {
   Task<void> event(CallContext&, std::uint32_t, std::string) override { co_return; }
 };
 
-// Collects the node's log lines (lib/kernel/log.h sink) for the life of the
-// object.
-class LogCapture {
- public:
-  LogCapture() {
-    log_set_sink([this](std::string_view line) {
-      std::lock_guard lock(mu_);
-      lines_.emplace_back(line);
-      cv_.notify_all();
-    });
-  }
-  ~LogCapture() { log_set_sink(nullptr); }
-
-  // The first line that contains every one of `parts` and one of `any_of`
-  // (if given), waiting up to `limit` for it; "" if none came.
-  std::string wait_for(const std::vector<std::string>& parts,
-                       const std::vector<std::string>& any_of = {},
-                       Clock::duration limit = kDeadline) {
-    auto matches = [&](const std::string& line) {
-      for (const auto& p : parts) {
-        if (line.find(p) == std::string::npos) return false;
-      }
-      if (any_of.empty()) return true;
-      for (const auto& p : any_of) {
-        if (line.find(p) != std::string::npos) return true;
-      }
-      return false;
-    };
-    std::unique_lock lock(mu_);
-    std::string found;
-    cv_.wait_until(lock, Clock::now() + limit, [&] {
-      for (const auto& l : lines_) {
-        if (matches(l)) {
-          found = l;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found;
-  }
-
-  std::string all() {
-    std::lock_guard lock(mu_);
-    std::string out;
-    for (const auto& l : lines_) out += l;
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> lines_;
-};
-
-// A plain TCP connection to the node under attack.
-class RawPeer {
- public:
-  // `rcvbuf` > 0 shrinks the receive buffer (set before connecting, so the
-  // window the node sees is small from the start).
-  explicit RawPeer(std::uint16_t port, int rcvbuf = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
-    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      throw std::runtime_error("connect: " + std::string(std::strerror(errno)));
-    }
-    sockaddr_in local{};
-    socklen_t len = sizeof local;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-    addr_ = "127.0.0.1:" + std::to_string(ntohs(local.sin_port));
-  }
-  ~RawPeer() { ::close(fd_); }
-  RawPeer(const RawPeer&) = delete;
-  RawPeer& operator=(const RawPeer&) = delete;
-
-  // This end as the node logs it ("addr=127.0.0.1:54012").
-  const std::string& addr() const { return addr_; }
-
-  // Writes everything; false if the node has closed the connection already.
-  bool send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // Exactly n bytes; throws if the connection ends or the deadline passes.
-  std::string read_exact(std::size_t n) {
-    std::string out;
-    auto deadline = Clock::now() + kDeadline;
-    char buf[65536];
-    while (out.size() < n) {
-      if (!wait_readable(deadline)) throw std::runtime_error("read timed out");
-      ssize_t got = ::recv(fd_, buf, std::min(sizeof buf, n - out.size()), 0);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) throw std::runtime_error("connection ended while reading");
-      out.append(buf, static_cast<std::size_t>(got));
-    }
-    return out;
-  }
-
-  // Reads and drops whatever comes until the node closes the connection (EOF
-  // or reset). False if it is still open at the deadline.
-  bool wait_closed() {
-    auto deadline = Clock::now() + kDeadline;
-    char buf[65536];
-    for (;;) {
-      if (!wait_readable(deadline)) return false;
-      ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return true;
-    }
-  }
-
-  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
-
- private:
-  bool wait_readable(Clock::time_point deadline) {
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      int r = ::poll(&p, 1, static_cast<int>(left.count()));
-      if (r < 0 && errno == EINTR) continue;
-      return r > 0;
-    }
-  }
-
-  int fd_ = -1;
-  std::string addr_;
-};
-
-// A RawPeer that runs the real handshake (as the dialing side) and then
-// seals its own records, so it can send well-formed or broken ones at will.
-class SecurePeer {
- public:
-  SecurePeer(std::uint16_t port, const PeerId& node, int rcvbuf = 0)
-      : raw(port, rcvbuf), me_(Identity::generate()), hs_(me_, true, options(node)) {}
-
-  // Sends HELLO and AUTH. `tamper` may change the AUTH message before it is
-  // sealed; then the node's AUTH is not read (the node is expected to hang up).
-  void handshake(const std::function<void(std::string&)>& tamper = nullptr) {
-    ASSERT_TRUE(raw.send(hs_.hello()));
-    std::string theirs = raw.read_exact(kHelloSize);
-    ASSERT_TRUE(hs_.on_hello(theirs));
-    std::tie(tx_, rx_) = hs_.ciphers();
-    std::string auth = hs_.auth();
-    if (tamper) tamper(auth);
-    ASSERT_TRUE(raw.send(seal(auth)));
-    if (tamper) return;
-    auto id = hs_.on_auth(read_record());
-    ASSERT_TRUE(id) << id.error().what();
-  }
-
-  // One record: 4-byte big-endian length, then the sealed bytes (AD = length).
-  std::string seal(std::string_view plain) {
-    std::string rec(4, '\0');
-    auto len = static_cast<std::uint32_t>(plain.size() + tx_.overhead());
-    for (int i = 0; i < 4; ++i) rec[i] = static_cast<char>(len >> (24 - 8 * i));
-    rec.append(plain);
-    std::string header = rec.substr(0, 4);
-    tx_.seal(rec, 4, header);
-    return rec;
-  }
-
-  bool send_frame(std::string_view frame) { return raw.send(seal(frame)); }
-
-  // The next frame other than PING/PONG; views stay valid until the next read.
-  wire::Frame read_frame() {
-    for (;;) {
-      frame_ = read_record();
-      auto f = wire::decode_frame(frame_);
-      if (!f) throw f.error();
-      if (f->type != wire::FrameType::kPing && f->type != wire::FrameType::kPong) return *f;
-    }
-  }
-
-  RawPeer raw;
-
- private:
-  static HandshakeOptions options(const PeerId& node) {
-    HandshakeOptions o;
-    o.expected_peer = node;
-    return o;
-  }
-
-  std::string read_record() {
-    std::string header = raw.read_exact(4);
-    std::uint32_t len = 0;
-    for (char c : header) len = (len << 8) | static_cast<unsigned char>(c);
-    std::string body = raw.read_exact(len);
-    auto n = rx_.open(body.data(), body.size(), header);
-    if (!n) throw n.error();
-    body.resize(*n);
-    return body;
-  }
-
-  Identity me_;
-  Handshake hs_;
-  RecordCipher tx_, rx_;
-  std::string frame_;
-};
-
-std::string call_frame(std::uint64_t call_id, std::uint32_t method, std::string_view args) {
+std::string call_frame(std::uint64_t call_id, std::uint32_t method, std::string_view args,
+                       std::uint64_t deadline_ms = 30000) {
   wire::CallHeader h;
   h.call_id = call_id;
   h.method_id = method;
-  h.deadline_ms = 30000;
+  h.deadline_ms = deadline_ms;
   std::string out;
   wire::encode_call(out, h, args);
   return out;
@@ -596,6 +387,187 @@ TEST_F(Hostile, FrozenPeerIsClosedAfterIdleTimeout) {
   EXPECT_GE(waited, 900ms) << "closed before idle_timeout";
   EXPECT_LT(waited, kDeadline);
   EXPECT_TRUE(peer.raw.wait_closed());
+  expect_good_connection_unaffected();
+}
+
+// Waits (up to kDeadline) until `done()` holds; false if it never did.
+bool eventually(const std::function<bool()>& done) {
+  auto deadline = Clock::now() + kDeadline;
+  while (!done()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// How many lines of one throttled kind ("<msg> ... reason=<reason>") the
+// node accounted for: each line written counts itself (unless it is a
+// summary, which has no `detail` field) and the lines it held back.
+std::uint64_t lines_accounted(LogCapture& logs, const std::string& msg, const std::string& reason,
+                              const std::string& detail_field) {
+  std::uint64_t n = 0;
+  for (const auto& line : logs.matching({msg + " ", "reason=" + reason + " ", "held_back="})) {
+    if (line.find(" " + detail_field + "=") != std::string::npos) ++n;
+    n += std::stoull(line.substr(line.find("held_back=") + 10));
+  }
+  return n;
+}
+
+// A HELLO that starts a real handshake, then the header of the longest
+// record allowed (AUTH), and nothing more: a stranger that stalls.
+std::unique_ptr<RawPeer> stalled_stranger(std::uint16_t port, const char* from = nullptr) {
+  auto peer = std::make_unique<RawPeer>(port, 0, from);
+  Identity me = Identity::generate();
+  Handshake hs(me, true, {});
+  peer->send(hs.hello() + be32(kMaxAuthSize + kRecordTagSize) + "x");
+  return peer;
+}
+
+TEST_F(Hostile, StalledHandshakesOverTheLimitAreRefusedAtOnce) {
+  NodeOptions o;
+  o.max_handshakes = 4;
+  o.handshake_timeout = 60s;  // they stay until the test closes them
+  ASSERT_NO_FATAL_FAILURE(start(o));
+  std::vector<std::unique_ptr<RawPeer>> stalled;
+  for (int i = 0; i < 4; ++i) stalled.push_back(stalled_stranger(port_));
+  ASSERT_TRUE(eventually([&] { return server_->stats().handshakes == 4; }));
+  std::vector<std::unique_ptr<RawPeer>> refused;
+  for (int i = 0; i < 6; ++i) refused.push_back(stalled_stranger(port_));
+  for (auto& p : refused) EXPECT_TRUE(p->wait_closed()) << "not refused: " << p->addr();
+  NodeStats st = server_->stats();
+  EXPECT_EQ(st.refused, 6u);
+  EXPECT_EQ(st.handshakes, 4u);
+  EXPECT_EQ(st.accepted, 5u);  // the good client and the stalled four
+  // A client that connected before goes on being served.
+  expect_good_connection_unaffected();
+
+  // Lines: six refusals accounted for, in at most two lines (one, and a
+  // summary a second later).
+  EXPECT_TRUE(eventually([&] {
+    return lines_accounted(logs_, "connection refused", "too_many_handshakes", "addr") == 6;
+  })) << logs_.all();
+  EXPECT_LE(logs_.matching({"connection refused "}).size(), 2u) << logs_.all();
+
+  // Once the strangers go, their places and memory are given back, and a new
+  // client gets in.
+  stalled.clear();
+  refused.clear();
+  ASSERT_TRUE(eventually([&] {
+    auto s = server_->stats();
+    return s.handshakes == 0 && s.accepted == 1 && s.connection_objects == 1;
+  })) << "handshakes "
+      << server_->stats().handshakes << ", accepted " << server_->stats().accepted
+      << ", connection objects " << server_->stats().connection_objects;
+  auto other = std::make_unique<Node>(k_.executor(), Identity::generate());
+  auto conn = k_.run(other->connect("127.0.0.1:" + std::to_string(port_), server_->id()));
+  EXPECT_EQ(k_.run(conn->call(kEcho, "in")), "in");
+  other->close();
+}
+
+TEST_F(Hostile, ConnectionsOverTheTotalAreRefused) {
+  NodeOptions o;
+  o.max_connections = 3;
+  ASSERT_NO_FATAL_FAILURE(start(o));
+  std::vector<std::unique_ptr<SecurePeer>> peers;
+  for (int i = 0; i < 2; ++i) {
+    peers.push_back(std::make_unique<SecurePeer>(port_, server_->id()));
+    ASSERT_NO_FATAL_FAILURE(peers.back()->handshake());
+  }
+  RawPeer over(port_);
+  EXPECT_TRUE(over.wait_closed());
+  EXPECT_NE(logs_.wait_for({"connection refused ", "addr=" + over.addr() + " ",
+                            "reason=too_many_connections "}),
+            "")
+      << logs_.all();
+  EXPECT_EQ(server_->stats().accepted, 3u);
+  expect_good_connection_unaffected();
+}
+
+TEST_F(Hostile, ConnectionsFromOneAddressAreLimited) {
+  NodeOptions o;
+  o.max_connections_per_address = 3;
+  o.limit_loopback_per_address = true;
+  o.handshake_timeout = 60s;
+  ASSERT_NO_FATAL_FAILURE(start(o));  // the good client comes from 127.0.0.1
+  std::vector<std::unique_ptr<RawPeer>> stalled;
+  for (int i = 0; i < 3; ++i) stalled.push_back(stalled_stranger(port_, "127.0.0.2"));
+  ASSERT_TRUE(eventually([&] { return server_->stats().handshakes == 3; }));
+  auto fourth = stalled_stranger(port_, "127.0.0.2");
+  EXPECT_TRUE(fourth->wait_closed());
+  EXPECT_NE(logs_.wait_for({"connection refused ", "addr=" + fourth->addr() + " ",
+                            "reason=too_many_from_address "}),
+            "")
+      << logs_.all();
+  // Another address still gets in.
+  SecurePeer elsewhere(port_, server_->id());
+  ASSERT_NO_FATAL_FAILURE(elsewhere.handshake());
+  expect_good_connection_unaffected();
+}
+
+TEST_F(Hostile, DeclaredRecordLengthIsNotAllocatedBeforeTheBytesArrive) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  SecurePeer peer(port_, server_->id());
+  ASSERT_NO_FATAL_FAILURE(peer.handshake());
+  std::shared_ptr<Connection> served;
+  ASSERT_TRUE(eventually([&] {
+    for (auto& c : server_->connections()) {
+      if (c->remote_address() == peer.raw.addr()) served = c;
+    }
+    return served != nullptr;
+  }));
+  std::size_t initial = server_->stats().input_buffer_bytes;
+  EXPECT_LE(initial, 2 * internal::ReadBuffer::kInitial);  // the good client's and this one's
+
+  // One DATA frame of the largest size, for a channel that does not exist
+  // (the node drops it), sent in three parts.
+  std::string frame;
+  wire::encode_data_header(frame, 99);
+  frame.resize(wire::kMaxFrameSize, 'd');
+  std::string record = peer.seal(frame);
+  std::size_t sent = 0;
+  auto received = [&](std::size_t n) {
+    std::uint64_t before = served->stats().bytes_in;
+    EXPECT_TRUE(peer.raw.send(std::string_view(record).substr(sent, n)));
+    sent += n;
+    return eventually([&] { return served->stats().bytes_in >= before + n; });
+  };
+  // The header and 10 bytes: no more than the initial buffer.
+  ASSERT_TRUE(received(4 + 10));
+  EXPECT_EQ(server_->stats().input_buffer_bytes, initial);
+  // 100 KB of it: at most twice that.
+  ASSERT_TRUE(received(100000));
+  EXPECT_LE(server_->stats().input_buffer_bytes, initial + 2 * 100000);
+  // The rest; then the node handles it and, a second later, gives the memory back.
+  ASSERT_TRUE(received(record.size() - sent));
+  EXPECT_TRUE(eventually([&] {
+    peer.send_frame(ping_frame());
+    return server_->stats().input_buffer_bytes == initial;
+  })) << server_->stats().input_buffer_bytes
+      << " bytes of input buffers";
+  expect_good_connection_unaffected();
+}
+
+// The deadline travels as milliseconds from the caller; a number past what
+// steady_clock can add is held to a day instead of wrapping into the past.
+TEST_F(Hostile, HugeDeadlineFromTheWireIsHeldToADay) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  SecurePeer peer(port_, server_->id());
+  ASSERT_NO_FATAL_FAILURE(peer.handshake());
+  std::uint64_t id = 1;
+  for (std::uint64_t deadline_ms : {~std::uint64_t{0}, std::uint64_t{1} << 63,
+                                    std::uint64_t{1} << 53, std::uint64_t{1} << 44}) {
+    SCOPED_TRACE("deadline_ms " + std::to_string(deadline_ms));
+    ASSERT_TRUE(peer.send_frame(call_frame(id, kLeft, "", deadline_ms)));
+    wire::Frame f = peer.read_frame();
+    ASSERT_EQ(f.type, wire::FrameType::kReply);
+    EXPECT_EQ(f.id, id++);
+    wire::Reader r(f.payload);
+    ASSERT_TRUE(r.key());
+    auto left_ms = r.varint();
+    ASSERT_TRUE(left_ms);
+    EXPECT_GT(*left_ms, 23 * 3600 * 1000u);
+    EXPECT_LE(*left_ms, 24 * 3600 * 1000u);
+  }
   expect_good_connection_unaffected();
 }
 

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -85,7 +86,9 @@ NodeCore::NodeCore(Executor e, Identity ident, NodeOptions o)
       identity(std::move(ident)),
       id(identity.peer_id()),
       options(o),
-      deadline_timer_(exec) {}
+      admission(o),
+      deadline_timer_(exec),
+      log_timer_(exec) {}
 
 const NodeCore::Method* NodeCore::method(std::uint32_t mid) const {
   auto it = methods.find(mid);
@@ -334,56 +337,170 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
   co_return conn;
 }
 
-void NodeCore::start_accept(std::shared_ptr<tcp::acceptor> acceptor) {
+void NodeCore::start_accept(std::shared_ptr<Listener> listener) {
   auto self = shared_from_this();
   asio::co_spawn(
-      acceptor->get_executor(),
-      [self, acceptor]() -> Task<void> {
+      listener->acceptor.get_executor(),
+      [self, listener]() -> Task<void> {
+        // An accept that fails for want of descriptors, buffers or memory
+        // leaves the connection in the backlog, so trying again at once
+        // fails again at once (a loop at 88 % of a core, millions of log
+        // lines): wait 10 ms, doubling to 1 s, until an accept succeeds.
+        constexpr Duration kFirstBackoff = std::chrono::milliseconds(10);
+        constexpr Duration kMaxBackoff = std::chrono::seconds(1);
+        Duration backoff{0};
         for (;;) {
           // The accepted socket runs on the node's executor, not on the
           // acceptor's strand.
-          auto accept = acceptor->async_accept(self->exec, asio::as_tuple(use_awaitable));
+          auto accept = listener->acceptor.async_accept(self->exec, asio::as_tuple(use_awaitable));
           auto [ec, socket] = co_await std::move(accept);
-          if (ec) {
-            if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-            log_warn("accept failed", {{"error", ec.message()}});
+          if (!ec) {
+            backoff = Duration(0);
+            self->admit(std::move(socket));
             continue;
           }
-          auto conn = std::make_shared<Connection>(self, std::move(socket), false);
-          asio::co_spawn(
-              conn->strand_,
-              [self, conn]() -> Task<void> {
-                try {
-                  auto handshake = conn->run_handshake(std::nullopt);
-                  co_await std::move(handshake);
-                } catch (const Error& e) {
-                  log_warn("handshake failed", {{"addr", conn->remote_address()},
-                                                {"reason", std::string(errc_name(e.code()))},
-                                                {"detail", e.message()}});
-                  boost::system::error_code ignored;
-                  conn->socket_.close(ignored);
-                  co_return;
-                }
-                if (self->closing) {
-                  conn->close(Error(Errc::kUnavailable, "node is shutting down"));
-                  co_return;
-                }
-                self->establish(conn);
-              },
-              asio::detached);
+          if (ec == asio::error::operation_aborted || !listener->acceptor.is_open()) co_return;
+          self->accept_failures.fetch_add(1, std::memory_order_relaxed);
+          namespace errc = boost::system::errc;
+          bool starved = ec == errc::too_many_files_open ||
+                         ec == errc::too_many_files_open_in_system || ec == errc::no_buffer_space ||
+                         ec == errc::not_enough_memory;
+          if (starved) backoff = std::clamp(2 * backoff, kFirstBackoff, kMaxBackoff);
+          if (auto held = self->log_allowed("accept failed: " + ec.message())) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count();
+            log_warn("accept failed", {{"reason", ec.message()},
+                                       {"retry_in_ms", std::to_string(ms)},
+                                       {"held_back", std::to_string(*held)}});
+          }
+          if (!starved) continue;
+          listener->backoff.expires_after(backoff);
+          auto wait = listener->backoff.async_wait(asio::as_tuple(use_awaitable));
+          co_await std::move(wait);
         }
+      },
+      asio::detached);
+}
+
+void NodeCore::admit(tcp::socket socket) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return;  // gone already
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  }
+  std::string ip = addr.to_string();
+  internal::Refusal refusal = admission.admit(ip, addr.is_loopback());
+  if (refusal != internal::Refusal::kNone) {
+    refused.fetch_add(1, std::memory_order_relaxed);
+    // A reset rather than a FIN: this side keeps no TIME_WAIT for a stranger.
+    socket.set_option(tcp::socket::linger(true, 0), ec);
+    socket.close(ec);
+    std::string reason(refusal_name(refusal));
+    if (auto held = log_allowed("connection refused: " + reason)) {
+      log_warn("connection refused",
+               {{"addr", (addr.is_v6() ? "[" + ip + "]" : ip) + ":" + std::to_string(ep.port())},
+                {"reason", reason},
+                {"held_back", std::to_string(*held)}});
+    }
+    return;
+  }
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), false);
+  conn->admitted(std::move(ip));
+  run_inbound_handshake(std::move(conn));
+}
+
+void NodeCore::run_inbound_handshake(std::shared_ptr<Connection> conn) {
+  asio::co_spawn(
+      conn->strand_,
+      [self = shared_from_this(), conn]() -> Task<void> {
+        try {
+          auto handshake = conn->run_handshake(std::nullopt);
+          co_await std::move(handshake);
+        } catch (const Error& e) {
+          std::string reason(errc_name(e.code()));
+          if (auto held = self->log_allowed("handshake failed: " + reason)) {
+            log_warn("handshake failed", {{"addr", conn->remote_address()},
+                                          {"reason", reason},
+                                          {"detail", e.message()},
+                                          {"held_back", std::to_string(*held)}});
+          }
+          boost::system::error_code ignored;
+          conn->socket_.close(ignored);
+          conn->leave_admission();
+          co_return;
+        }
+        if (self->closing) {
+          conn->close(Error(Errc::kUnavailable, "node is shutting down"));
+          co_return;
+        }
+        self->establish(conn);
       },
       asio::detached);
 }
 
 void NodeCore::stop_accepting() {
   closing = true;
-  for (auto& a : acceptors) {
-    asio::dispatch(a->get_executor(), [a] {
+  for (auto& l : listeners) {
+    asio::dispatch(l->acceptor.get_executor(), [l] {
       boost::system::error_code ignored;
-      a->close(ignored);
+      l->acceptor.close(ignored);
+      l->backoff.cancel();
     });
   }
+}
+
+std::optional<std::uint64_t> NodeCore::log_allowed(const std::string& kind) {
+  std::lock_guard lock(log_mu_);
+  auto held = log_throttle_.admit(kind, LogThrottle::Clock::now());
+  if (!held) arm_log_timer_locked();
+  return held;
+}
+
+void NodeCore::arm_log_timer_locked() {
+  auto next = log_throttle_.next_due();
+  if (log_timer_armed_ || closing || !next) return;
+  log_timer_armed_ = true;
+  log_timer_.expires_at(*next);
+  log_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) {
+      std::lock_guard lock(self->log_mu_);
+      self->log_timer_armed_ = false;
+      self->write_held_back(LogThrottle::Clock::now());
+    }
+  });
+}
+
+void NodeCore::write_held_back(LogThrottle::Clock::time_point now) {
+  // A kind is "<message>: <reason>"; the summary is a line of that kind
+  // with no details but the count.
+  for (const auto& d : log_throttle_.due(now)) {
+    auto colon = d.kind.find(": ");
+    log_warn(std::string_view(d.kind).substr(0, colon),
+             {{"reason", colon == std::string::npos ? "" : d.kind.substr(colon + 2)},
+              {"held_back", std::to_string(d.held_back)}});
+  }
+  arm_log_timer_locked();
+}
+
+void NodeCore::stop_log_throttle() {
+  std::lock_guard lock(log_mu_);
+  log_timer_armed_ = false;
+  log_timer_.cancel();
+  write_held_back(LogThrottle::Clock::time_point::max());
+}
+
+NodeStats NodeCore::stats() const {
+  AdmissionCounts c = admission.counts();
+  NodeStats s;
+  s.handshakes = c.handshakes;
+  s.accepted = c.connections;
+  s.connection_objects = connection_objects.load(std::memory_order_relaxed);
+  s.input_buffer_bytes = input_buffer_bytes.load(std::memory_order_relaxed);
+  s.refused = refused.load(std::memory_order_relaxed);
+  s.accept_failures = accept_failures.load(std::memory_order_relaxed);
+  return s;
 }
 
 }  // namespace internal
@@ -418,7 +535,8 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
   if (ec) {
     return Error(Errc::kInvalidArgument, "cannot listen on '" + host_port + "': not an IP address");
   }
-  auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(core_->exec));
+  auto listener = std::make_shared<internal::NodeCore::Listener>(asio::make_strand(core_->exec));
+  tcp::acceptor* acceptor = &listener->acceptor;
   tcp::endpoint ep(addr, hp->port);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
@@ -430,8 +548,8 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
     core_->listen_addr = (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
                          std::to_string(port);
   }
-  core_->acceptors.push_back(acceptor);
-  core_->start_accept(acceptor);
+  core_->listeners.push_back(listener);
+  core_->start_accept(listener);
   return port;
 }
 
@@ -451,6 +569,8 @@ Task<std::shared_ptr<Connection>> Node::get_or_connect(const PeerId& peer, std::
 }
 
 std::vector<std::shared_ptr<Connection>> Node::connections() const { return core_->connections(); }
+
+NodeStats Node::stats() const { return core_->stats(); }
 
 void Node::on_connect(std::function<void(const std::shared_ptr<Connection>&)> f) {
   core_->on_connect = std::move(f);
@@ -474,6 +594,7 @@ Task<void> Node::shutdown(Duration grace) {
 void Node::close() {
   core_->stop_accepting();
   core_->stop_deadline_timer();
+  core_->stop_log_throttle();
   for (auto& c : core_->connections()) c->close(Error(Errc::kUnavailable, "node closed"));
 }
 

@@ -41,6 +41,33 @@ struct NodeOptions {
   // Benchmarks only: no encryption when both sides allow it.
   bool allow_plain = false;
   bool prefer_chacha = false;
+
+  // Limits on accepted connections (strangers cost little until they prove
+  // who they are). A connection over a limit is closed as soon as it is
+  // accepted; refusals are logged at most once a second per kind, with a
+  // count. Connections this node dials are not counted.
+  //
+  // Connections still in the handshake. Each holds a small buffer and a
+  // handshake_timeout at most; an honest handshake takes one round trip.
+  std::size_t max_handshakes = 64;
+  // All accepted connections, handshakes included: each costs a descriptor
+  // (a process usually has 1024) and memory (docs/security.md).
+  std::size_t max_connections = 1024;
+  // Accepted connections from one IP address (a NAT may hide a few peers).
+  std::size_t max_connections_per_address = 32;
+  // Loopback peers are usually several nodes on one host (tests, the demo),
+  // so the per-address limit leaves them alone unless this is set.
+  bool limit_loopback_per_address = false;
+};
+
+// What a node holds for its accepted connections; for tests and diagnostics.
+struct NodeStats {
+  std::size_t handshakes = 0;          // accepted, handshake not finished
+  std::size_t accepted = 0;            // accepted and not closed, handshakes included
+  std::size_t connection_objects = 0;  // Connections not yet destroyed (both directions)
+  std::size_t input_buffer_bytes = 0;  // receive buffers of all its connections
+  std::uint64_t refused = 0;           // connections closed at once for a limit
+  std::uint64_t accept_failures = 0;   // accept() errors (EMFILE, ...)
 };
 
 namespace internal {
@@ -86,6 +113,7 @@ class Node {
   // An open connection to the peer, or a new one to host_port.
   Task<std::shared_ptr<Connection>> get_or_connect(const PeerId& peer, std::string host_port);
   std::vector<std::shared_ptr<Connection>> connections() const;
+  NodeStats stats() const;
 
   // Called on the connection's strand when a connection is established or
   // closed (with the reason).

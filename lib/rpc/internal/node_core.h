@@ -11,7 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lib/kernel/log.h"
 #include "lib/rpc/connection.h"
+#include "lib/rpc/internal/admission.h"
+#include "lib/rpc/internal/log_throttle.h"
 #include "lib/rpc/node.h"
 #include "lib/rpc/service.h"
 
@@ -80,11 +83,32 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   std::vector<std::shared_ptr<Connection>> connections() const;
 
   Task<std::shared_ptr<Connection>> connect(std::string host_port, std::optional<PeerId> expected);
-  void start_accept(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
+  // A listening socket and the timer its accept loop backs off with; both
+  // on one strand of their own.
+  struct Listener {
+    explicit Listener(Executor strand) : acceptor(strand), backoff(strand) {}
+    boost::asio::ip::tcp::acceptor acceptor;
+    boost::asio::steady_timer backoff;
+  };
+  void start_accept(std::shared_ptr<Listener> listener);
   // Sets `closing` and closes every acceptor on its own strand (its accept
   // loop may be starting an accept at that moment). Any thread.
   void stop_accepting();
   void establish(std::shared_ptr<Connection> c);
+  // Takes on a connection just accepted, or closes it at once when it is
+  // over a limit of NodeOptions. On the acceptor's strand.
+  void admit(boost::asio::ip::tcp::socket socket);
+  void run_inbound_handshake(std::shared_ptr<Connection> conn);
+
+  // Whether a line of `kind` ("<message>: <reason>") may be logged now, and
+  // how many of that kind were held back since the last (see LogThrottle):
+  // the held-back summary is "<message> reason=<reason> held_back=N". Lines
+  // about strangers (refusals, failed handshakes, failed accepts) are
+  // written at most once a second per kind. Held-back counts are written by a timer when their
+  // second is over, and by stop_log_throttle(). Any thread.
+  std::optional<std::uint64_t> log_allowed(const std::string& kind);
+  void stop_log_throttle();
+  NodeStats stats() const;
 
   Executor exec;
   // The io_context behind exec (a Node needs one: connections' strands are
@@ -95,11 +119,15 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   NodeOptions options;
   std::unordered_map<std::uint32_t, Method> methods;  // filled before start
   std::string listen_addr;
-  // Each acceptor's executor is a strand of its own.
-  std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors;
+  std::vector<std::shared_ptr<Listener>> listeners;
   std::function<void(const std::shared_ptr<Connection>&)> on_connect;
   std::function<void(const std::shared_ptr<Connection>&, const Error&)> on_disconnect;
   std::atomic<bool> closing{false};  // set from any thread, read on strands
+  Admission admission;
+  std::atomic<std::size_t> connection_objects{0};
+  std::atomic<std::size_t> input_buffer_bytes{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> accept_failures{0};
 
  private:
   std::atomic<std::uint64_t> next_call_id_{1};
@@ -113,6 +141,13 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void arm_deadline_timer_locked();
   void on_deadline();
   std::vector<std::shared_ptr<Connection>> conns_;
+
+  void arm_log_timer_locked();
+  void write_held_back(LogThrottle::Clock::time_point now);
+  std::mutex log_mu_;  // guards the two below
+  LogThrottle log_throttle_;
+  boost::asio::steady_timer log_timer_;
+  bool log_timer_armed_ = false;
 };
 
 }  // namespace peers::rpc::internal
