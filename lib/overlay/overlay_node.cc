@@ -33,8 +33,9 @@ constexpr std::size_t kSeenWindow = 1024;
 // Heartbeats between attempts to move up the tree.
 constexpr std::uint64_t kMoveUpEvery = 20;
 
-// The fewest bytes of a feed in flight (written, not yet read by the child).
-constexpr std::size_t kFeedInFlight = 32 * 1024;
+// The fewest whole chunks of a feed in flight (written, not yet read by the
+// child).
+constexpr std::size_t kFeedChunksInFlight = 2;
 
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -384,16 +385,22 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
   // full) rather than in buffers on the way, where it would wait in front
   // of heartbeats and make this stripe lag the others at every hop (the lab
   // showed it: 64 KiB per feed, a second of a 0.5 Mbit/s stripe, skipped
-  // twice the chunks that 32 KiB did; three whole chunks, 51 KiB, did worse
-  // again). Enough for the stripe's rate over two round trips, at least
-  // 32 KiB, at most 256 KiB.
+  // twice the chunks that 32 KiB did). But the credit that lets the next
+  // chunk go comes back over the child's uplink, so the loop's round trip
+  // holds both uplinks' queues (up to 300 ms each in the lab): at one or
+  // two chunks per loop a busy relay's feed fell below its stripe's rate
+  // and it was dropped as too slow by parent after parent, the source too.
+  // So: a second of the stripe, or its rate over two round trips if more,
+  // never under two whole chunks, at most 256 KiB.
   if (child->channel) {
     std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
     double stripe_Bps = (stream_bps_ > 0 ? stream_bps_ : config_.assumed_stream_bps) / k / 8;
     double rtt_ms = ctx.connection() ? ctx.connection()->stats().rtt_ms : -1;
-    double rtts_s = std::max(0.1, 2 * rtt_ms / 1000);
-    auto limit = static_cast<std::size_t>(stripe_Bps * rtts_s);
-    child->channel->set_send_limit(std::clamp<std::size_t>(limit, kFeedInFlight, 256 * 1024));
+    double window_s = std::max(1.0, 2 * rtt_ms / 1000);
+    auto limit = static_cast<std::size_t>(stripe_Bps * window_s);
+    std::size_t floor = kFeedChunksInFlight * (stream_.chunk_bytes + kChunkOverhead + 64);
+    child->channel->set_send_limit(
+        std::clamp<std::size_t>(limit, floor, std::max<std::size_t>(floor, 256 * 1024)));
   }
   s.reservations.erase(it);
   if (auto old = s.children.find(child->id); old != s.children.end()) {

@@ -38,9 +38,10 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
     // Never raise the estimate on congestion.
     double carried = std::max({on_wire, estimate_bps_ * o_.max_cut, o_.floor_bps});
     if (carried < estimate_bps_) {
-      // Probing may come back to the level where the queue grew (it was
-      // full then, so it carries at least that), not past it for a while.
-      cut_level_ = estimate_bps_;
+      // Probing may come back to what left while the queue was full (the
+      // uplink carries that), not past it for a while: past it is where
+      // the queue grew.
+      cut_level_ = std::max(on_wire, o_.floor_bps);
       last_cut_ = now;
       estimate_bps_ = carried;
       ++cuts_;

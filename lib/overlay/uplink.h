@@ -10,8 +10,8 @@
 // the last window is what it carries, and the estimate drops to that (by
 // at most half per window). A node
 // that is not congested and uses most of its estimate probes upward (x1.25
-// per window, never past 1.25 x what it delivered, nor for a while past the
-// level of its last cut) up to the ceiling, so an undeclared uplink is found
+// per window, never past 1.25 x what it delivered, nor for a minute past
+// what it carried when it was last congested) up to the ceiling, so an undeclared uplink is found
 // too. Samples should count bytes the receivers acknowledged (TCP_INFO), not
 // bytes written: sockets absorb bursts the uplink has not carried. The
 // budget is `headroom` of the estimate, less wire overhead (TCP/IP, records,
@@ -61,8 +61,9 @@ class UplinkEstimator {
     double probe_factor = 1.25;
     // One cut keeps at least this share of the estimate.
     double max_cut = 0.5;
-    // After a cut, probing stops at the estimate that was cut for this long.
-    std::chrono::milliseconds cut_memory{30000};
+    // After a cut, probing stops at what was carried while congested, for
+    // this long.
+    std::chrono::milliseconds cut_memory{60000};
   };
 
   explicit UplinkEstimator(Options options);
