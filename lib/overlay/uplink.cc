@@ -56,7 +56,9 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
     estimate_bps_ = std::min(on_wire, estimate_bps_ * o_.probe_factor);
     last_change_ = now;
   }
-  if (goodput_bps_ >= o_.probe_when_used * budget_bps()) {
+  // Probe only while data leaves at once: a queue that is building (below
+  // the congestion mark) is the uplink nearly full, so the estimate holds.
+  if (goodput_bps_ >= o_.probe_when_used * budget_bps() && oldest_queued < o_.probe_below_delay) {
     // One step past what the uplink delivered, never more: an estimate
     // grows by being used, not by being asked (a node declaring 20 times
     // its uplink would otherwise probe its way up while the excess waits

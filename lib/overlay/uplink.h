@@ -59,6 +59,9 @@ class UplinkEstimator {
     // Probe upward when the goodput used this share of the budget.
     double probe_when_used = 0.6;
     double probe_factor = 1.25;
+    // ... and only while chunks wait less than this to leave (between this
+    // and congested_delay the estimate holds: the uplink is nearly full).
+    std::chrono::milliseconds probe_below_delay{150};
     // One cut keeps at least this share of the estimate.
     double max_cut = 0.5;
     // After a cut, probing stops at what was carried while congested, for

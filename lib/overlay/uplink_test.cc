@@ -105,6 +105,16 @@ TEST(UplinkEstimator, AfterACutProbingStopsAtWhatWasCarriedForAWhile) {
   EXPECT_LE(up.estimate_bps(), 4.6e6 * 1.25 + 1);
 }
 
+TEST(UplinkEstimator, ABuildingQueueHoldsTheEstimate) {
+  // Busy, and chunks wait 300 ms to leave: not congested (600 ms), but not
+  // free either: no probing.
+  UplinkEstimator up({.ceiling_bps = 60e6, .initial_bps = 4e6});
+  Clock::time_point now{};
+  run(up, now, 0, 3.2e6, 30, 300ms);
+  EXPECT_DOUBLE_EQ(up.estimate_bps(), 4e6);
+  EXPECT_EQ(up.cuts(), 0u);
+}
+
 TEST(UplinkEstimator, IdleNodeKeepsItsEstimate) {
   UplinkEstimator up({.ceiling_bps = 10e6, .initial_bps = 1e9});
   Clock::time_point now{};
