@@ -494,6 +494,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   for (auto& [id, c] : s.children) spare += c->spare;
   reply.spare = spare;
   reply.stream_clock_us = clock_.to_wire(steady_clock::now());
+  reply.end_after = end_seq_ ? *end_seq_ + 1 : 0;
   reply.lag_ms = static_cast<std::uint32_t>(
       std::clamp<std::int64_t>(judge(s, steady_clock::now()).lag.count(), 0, 3600000));
   co_return reply;
@@ -1264,6 +1265,11 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       if (s2.generation != generation) co_return;
       clock_.sample(sent, steady_clock::now(), reply.stream_clock_us);
       s2.parent_lag = std::chrono::milliseconds(reply.lag_ms);
+      if (reply.end_after > 0 && !end_seq_) {
+        end_seq_ = reply.end_after - 1;
+        end_seen_at_ = steady_clock::now();
+        check_end();
+      }
       late = 0;
       if (!reply.path.empty()) s2.path = reply.path;
     } catch (const std::exception& e) {
@@ -1337,7 +1343,11 @@ void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
   ++s.generation;
   ++s.repairs;
   s.repairing = true;
-  if (s.feed) s.feed->close();
+  // Fail the feed, not just close it: a close only ends this side's reading
+  // (a half-close), and the parent went on sending into it, spending its
+  // uplink and holding the slot until the missing heartbeats gave us away
+  // seconds later. A failure reaches its writer now, with the reason.
+  if (s.feed) s.feed->fail(Error(Errc::kCancelled, "the child left: " + why));
   s.feed.reset();
   std::string lost = s.parent ? short_of(s.parent->id) : "?";
   std::string lost_id = s.parent ? s.parent->id : "";

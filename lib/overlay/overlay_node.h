@@ -94,7 +94,7 @@ struct OverlayConfig {
   // A stripe whose parent lags as much itself (HeartbeatReply.lag_ms) is not
   // the parent's hop's fault: the node waits this long for the trouble above
   // to clear (the parent moves, or repairs and resends) before it moves too.
-  std::chrono::milliseconds upstream_lag_patience{6000};
+  std::chrono::milliseconds upstream_lag_patience{3000};
   ParentWatchOptions parent_watch;
 };
 

@@ -93,6 +93,17 @@ SinkOutput::SinkOutput(asio::io_context& io, OverlayNode& node, int out_fd,
       timer_(io) {}
 
 void SinkOutput::start() {
+  // Every stripe ended, some without their last chunks (a stripe nobody
+  // could send any more): play what arrived and end, rather than wait for
+  // chunks that will not come.
+  node_.on_end = [this]() {
+    if (output_done_) return;
+    if (!playout_) start_playout();
+    for (auto& c : playout_->flush()) {
+      if (!c.payload.empty()) writer_.write(std::move(c.payload));
+    }
+    drain();
+  };
   node_.on_chunk = [this](const Chunk& c) {
     if (!playout_) {
       held_back_.push_back(c);  // until every stripe is joined

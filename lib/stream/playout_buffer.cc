@@ -185,6 +185,29 @@ std::vector<Chunk> PlayoutBuffer::pop_ready(TimePoint now) {
   return out;
 }
 
+std::vector<Chunk> PlayoutBuffer::flush() {
+  std::vector<Chunk> out;
+  if (!started_ && !held_.empty()) start_at(held_.begin()->first);
+  while (!finished_ && !held_.empty()) {
+    auto it = held_.begin();
+    if (it->first != next_) {
+      if (skipped_to_ != next_) ++stats_.gaps;
+      stats_.skipped_chunks += it->first - next_;
+      next_ = it->first;
+      skipped_to_ = next_;
+    }
+    Chunk chunk = std::move(it->second.chunk);
+    drop(it);
+    ++next_;
+    ++stats_.released_chunks;
+    stats_.released_bytes += chunk.payload.size();
+    if (chunk.end_of_stream) finished_ = true;
+    out.push_back(std::move(chunk));
+  }
+  finished_ = true;
+  return out;
+}
+
 std::optional<PlayoutBuffer::TimePoint> PlayoutBuffer::next_deadline() const {
   if (!started_ || finished_ || held_.empty() || held_.begin()->first == next_) return std::nullopt;
   return *arrivals_.begin() + (hole_is_lost() ? options_.buffer : options_.late_limit);

@@ -124,6 +124,12 @@ class PlayoutBuffer {
   // or before now.
   std::vector<Chunk> pop_ready(TimePoint now);
 
+  // The stream is over and nothing more will come (its end-of-stream chunk
+  // was lost with a stripe that could not be repaired): releases every held
+  // chunk in seq order, skipping (and counting) the holes between them, and
+  // finishes. Nothing is waited for.
+  std::vector<Chunk> flush();
+
   // When pop_ready() will skip the current hole; nullopt when there is no
   // hole (nothing held, or the next chunk is here and pop_ready() releases it
   // at once).

@@ -216,6 +216,21 @@ TEST(PlayoutBuffer, LateChunkIsSkippedAtTheLateLimit) {
   EXPECT_EQ(buffer.stats().late_skipped, 1u);
 }
 
+TEST(PlayoutBuffer, FlushReleasesWhatIsHeldAndFinishes) {
+  PlayoutBuffer buffer = striped();
+  (void)buffer.insert(chunk(0), t0);
+  (void)buffer.insert(chunk(2), t0);
+  (void)buffer.insert(chunk(3), t0);
+  (void)buffer.insert(chunk(6), t0);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0)), std::vector<ChunkSeq>{0});
+  EXPECT_EQ(seqs(buffer.flush()), (std::vector<ChunkSeq>{2, 3, 6}));
+  EXPECT_TRUE(buffer.finished());
+  EXPECT_EQ(buffer.stats().gaps, 2u);
+  EXPECT_EQ(buffer.stats().skipped_chunks, 3u);
+  EXPECT_EQ(buffer.held_chunks(), 0u);
+  EXPECT_EQ(buffer.insert(chunk(7), t0), InsertResult::kTooOld);
+}
+
 TEST(PlayoutBuffer, LateLimitBelowTheBufferIsRefused) {
   EXPECT_FALSE(PlayoutBuffer::create({.buffer = 2s, .late_limit = 1s}).ok());
 }
