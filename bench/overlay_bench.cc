@@ -5,15 +5,20 @@
 //   overlay_bench --relays 8 --sinks 4 --steady-s 5 --kill-trials 1 --stop-trials 1  # quick look
 //   overlay_bench --keep-dir          # keep the nodes' logs (the directory is printed)
 //
-// One source (K stripes), --relays relays and --sinks sinks (--upload 0, pure
-// viewers), all on 127.0.0.1. The stream is a constant-rate MPEG-TS clip made
-// by ffmpeg, written to the source's stdin at exactly --rate (looped if the
-// run outlasts it). Relays join at once, sinks one at a time once the stream
-// has been live for --sinks-after-s; then a steady window, then relays that
-// feed sinks are killed or frozen one at a time. Prints one JSON line per
-// result (bench/harness.h):
+// One source (K stripes), --relays relays and --sinks sinks (--sink-upload,
+// by default 0: pure viewers), all on 127.0.0.1. The stream is a
+// constant-rate MPEG-TS clip made by ffmpeg, written to the source's stdin at
+// exactly --rate (looped if the run outlasts it). Relays join at once, sinks
+// one at a time once the stream has been live for --sinks-after-s (or, with
+// --join-within-s S, all of them evenly spread over S seconds); then a steady
+// window, then relays that feed sinks are killed or frozen one at a time.
+// Prints one JSON line per result (bench/harness.h):
 //   overlay.join_ms, _max_ms         sink start (fork) -> first verified chunk
 //   overlay.first_byte_ms, _max_ms   sink start -> first byte on its stdout
+//   overlay.nodes_joined             relays and sinks with a chunk on every stripe
+//                                    (baseline overlay.nodes: how many were started)
+//   overlay.last_join_s              first relay's start -> the last node's last stripe
+//   overlay.join_all_stripes_ms, _max_ms   a node's start -> a chunk on every stripe
 //   overlay.recovery_kill_ms, _max   SIGKILL of a sinks' parent -> the orphan's
 //                                    first chunk from a new parent
 //   overlay.recovery_kill_late_ms, _late_max_ms   how late (after its publish) that
@@ -21,6 +26,11 @@
 //   overlay.recovery_stop_ms, _max, _late_ms, _late_max_ms   the same with SIGSTOP
 //   overlay.hop_latency_p50_ms, p99  (arrival at depth d - publish) / d
 //   overlay.e2e_latency_p50_ms, p99  publish -> arrival at a sink (no playout buffer)
+//   overlay.max_depth_stripe_<k>     deepest node of stripe k's tree in the steady window
+//   overlay.fanout_stripe_<k>        its receivers / its interior nodes (mean children)
+//   overlay.balanced_depth_stripe_<k>  smallest d with f + f^2 + ... + f^d >= receivers
+//   overlay.balanced_depth, depth_excess_max   the largest of those; max over stripes
+//                                    of max depth - balanced depth
 //   overlay.overhead_pct             TCP payload bytes / stream payload bytes - 1
 //   overlay.signature_overhead_pct   the part of it that is chunk headers and signatures
 //   overlay.control_overhead_pct     the part that is heartbeats and keepalives (measured
@@ -31,6 +41,9 @@
 //   overlay.relay_cpu_pct_per_mbps   relays' CPU time / wall time per Mbit/s forwarded
 //   overlay.relay_cpu_pct, relay_out_mbps   the same per relay, mean
 //   overlay.sink_gaps                holes the sinks' playout buffers gave up on, in all
+//   overlay.sinks_complete           sinks whose stdout is every byte fed from their
+//                                    first one on, checked at the end with the stream
+//                                    paused (baseline overlay.sinks: how many there are)
 // None has a baseline. Timing comes from the nodes' debug log: every node logs
 // each chunk it publishes or accepts with CLOCK_MONOTONIC microseconds
 // (OverlayNode::log_chunk_time), which all processes of the machine share; the
@@ -41,6 +54,7 @@
 // Method: docs/benchmarks.md, section "Overlay".
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,6 +75,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -179,6 +194,95 @@ std::string run_program(const ProgramSpec& spec, Clock::duration timeout) {
 
 // ------------------------------------------------------------------ nodes
 
+// Follows a sink's output against the stream the feeder writes: the clip,
+// looped. A viewer that joins late starts at a random-access point, so its
+// first bytes are looked up in the clip; from there every byte must be the
+// next byte of the loop. add() runs on the sink's reader thread; the results
+// are read from the main thread.
+class OutputCheck {
+ public:
+  // What the first bytes are looked up by: about 50 TS packets, which hold
+  // timestamps, so they occur once in the clip.
+  static constexpr std::size_t kProbeBytes = 188 * 50;
+
+  OutputCheck(const std::string& clip, const std::atomic<std::uint64_t>& fed)
+      : clip_(clip), fed_(fed) {}
+
+  void add(const char* p, std::size_t n) {
+    if (state_ == kDiverged) return;
+    if (state_ == kProbing) {
+      probe_.append(p, n);
+      if (probe_.size() < kProbeBytes) return;
+      locate();
+      if (state_ == kFollowing) compare(probe_.data(), probe_.size());
+      probe_.clear();
+      return;
+    }
+    compare(p, n);
+  }
+
+  bool located() const { return state_ != kProbing && start_ >= 0; }
+  bool diverged() const { return state_ == kDiverged; }
+  // The feed position (bytes the feeder had written before it) of the
+  // output's first byte; -1 until located.
+  std::int64_t start() const { return start_; }
+  // Bytes of the output that followed the stream without a break.
+  std::uint64_t matched() const { return matched_; }
+
+ private:
+  enum State { kProbing, kFollowing, kDiverged };
+
+  void locate() {
+    std::uint64_t fed_now = fed_.load();
+    std::string_view head(probe_.data(), kProbeBytes);
+    std::size_t at = clip_.find(head);
+    if (at != std::string::npos && clip_.find(head, at + 1) != std::string::npos) {
+      state_ = kDiverged;  // not unique: cannot tell where it starts
+      return;
+    }
+    if (at == std::string::npos && clip_.size() > kProbeBytes) {
+      // Across the loop's seam.
+      std::string seam = clip_.substr(clip_.size() - kProbeBytes) + clip_.substr(0, kProbeBytes);
+      std::size_t s = seam.find(head);
+      if (s != std::string::npos) at = clip_.size() - kProbeBytes + s;
+    }
+    if (at == std::string::npos) {
+      state_ = kDiverged;
+      return;
+    }
+    // The newest pass of the loop that had reached `at` when these bytes
+    // were read (a node's history is seconds of stream; the clip is longer).
+    std::uint64_t size = clip_.size();
+    std::uint64_t pos = fed_now - fed_now % size + at;
+    if (pos > fed_now && pos >= size) pos -= size;
+    start_ = static_cast<std::int64_t>(pos);
+    offset_ = at;
+    state_ = kFollowing;
+  }
+
+  void compare(const char* p, std::size_t n) {
+    while (n > 0) {
+      std::size_t k = std::min(n, clip_.size() - offset_);
+      if (std::memcmp(p, clip_.data() + offset_, k) != 0) {
+        state_ = kDiverged;
+        return;
+      }
+      matched_ += k;
+      offset_ = (offset_ + k) % clip_.size();
+      p += k;
+      n -= k;
+    }
+  }
+
+  const std::string& clip_;
+  const std::atomic<std::uint64_t>& fed_;
+  std::string probe_;
+  std::size_t offset_ = 0;  // in the clip, of the next byte expected
+  std::atomic<State> state_{kProbing};
+  std::atomic<std::int64_t> start_{-1};
+  std::atomic<std::uint64_t> matched_{0};
+};
+
 enum class Role { kSource, kRelay, kSink };
 
 // One running overlay node and what the benchmark learns about it.
@@ -193,9 +297,11 @@ struct Node {
   std::string addr;           // where it listens
   std::string peer_id;        // full id
   bool victim = false;        // killed or frozen by a trial
-  // Sinks: their stdout, drained by `reader`.
+  bool joined = false;        // logged "joined all stripes" (seen by the benchmark)
+  // Sinks: their stdout, drained by `reader` and compared with the stream.
   std::atomic<Micros> first_byte_us{0};
   std::atomic<std::uint64_t> out_bytes{0};
+  std::unique_ptr<OutputCheck> check;
   std::thread reader;
 
   std::string short_id() const { return peer_id.substr(0, kShortIdSize); }
@@ -224,6 +330,7 @@ class Feeder {
     if (thread_.joinable()) thread_.join();
   }
   std::uint64_t fed() const { return fed_.load(); }
+  const std::atomic<std::uint64_t>& fed_counter() const { return fed_; }
   bool failed() const { return failed_.load(); }
   // While paused the stream is silent; it goes on at the same rate after.
   void pause(bool paused) { paused_ = paused; }
@@ -239,6 +346,9 @@ class Feeder {
       if (!paused_) active += std::chrono::duration<double>(now - last).count();
       last = now;
       auto target = static_cast<std::uint64_t>(active * bytes_per_s_);
+      // A pause ends the TS packet being written: the chunker holds back an
+      // incomplete packet, and sinks are checked to have every byte fed.
+      if (paused_) target = (fed + kTsPacket - 1) / kTsPacket * kTsPacket;
       while (fed < target && !stop_) {
         std::size_t n = std::min<std::uint64_t>({target - fed, 188 * 32, clip_.size() - pos});
         ssize_t w = ::write(fd_, clip_.data() + pos, n);
@@ -255,6 +365,8 @@ class Feeder {
       std::this_thread::sleep_for(5ms);
     }
   }
+
+  static constexpr std::uint64_t kTsPacket = 188;
 
   int fd_;
   const std::string& clip_;
@@ -458,6 +570,21 @@ double max_of(const std::vector<double>& v) {
   return v.empty() ? std::nan("") : *std::max_element(v.begin(), v.end());
 }
 
+// The depth a balanced tree of fan-out f needs for n receivers: the smallest
+// d with f + f^2 + ... + f^d >= n (a chain when f <= 1).
+int balanced_depth(double n, double f) {
+  if (n <= 0) return 0;
+  if (f <= 1) return static_cast<int>(std::ceil(n));
+  double reach = 0, level = 1;
+  int d = 0;
+  while (reach < n) {
+    level *= f;
+    reach += level;
+    ++d;
+  }
+  return d;
+}
+
 // ------------------------------------------------------------------ the run
 
 struct Options {
@@ -471,6 +598,14 @@ struct Options {
   int stop_trials = 3;
   int seed = 1;
   bool keep_dir = false;
+  // Sinks' --upload; "default" passes none (the tool's default).
+  std::string sink_upload = "0";
+  // > 0: relays and sinks all start within this many seconds, evenly spread,
+  // none waiting for another's join (else one by one, see start_relays).
+  int join_within_s = 0;
+  // The default capacity of a relay (lib/overlay/peer_config.cc), for the
+  // reference depth on stderr.
+  static constexpr double kRelayCapacity = 8;
 };
 
 // A killed or frozen parent and the nodes it fed.
@@ -524,20 +659,25 @@ class OverlayBench {
         run_program({tool_path("vt-keygen"), {"-o", key}, dir_ + "/keygen.log"}, 30s);
     source_id_ = id_out.substr(0, id_out.find('\n'));
 
+    raise_file_limit();
     start_source(key);
     feeder_ = std::make_unique<Feeder>(source_->stdin_fd, clip_, rate_bps / 8);
     pause_for(500ms);
-    start_relays();
-    // Viewers join a stream that has been live for a while: once no history
-    // (10 s by default) still reaches back to the stream's first chunk, a new
-    // node starts at a random-access point near the live edge. Earlier, it
-    // would get the whole stream from chunk 0.
-    auto since_start = Clock::now() - source_->started;
-    if (since_start < std::chrono::seconds(o_.sinks_after_s)) {
-      log_progress("waiting until the stream has run " + std::to_string(o_.sinks_after_s) + " s");
-      pause_for(std::chrono::seconds(o_.sinks_after_s) - since_start);
+    if (o_.join_within_s > 0) {
+      start_spread();
+    } else {
+      start_relays();
+      // Viewers join a stream that has been live for a while: once no history
+      // (10 s by default) still reaches back to the stream's first chunk, a new
+      // node starts at a random-access point near the live edge. Earlier, it
+      // would get the whole stream from chunk 0.
+      auto since_start = Clock::now() - source_->started;
+      if (since_start < std::chrono::seconds(o_.sinks_after_s)) {
+        log_progress("waiting until the stream has run " + std::to_string(o_.sinks_after_s) + " s");
+        pause_for(std::chrono::seconds(o_.sinks_after_s) - since_start);
+      }
+      start_sinks();
     }
-    start_sinks();
     check_clock();
     log_progress("overlay up: " + std::to_string(nodes_.size()) + " nodes; settling");
     pause_for(3s);
@@ -547,6 +687,7 @@ class OverlayBench {
     for (int i = 0; i < o_.stop_trials; ++i) run_trial(SIGSTOP);
     pause_for(500ms);
     if (feeder_->failed()) throw Error(Errc::kInternal, "the source stopped reading its input");
+    check_sink_output();
     log_progress("load average: " + load_average());
     report(rate_bps);
     return 0;
@@ -629,6 +770,7 @@ class OverlayBench {
       // The reader thread blocks in read() until data or end of file.
       ::fcntl(n->stdout_fd, F_SETFL, ::fcntl(n->stdout_fd, F_GETFL) & ~O_NONBLOCK);
       Node* node = n.get();
+      node->check = std::make_unique<OutputCheck>(clip_, feeder_->fed_counter());
       node->reader = std::thread([node] {
         std::vector<char> buf(256 * 1024);
         for (;;) {
@@ -636,6 +778,7 @@ class OverlayBench {
           if (r < 0 && errno == EINTR) continue;
           if (r <= 0) return;
           if (node->first_byte_us.load() == 0) node->first_byte_us = now_us();
+          node->check->add(buf.data(), static_cast<std::size_t>(r));
           node->out_bytes += static_cast<std::uint64_t>(r);
         }
       });
@@ -669,7 +812,8 @@ class OverlayBench {
     std::vector<Node*> out;
     for (auto& n : nodes_) {
       if (n->role != Role::kRelay || n->victim || n->addr.empty()) continue;
-      if (read_text(n->log).find("joined all stripes") != std::string::npos) out.push_back(n.get());
+      if (!n->joined) n->joined = read_text(n->log).find("joined all stripes") != std::string::npos;
+      if (n->joined) out.push_back(n.get());
     }
     return out;
   }
@@ -698,10 +842,15 @@ class OverlayBench {
     log_progress(std::to_string(o_.relays) + " relays joined");
   }
 
+  std::vector<std::string> sink_args() {
+    auto args = join_args();
+    if (o_.sink_upload != "default") args.insert(args.end(), {"--upload", o_.sink_upload});
+    return args;
+  }
+
   void start_sinks() {
     for (int i = 0; i < o_.sinks; ++i) {
-      auto args = join_args();
-      args.insert(args.end(), {"--upload", "0"});
+      auto args = sink_args();
       Node& s = spawn_node(Role::kSink, "sink" + std::to_string(i), args);
       learn_address(s, wait_for_log(s, "listening addr=", 10s));
       sinks_.push_back(&s);
@@ -710,6 +859,119 @@ class OverlayBench {
       pause_for(300ms);
     }
     log_progress(std::to_string(o_.sinks) + " sinks joined");
+  }
+
+  // Two hundred processes, each with a few dozen sockets and this side's
+  // pipes and logs: ask for the hard limit (the nodes inherit it).
+  void raise_file_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
+    if (lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) throw_errno("setrlimit(RLIMIT_NOFILE)");
+    }
+  }
+
+  // Relays, then sinks, evenly spread over --join-within-s from the first
+  // relay's start; none waits for another's join, and each joins through a
+  // relay already in all trees (or the source). Nodes that have not joined
+  // all stripes 60 s after the last start are reported, not fatal.
+  void start_spread() {
+    int total = o_.relays + o_.sinks;
+    auto spacing = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(o_.join_within_s) / total);
+    spread_start_ = Clock::now();
+    for (int i = 0; i < total; ++i) {
+      auto due = spread_start_ + spacing * i;
+      if (due > Clock::now()) pause_for(due - Clock::now());
+      learn_new_addresses();
+      if (i < o_.relays) {
+        spawn_node(Role::kRelay, "relay" + std::to_string(i), join_args());
+      } else {
+        Node& s = spawn_node(Role::kSink, "sink" + std::to_string(i - o_.relays), sink_args());
+        sinks_.push_back(&s);
+      }
+    }
+    log_progress(
+        std::to_string(total) + " nodes started in " +
+        std::to_string(std::chrono::duration<double>(Clock::now() - spread_start_).count()) + " s");
+    auto until = Clock::now() + 60s;
+    for (auto& n : nodes_) {
+      if (n->role == Role::kSource) continue;
+      for (;;) {
+        std::string text = read_text(n->log);
+        if (n->addr.empty() && text.find("listening addr=") != std::string::npos) {
+          learn_address(*n, text);
+        }
+        n->joined = text.find("joined all stripes") != std::string::npos;
+        if ((n->joined && !n->addr.empty()) || !n->proc->running() || Clock::now() > until) break;
+        pause_for(50ms);
+      }
+      if (!n->joined) {
+        std::string text = read_text(n->log);
+        log_progress("NOT JOINED: " + n->name + (n->proc->running() ? "" : " (exited)") +
+                     "; its log ends:\n" +
+                     text.substr(text.size() > 1500 ? text.size() - 1500 : 0));
+      }
+    }
+    int joined = 0;
+    for (auto& n : nodes_) joined += n->joined;
+    log_progress(std::to_string(joined) + " of " + std::to_string(total) +
+                 " nodes joined all stripes");
+  }
+
+  void learn_new_addresses() {
+    for (auto& n : nodes_) {
+      if (!n->addr.empty()) continue;
+      std::string text = read_text(n->log);
+      if (text.find("listening addr=") != std::string::npos) learn_address(*n, text);
+    }
+  }
+
+  // Every sink must have written every byte fed after its first one: with
+  // the stream paused (at a TS packet's end), wait until the sinks' outputs
+  // stop growing, then compare each with the feed.
+  void check_sink_output() {
+    feeder_->pause(true);
+    auto until = Clock::now() + 15s;
+    auto expected = [&](Node* s) -> std::int64_t {
+      auto start = s->check->start();
+      return start < 0 ? -1 : static_cast<std::int64_t>(feeder_->fed()) - start;
+    };
+    for (;;) {
+      pause_for(500ms);
+      bool all = true;
+      for (Node* s : sinks_) {
+        all = all && !s->check->diverged() && expected(s) >= 0 &&
+              static_cast<std::int64_t>(s->check->matched()) >= expected(s);
+      }
+      if (all || Clock::now() > until) break;
+    }
+    sinks_complete_ = 0;
+    std::string detail;
+    double checked = 0;
+    for (Node* s : sinks_) {
+      auto want = expected(s);
+      auto got = static_cast<std::int64_t>(s->check->matched());
+      checked += static_cast<double>(got);
+      bool ok = !s->check->diverged() && want >= 0 && got == want &&
+                s->out_bytes.load() == static_cast<std::uint64_t>(got);
+      sinks_complete_ += ok;
+      if (ok) continue;
+      detail += " " + s->name + ":";
+      if (!s->check->located()) {
+        detail += s->check->diverged() ? "start not in the stream" : "too few bytes";
+      } else if (s->check->diverged()) {
+        detail += "broke off after " + std::to_string(got) + " bytes";
+      } else {
+        detail += std::to_string(want - got) + " bytes missing";
+      }
+      detail += " (wrote " + std::to_string(s->out_bytes.load()) + ")";
+    }
+    log_progress("sink output: " + std::to_string(sinks_complete_) + " of " +
+                 std::to_string(sinks_.size()) + " sinks wrote every byte fed after their first (" +
+                 std::to_string(checked / 1e6) + " MB compared)" +
+                 (detail.empty() ? "" : "; incomplete:" + detail));
   }
 
   // All nodes must read the same CLOCK_MONOTONIC as this process: the same
@@ -914,6 +1176,38 @@ class OverlayBench {
     row("overlay.first_byte_ms", percentile(first_byte_ms, 0.5), "ms");
     row("overlay.first_byte_max_ms", max_of(first_byte_ms), "ms");
 
+    // Every relay and sink: start -> a verified chunk on every stripe.
+    std::vector<double> all_stripes_ms;
+    int joined = 0, receivers = 0;
+    Micros last_joined = 0, first_started = 0;
+    for (auto& n : nodes_) {
+      if (n->role == Role::kSource) continue;
+      ++receivers;
+      if (first_started == 0 || n->started_us() < first_started) first_started = n->started_us();
+      std::string text = read_text(n->log);
+      std::map<std::uint32_t, Micros> first;
+      for (const auto& c : chunk_lines(text, false)) first.emplace(c.stripe, c.at);
+      if (text.find("joined all stripes") == std::string::npos ||
+          first.size() < static_cast<std::size_t>(o_.stripes)) {
+        continue;
+      }
+      Micros all = 0;
+      for (auto [stripe, at] : first) all = std::max(all, at);
+      ++joined;
+      last_joined = std::max(last_joined, all);
+      all_stripes_ms.push_back((all - n->started_us()) / 1000.0);
+    }
+    log_progress(std::to_string(joined) + " of " + std::to_string(receivers) +
+                 " relays and sinks joined every stripe, the last " +
+                 std::to_string((last_joined - first_started) / 1e6) +
+                 " s after the first relay started");
+    rows.push_back({"overlay.nodes_joined", static_cast<double>(joined), "nodes",
+                    std::string("overlay.nodes"), static_cast<double>(receivers)});
+    row("overlay.last_join_s", last_joined > 0 ? (last_joined - first_started) / 1e6 : std::nan(""),
+        "s");
+    row("overlay.join_all_stripes_ms", percentile(all_stripes_ms, 0.5), "ms");
+    row("overlay.join_all_stripes_max_ms", max_of(all_stripes_ms), "ms");
+
     std::map<std::uint64_t, Micros> published;
     for (const auto& c : chunk_lines(read_text(source_->log), true)) published[c.seq] = c.at;
 
@@ -940,6 +1234,8 @@ class OverlayBench {
     // node that accepted it.
     std::vector<double> hop_ms, e2e_ms;
     std::map<std::uint32_t, std::size_t> depths;
+    std::map<std::uint32_t, std::uint32_t> max_depth;          // per stripe
+    std::map<std::uint32_t, std::set<const Node*>> in_stripe;  // receivers per stripe
     std::size_t before_publish = 0, repaired_in_window = 0;
     double payload = 0, chunks = 0;
     for (auto& n : nodes_) {
@@ -956,6 +1252,8 @@ class OverlayBench {
         if (c.repairs != repairs0[c.stripe]) ++repaired_in_window;
         if (c.at < p->second) ++before_publish;
         if (c.depth == 0) continue;
+        max_depth[c.stripe] = std::max(max_depth[c.stripe], c.depth);
+        in_stripe[c.stripe].insert(n.get());
         double ms = (c.at - p->second) / 1000.0;
         hop_ms.push_back(ms / c.depth);
         ++depths[c.depth];
@@ -976,6 +1274,7 @@ class OverlayBench {
     row("overlay.hop_latency_p99_ms", percentile(hop_ms, 0.99), "ms");
     row("overlay.e2e_latency_p50_ms", percentile(e2e_ms, 0.5), "ms");
     row("overlay.e2e_latency_p99_ms", percentile(e2e_ms, 0.99), "ms");
+    depth_rows(max_depth, in_stripe, rows);
 
     // Overhead: every byte between two nodes is received by one of them.
     auto received = [](const TcpSnapshot& a, const TcpSnapshot& b) {
@@ -1063,9 +1362,74 @@ class OverlayBench {
       if (!lines.empty()) gaps += lines.back()["data"]["gaps"].get<double>();
     }
     row("overlay.sink_gaps", gaps, "gaps");
+    rows.push_back({"overlay.sinks_complete", static_cast<double>(sinks_complete_), "sinks",
+                    std::string("overlay.sinks"), static_cast<double>(sinks_.size())});
 
     for (const auto& r : rows) std::cout << to_json_line(r) << "\n";
     std::cout.flush();
+  }
+
+  // How deep each stripe's tree is against a balanced tree of its fan-out.
+  // The fan-out is the tree's own: its receivers over its interior nodes
+  // (distinct parents, the source included), from each node's last stats
+  // line of the steady window. Depths are those of the chunks published in
+  // that window.
+  void depth_rows(const std::map<std::uint32_t, std::uint32_t>& max_depth,
+                  const std::map<std::uint32_t, std::set<const Node*>>& in_stripe,
+                  std::vector<Row>& rows) {
+    std::map<std::uint32_t, std::map<std::string, int>> children;  // stripe -> parent -> count
+    for (auto& n : nodes_) {
+      if (n->role == Role::kSource) continue;
+      const nlohmann::json* last = nullptr;
+      auto lines = stats_lines(read_text(n->log));
+      for (const auto& s : lines) {
+        if (s["time"].get<double>() <= steady_.wall1) last = &s;
+      }
+      if (!last) continue;
+      for (const auto& s : (*last)["data"]["stripes"]) {
+        std::string parent = s["parent"].get<std::string>();
+        if (parent.empty() || parent == "-") continue;
+        ++children[s["stripe"].get<std::uint32_t>()][parent];
+      }
+    }
+    int balanced_max = 0;
+    std::optional<int> excess_max;
+    std::string detail;
+    for (std::uint32_t k = 0; k < static_cast<std::uint32_t>(o_.stripes); ++k) {
+      auto d = max_depth.find(k);
+      auto r = in_stripe.find(k);
+      auto c = children.find(k);
+      if (d == max_depth.end() || r == in_stripe.end() || c == children.end()) {
+        log_progress("stripe " + std::to_string(k) + ": no depth samples");
+        continue;
+      }
+      double placed = 0;
+      for (const auto& [parent, count] : c->second) placed += count;
+      double fanout = placed / static_cast<double>(c->second.size());
+      auto n = static_cast<double>(r->second.size());
+      int balanced = balanced_depth(n, fanout);
+      int excess = static_cast<int>(d->second) - balanced;
+      balanced_max = std::max(balanced_max, balanced);
+      excess_max = std::max(excess_max.value_or(excess), excess);
+      detail += " " + std::to_string(k) + ": " + std::to_string(r->second.size()) + " receivers, " +
+                std::to_string(c->second.size()) + " interior, fan-out " + std::to_string(fanout) +
+                ", max depth " + std::to_string(d->second) + ", balanced " +
+                std::to_string(balanced) + " (at " +
+                std::to_string(static_cast<int>(Options::kRelayCapacity)) +
+                " children: " + std::to_string(balanced_depth(n, Options::kRelayCapacity)) + ");";
+      std::string suffix = "_stripe_" + std::to_string(k);
+      rows.push_back({"overlay.max_depth" + suffix, static_cast<double>(d->second), "levels",
+                      std::nullopt, 0});
+      rows.push_back({"overlay.fanout" + suffix, fanout, "children", std::nullopt, 0});
+      rows.push_back({"overlay.balanced_depth" + suffix, static_cast<double>(balanced), "levels",
+                      std::nullopt, 0});
+    }
+    log_progress("tree depth per stripe:" + detail);
+    if (!excess_max) return;
+    rows.push_back(
+        {"overlay.balanced_depth", static_cast<double>(balanced_max), "levels", std::nullopt, 0});
+    rows.push_back(
+        {"overlay.depth_excess_max", static_cast<double>(*excess_max), "levels", std::nullopt, 0});
   }
 
   struct Steady {
@@ -1094,6 +1458,8 @@ class OverlayBench {
   std::vector<Trial> trials_;
   Steady steady_;
   bool same_clock_ = false;
+  Clock::time_point spread_start_{};  // the first relay's start (--join-within-s)
+  int sinks_complete_ = 0;
 };
 
 }  // namespace
@@ -1108,7 +1474,14 @@ int main(int argc, char** argv) {
   Options o;
   auto& app = cli.app();
   app.add_option("--relays", o.relays, "Relays (vt-relay)")->capture_default_str();
-  app.add_option("--sinks", o.sinks, "Sinks (vt-sink --upload 0)")->capture_default_str();
+  app.add_option("--sinks", o.sinks, "Sinks (vt-sink)")->capture_default_str();
+  app.add_option("--sink-upload", o.sink_upload,
+                 "The sinks' --upload (0 = pure viewers); 'default' passes none")
+      ->capture_default_str();
+  app.add_option("--join-within-s", o.join_within_s,
+                 "Start all relays and sinks evenly spread over this many seconds, "
+                 "without waiting for joins (0 = one at a time, sinks after --sinks-after-s)")
+      ->capture_default_str();
   app.add_option("--stripes", o.stripes, "Stripes, K")->capture_default_str();
   app.add_option("--rate", o.rate, "Stream rate in bits/s (4M, 800k)")->capture_default_str();
   app.add_option("--steady-s", o.steady_s,
