@@ -54,6 +54,16 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
       for (const JoinChild& c : st.children) {
         if (c.capacity == 0) return act(JoinAction::kChoke, c.id);
       }
+      // A joiner whose home this stripe is (it will adopt here) takes the
+      // place of a child that is a leaf here (it adopts in another stripe):
+      // the first nodes to join took the top of every stripe, and the trees
+      // grew chains below the few that forward it. A newcomer only: the
+      // leaf re-joins below, once.
+      if (!req.resume && req.home_stripe == req.stripe) {
+        for (const JoinChild& c : st.children) {
+          if (!c.interior) return act(JoinAction::kDemote, c.id);
+        }
+      }
     }
   }
 
@@ -108,6 +118,8 @@ std::string_view to_string(JoinAction action) {
       return "swap";
     case JoinAction::kChoke:
       return "choke";
+    case JoinAction::kDemote:
+      return "demote";
     case JoinAction::kSendToRoot:
       return "send_to_root";
     case JoinAction::kForward:

@@ -94,6 +94,9 @@ enum class JoinAction {
                      // to the joiner, drop it, adopt the joiner
   kChoke,            // redirect `peer` (a child that uploads nothing) to this node,
                      // drop it, adopt the joiner
+  kDemote,           // redirect `peer` (a leaf in this stripe) to this node, drop
+                     // it, adopt the joiner (which adopts in this stripe): nodes
+                     // that forward a stripe go near its root, leaves below
   kSendToRoot,       // a direct join for a stripe that is not our home: forward to
                      // the root (`peer`)
   kForward,          // forward to `peer`: a child (to_child) or the root

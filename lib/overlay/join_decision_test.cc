@@ -244,6 +244,50 @@ TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
   });
 }
 
+TEST(DecideJoin, ANewcomerThatAdoptsHereDemotesALeafOfThisStripe) {
+  auto demote = [](std::string peer) {
+    return JoinDecision{JoinAction::kDemote, JoinRefusal::kNone, std::move(peer), false};
+  };
+  run({
+      {"home stripe newcomer, a leaf that uploads elsewhere",
+       [](auto& s, auto& r) {
+         full(s);
+         r.home_stripe = r.stripe;
+         s.children = {child("a", 3, 0, true), child("b", 3, 0, false)};
+       },
+       demote("b")},
+      {"a child that uploads nothing is choked first",
+       [](auto& s, auto& r) {
+         full(s);
+         r.home_stripe = r.stripe;
+         s.children = {child("b", 3, 0, false), child("c", 0, 0)};
+       },
+       choke("c")},
+      {"not when every child adopts here",
+       [](auto& s, auto& r) {
+         full(s);
+         r.home_stripe = r.stripe;
+         s.children = {child("a", 3, 0, true)};
+       },
+       over_budget()},
+      {"not for a joiner whose home is another stripe",
+       [](auto& s, auto& r) {
+         full(s);
+         r.home_stripe = r.stripe + 1;
+         s.children = {child("b", 3, 0, false)};
+       },
+       over_budget()},
+      {"not for an orphan",
+       [](auto& s, auto& r) {
+         full(s);
+         r.home_stripe = r.stripe;
+         r.resume = true;
+         s.children = {child("b", 3, 0, false)};
+       },
+       over_budget()},
+  });
+}
+
 TEST(DecideJoin, LendsSlackWhenNoRoomIsKnownBelow) {
   run({
       {"uploading newcomer, nobody below", [](auto& s, auto&) { full(s); }, over_budget()},

@@ -305,15 +305,19 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       drop_child(s, *displaced, "swapped with a child that uploads more");
       co_return adopt(s, req);
     }
-    case JoinAction::kChoke: {
+    case JoinAction::kChoke:
+    case JoinAction::kDemote: {
+      const bool choke = d.action == JoinAction::kChoke;
       auto displaced = peers::PeerId::parse(d.peer);
       overlay::Redirect r;
       r.stripe = req.stripe;
       r.via = self_info();
-      r.reason = "choked";
+      r.reason = choke ? "choked" : "demoted";
       if (auto conn = rpc_.find(*displaced)) overlay::OverlayClient(conn).redirect(r);
       ++stats_.choked;
-      drop_child(s, *displaced, "choked for a child that uploads");
+      drop_child(s, *displaced,
+                 choke ? "choked for a child that uploads"
+                       : "demoted for a child that adopts in this stripe");
       co_return adopt(s, req);
     }
     case JoinAction::kSendToRoot: {
