@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "lib/kernel/subprocess.h"
@@ -23,7 +24,21 @@ using vt::test::Tool;
 using vt::test::ts_clip;
 using namespace std::chrono_literals;
 
-class Overlay : public vt::test::OverlayHarness {};
+class Overlay : public vt::test::OverlayHarness {
+ protected:
+  // A source with room for one child per stripe, relay A (small upload) on
+  // it, relay B (large upload) joining through A, and a sink below B.
+  std::tuple<Tool, Tool, Tool, Tool> small_relay_then_big_relay(const std::string& stripes) {
+    Tool source = start("vt-source", "source",
+                        {"--listen", "127.0.0.1:0", "--key", dir_ + "/source.key", "--stripes",
+                         stripes, "--max-children", "1", "--linger", "3s"},
+                        true);
+    Tool a = start_relay("a", source.addr, {"--max-children", "2"});
+    Tool b = start_relay("b", a.addr, {"--max-children", "12"});
+    Tool s1 = start_sink("s1", b.addr, {"--upload", "0"});
+    return {std::move(source), std::move(a), std::move(b), std::move(s1)};
+  }
+};
 
 TEST_F(Overlay, SinksWriteExactlyTheSourceInput) {
   Tool source = start_source();
@@ -94,17 +109,28 @@ TEST_F(Overlay, PlainBytesWork) {
 
 namespace {
 
-TEST_F(Overlay, ChildThatUploadsMoreSwapsWithItsParent) {
+TEST_F(Overlay, ANodeThatAdoptsInAStripeGetsAboveALeafThere) {
   // The source has room for one child per stripe and relay A (small upload)
-  // takes it; relay B (large upload) lands below A, then swaps places with
-  // A in B's home stripe; a sink below still gets the whole stream.
-  Tool source = start("vt-source", "source",
-                      {"--listen", "127.0.0.1:0", "--key", dir_ + "/source.key", "--stripes", "2",
-                       "--max-children", "1", "--linger", "3s"},
-                      true);
-  Tool a = start_relay("a", source.addr, {"--max-children", "2"});
-  Tool b = start_relay("b", a.addr, {"--max-children", "12"});
-  Tool s1 = start_sink("s1", b.addr, {"--upload", "0"});
+  // takes it in both; relay B (large upload) makes the other stripe its
+  // home (where room is short) and gets above A there: at its join, since
+  // A is only a leaf in that stripe (A is demoted), or else by moving up
+  // and swapping with A. A sink below still gets the whole stream.
+  auto [source, a, b, s1] = small_relay_then_big_relay("2");
+  feed(source, ts_clip().size() / 500);
+  expect_complete(s1);
+  std::string a_log = read_file(a.log), b_log = read_file(b.log);
+  bool demoted = a_log.find("reason=demoted") != std::string::npos;
+  bool swapped = b_log.find("moved up") != std::string::npos &&
+                 a_log.find("reason=swapped") != std::string::npos;
+  EXPECT_TRUE(demoted || swapped) << "A:\n" << a_log << "\nB:\n" << b_log;
+}
+
+TEST_F(Overlay, ChildThatUploadsMoreSwapsWithItsParent) {
+  // One stripe, so A adopts there too and is not demoted: the source has
+  // room for one child and relay A (small upload) takes it; relay B (large
+  // upload) lands below A, then, settled, moves up and swaps places with
+  // A; a sink below still gets the whole stream.
+  auto [source, a, b, s1] = small_relay_then_big_relay("1");
   // A node moves up only once its place has settled (10 s) and tries every
   // 5 s: the stream lasts 25 s.
   feed(source, ts_clip().size() / 1250);
