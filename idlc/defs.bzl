@@ -116,3 +116,42 @@ def peers_idl_library(name, srcs, deps = [], visibility = None, testonly = False
         visibility = visibility,
         testonly = testonly,
     )
+
+def peers_idl_embedded_descriptors(name, srcs, out, header, namespace, testonly = False):
+    """Compiles JSON descriptors into a .cc file, so a binary needs no data files.
+
+    The file defines `std::vector<std::string_view> <namespace>::embedded_descriptors()`
+    (declared in `header`), one document per file of srcs, in order.
+
+    Args:
+      name: the genrule's name.
+      srcs: descriptor files or filegroups (a peers_idl_library's _descriptor).
+      out: the .cc file to write.
+      header: the header that declares the function, as included.
+      namespace: the function's namespace ("vt", "peers::fuzz").
+      testonly: as for any rule.
+    """
+    native.genrule(
+        name = name,
+        srcs = srcs,
+        outs = [out],
+        testonly = testonly,
+        cmd = """
+{
+  echo '// Generated from JSON descriptors by peers_idl_embedded_descriptors (%s).'
+  echo '#include "%s"'
+  echo 'namespace %s {'
+  echo 'std::vector<std::string_view> embedded_descriptors() {'
+  echo '  return {'
+  for f in $(SRCS); do
+    if grep -q ')pidl_json' $$f; then echo "delimiter found in $$f" >&2; exit 1; fi
+    printf '      R"pidl_json('
+    cat $$f
+    echo ')pidl_json",'
+  done
+  echo '  };'
+  echo '}'
+  echo '}  // namespace %s'
+} > $@
+""" % (name, header, namespace, namespace),
+    )

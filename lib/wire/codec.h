@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -191,9 +192,11 @@ Result<S> Reader::signed_int() {
   if (!v) return v.error();
   std::int64_t s = unzigzag(*v);
   constexpr int kBits = static_cast<int>(sizeof(S) * 8);
-  if (kBits < 64) {
-    std::int64_t lo = -(std::int64_t{1} << (kBits - 1));
-    std::int64_t hi = (std::int64_t{1} << (kBits - 1)) - 1;
+  // Compiled only for narrower types: for 64 bits hi would overflow (clang
+  // warns even in a branch that never runs).
+  if constexpr (kBits < 64) {
+    std::int64_t lo = std::numeric_limits<S>::min();
+    std::int64_t hi = std::numeric_limits<S>::max();
     if (s < lo || s > hi) {
       return error("value " + std::to_string(s) + " does not fit in " + std::to_string(kBits) +
                    " bits");
