@@ -1060,10 +1060,12 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   start_maintenance();
   auto self = shared_from_this();
   std::uint64_t gen = s.generation;
+  // A copy: clang 14 cannot capture a structured binding.
+  std::shared_ptr<peers::rpc::DataChannel> feed = channel;
   asio::co_spawn(
       rpc_.executor(),
-      [self, stripe, gen, channel]() -> Task<void> {
-        auto op = self->read_feed(stripe, gen, channel);
+      [self, stripe, gen, feed]() -> Task<void> {
+        auto op = self->read_feed(stripe, gen, feed);
         co_await std::move(op);
       },
       asio::detached);
