@@ -155,21 +155,25 @@ void PlayoutBuffer::drop(std::map<ChunkSeq, Held>::iterator it) {
   held_.erase(it);
 }
 
+void PlayoutBuffer::release(std::map<ChunkSeq, Held>::iterator it, std::vector<Chunk>& out) {
+  Chunk chunk = std::move(it->second.chunk);
+  held_bytes_ -= chunk.payload.size();  // drop() would count the moved-from chunk
+  arrivals_.erase(arrivals_.find(it->second.arrival));
+  held_.erase(it);
+  ++next_;
+  ++stats_.released_chunks;
+  stats_.released_bytes += chunk.payload.size();
+  if (chunk.end_of_stream) finished_ = true;
+  out.push_back(std::move(chunk));
+}
+
 std::vector<Chunk> PlayoutBuffer::pop_ready(TimePoint now) {
   std::vector<Chunk> out;
   if (!started_) return out;
   while (!finished_ && !held_.empty()) {
     auto it = held_.begin();
     if (it->first == next_) {
-      Chunk chunk = std::move(it->second.chunk);
-      held_bytes_ -= chunk.payload.size();
-      arrivals_.erase(arrivals_.find(it->second.arrival));
-      held_.erase(it);
-      ++next_;
-      ++stats_.released_chunks;
-      stats_.released_bytes += chunk.payload.size();
-      if (chunk.end_of_stream) finished_ = true;
-      out.push_back(std::move(chunk));
+      release(it, out);
       continue;
     }
     // A hole before the lowest held chunk, known since the earliest arrival
@@ -196,13 +200,7 @@ std::vector<Chunk> PlayoutBuffer::flush() {
       next_ = it->first;
       skipped_to_ = next_;
     }
-    Chunk chunk = std::move(it->second.chunk);
-    drop(it);
-    ++next_;
-    ++stats_.released_chunks;
-    stats_.released_bytes += chunk.payload.size();
-    if (chunk.end_of_stream) finished_ = true;
-    out.push_back(std::move(chunk));
+    release(it, out);
   }
   finished_ = true;
   return out;

@@ -154,6 +154,8 @@ class PlayoutBuffer {
   void start_at(ChunkSeq seq);
   void hold(Chunk chunk, TimePoint now);
   void drop(std::map<ChunkSeq, Held>::iterator it);
+  // Plays the held chunk at next_ (it): out gets it, next_ moves on.
+  void release(std::map<ChunkSeq, Held>::iterator it, std::vector<Chunk>& out);
   void note_progress(const Chunk& chunk);
   // The current hole at next_ is lost (its stripe went past it), not late.
   bool hole_is_lost() const;

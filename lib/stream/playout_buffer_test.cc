@@ -228,6 +228,7 @@ TEST(PlayoutBuffer, FlushReleasesWhatIsHeldAndFinishes) {
   EXPECT_EQ(buffer.stats().gaps, 2u);
   EXPECT_EQ(buffer.stats().skipped_chunks, 3u);
   EXPECT_EQ(buffer.held_chunks(), 0u);
+  EXPECT_EQ(buffer.held_bytes(), 0u);
   EXPECT_EQ(buffer.insert(chunk(7), t0), InsertResult::kTooOld);
 }
 
