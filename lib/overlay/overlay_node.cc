@@ -588,28 +588,11 @@ void OverlayNode::measure(steady_clock::time_point now) {
   // looks like bandwidth that is not there); per connection the round
   // trip's growth over its minimum (the queue at the bottleneck); and the
   // bytes waiting in all the sockets, which drain at the uplink's rate.
-  std::map<const peers::rpc::Connection*, std::chrono::microseconds> kernel_wait;
-  bool kernel_ok = false;
-  double backlog_bytes = 0;
-  for (const auto& s : stripes_) {
-    for (const auto& [id, c] : s.children) {
-      auto conn = rpc_.find(id);
-      if (!conn || kernel_wait.contains(conn.get())) continue;
-      peers::rpc::TcpPath path = conn->tcp_path();
-      if (!path.ok) continue;
-      kernel_ok = true;
-      auto& seen = acked_[conn.get()];
-      if (seen.conn.lock() != conn) seen = {conn, path.bytes_acked};  // new (or reused address)
-      acked_total_ += path.bytes_acked - std::min(path.bytes_acked, seen.bytes);
-      seen.bytes = path.bytes_acked;
-      double wait_ms = std::max(0.0, path.srtt_ms - path.min_rtt_ms);
-      backlog_bytes += path.notsent_bytes;
-      kernel_wait[conn.get()] = std::chrono::microseconds(static_cast<std::int64_t>(wait_ms * 1e3));
-    }
-  }
-  std::erase_if(acked_, [](const auto& e) { return e.second.conn.expired(); });
   // How long chunks wait to leave: the median over children of the age of
-  // each child's oldest queued chunk here, plus the wait in its connection.
+  // each child's oldest queued chunk here, plus the wait in its connection
+  // (read once per connection: a child in several stripes shares one).
+  std::map<const peers::rpc::Connection*, std::chrono::microseconds> kernel_wait;
+  double backlog_bytes = 0;
   std::vector<std::chrono::microseconds> ages;
   for (const auto& s : stripes_) {
     for (const auto& [id, c] : s.children) {
@@ -618,11 +601,26 @@ void OverlayNode::measure(steady_clock::time_point now) {
               ? std::chrono::microseconds(0)
               : std::chrono::duration_cast<std::chrono::microseconds>(now - c->queue.front().at);
       if (auto conn = rpc_.find(id)) {
-        if (auto it = kernel_wait.find(conn.get()); it != kernel_wait.end()) age += it->second;
+        auto [it, fresh] = kernel_wait.try_emplace(conn.get(), 0);
+        if (fresh) {
+          peers::rpc::TcpPath path = conn->tcp_path();
+          if (path.ok) {
+            kernel_counts_ = true;
+            auto& seen = acked_[conn.get()];
+            if (seen.conn.lock() != conn) seen = {conn, path.bytes_acked};  // new, or reused
+            acked_total_ += path.bytes_acked - std::min(path.bytes_acked, seen.bytes);
+            seen.bytes = path.bytes_acked;
+            backlog_bytes += path.notsent_bytes;
+            double wait_ms = std::max(0.0, path.srtt_ms - path.min_rtt_ms);
+            it->second = std::chrono::microseconds(static_cast<std::int64_t>(wait_ms * 1e3));
+          }
+        }
+        age += it->second;
       }
       ages.push_back(age);
     }
   }
+  std::erase_if(acked_, [](const auto& e) { return e.second.conn.expired(); });
   std::chrono::microseconds median(0);
   if (!ages.empty()) {
     std::nth_element(ages.begin(), ages.begin() + ages.size() / 2, ages.end());
@@ -631,7 +629,6 @@ void OverlayNode::measure(steady_clock::time_point now) {
   median += std::chrono::microseconds(
       static_cast<std::int64_t>(backlog_bytes * 8 / uplink_.estimate_bps() * 1e6));
   // Without TCP_INFO (not Linux): what the children's channels took.
-  kernel_counts_ = kernel_counts_ || kernel_ok;
   uplink_.sample(now, kernel_counts_ ? acked_total_ : stats_.bytes_out, median);
   stats_.queue_delay_ms = static_cast<double>(median.count()) / 1000;
   if (config_.capacity > 0) {
