@@ -36,6 +36,9 @@ constexpr std::uint64_t kMoveUpEvery = 20;
 // The fewest whole chunks of a feed in flight (written, not yet read by the
 // child).
 constexpr std::size_t kFeedChunksInFlight = 2;
+// A parent vouches for a child moving up over it only once it has fed it
+// this long (ms).
+constexpr std::uint64_t kSwapSettleMs = 5000;
 
 Task<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -163,9 +166,16 @@ std::size_t OverlayNode::used_slots(const Stripe& s) const {
   // node has one budget of children for all stripes; it spends it in its home
   // stripe first (joins are routed to home-stripe nodes first) and anywhere
   // a stripe runs short.
-  if (config_.role == overlay::Role::kSource) return s.children.size() + s.reservations.size();
+  // A reservation that displaces a child takes that child's slot: it does
+  // not count on its own.
+  auto held = [](const Stripe& t) {
+    std::size_t n = t.children.size();
+    for (const auto& [ticket, r] : t.reservations) n += r.displace ? 0 : 1;
+    return n;
+  };
+  if (config_.role == overlay::Role::kSource) return held(s);
   std::size_t used = 0;
-  for (const auto& t : stripes_) used += t.children.size() + t.reservations.size();
+  for (const auto& t : stripes_) used += held(t);
   return used;
 }
 
@@ -229,7 +239,13 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   for (const auto& p : s.path) st.path.push_back(p.id);
   st.root_id_valid = !s.path.empty() && peers::PeerId::parse(s.path.front().id).ok();
   auto stale = steady_clock::now() - config_.heartbeat_interval * 3;
+  auto now = steady_clock::now();
+  std::set<peers::PeerId> leaving;
+  for (const auto& [ticket, r] : s.reservations) {
+    if (r.displace && r.expires >= now) leaving.insert(r.displace->child);
+  }
   for (const auto& [id, child] : s.children) {
+    if (leaving.count(id)) continue;  // a joiner on the way takes its slot
     st.children.push_back({.id = child->info.id,
                            .capacity = child->info.capacity,
                            .interior = child->interior,
@@ -240,13 +256,35 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   }
   // Expired reservations of this stripe do not count (join() erases them).
   std::size_t expired = 0;
-  auto now = steady_clock::now();
-  for (const auto& [ticket, r] : s.reservations) expired += r.expires < now ? 1 : 0;
+  for (const auto& [ticket, r] : s.reservations) expired += r.expires < now && !r.displace ? 1 : 0;
   st.used_slots = used_slots(s) - expired;
   return st;
 }
 
 Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::JoinRequest req) {
+  // Trust only what the session proved: a node joins for itself. The joiner
+  // is the authenticated caller, or for a forwarded join the original caller
+  // the first hop authenticated (the reply goes to that id alone). A peer
+  // that names another would take that node's place in the tree.
+  auto origin = ctx.origin();
+  auto joiner = peers::PeerId::parse(req.joiner.id);
+  if (!origin || !joiner || !(*joiner == *origin)) {
+    throw Error(Errc::kPermissionDenied, "a node joins only for itself: the joiner " +
+                                             short_of(req.joiner.id) + " is not the caller " +
+                                             (origin ? origin->short_id() : std::string("?")));
+  }
+  // A move up (here_only, naming the parent it would swap with) is asked by
+  // the child itself, never forwarded.
+  if (req.here_only && ctx.forwarded()) {
+    throw Error(Errc::kPermissionDenied, "a move up is asked directly, not forwarded");
+  }
+  req.joiner.id = joiner->to_string();
+  if (auto until = refused_.find(*joiner); until != refused_.end()) {
+    if (until->second > steady_clock::now()) {
+      throw overlay::Full("refused here for a while: it held a slot and read nothing", req.stripe);
+    }
+    refused_.erase(until);
+  }
   // The decision compares peer ids as text: the one the joiner names as its
   // parent is normalized first (one that does not parse matches no child).
   overlay::JoinRequest asked = req;
@@ -279,10 +317,17 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       throw overlay::Full("no room here", req.stripe);
     case JoinRefusal::kNoRoomInSubtree: {
       const Stripe& full = stripes_[req.stripe];
+      auto retry = soonest_free(full, steady_clock::now());
+      std::string slots = std::to_string(used_slots(full)) + " of " +
+                          std::to_string(budget_for(full)) + " slots here in use";
+      if (retry) {
+        throw overlay::Full("busy: every node below " + rpc_.id().short_id() + " in stripe " +
+                                std::to_string(req.stripe) + " is full for now (" + slots +
+                                ", one may be free in " + std::to_string(retry->count()) + " ms)",
+                            req.stripe, static_cast<std::uint32_t>(retry->count()));
+      }
       throw overlay::Full("no capacity: every node below " + rpc_.id().short_id() + " in stripe " +
-                              std::to_string(req.stripe) + " is full (" +
-                              std::to_string(used_slots(full)) + " of " +
-                              std::to_string(budget_for(full)) + " slots here in use)",
+                              std::to_string(req.stripe) + " is full (" + slots + ")",
                           req.stripe);
     }
   }
@@ -297,6 +342,18 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       co_return adopt(s, req);
     case JoinAction::kSwap: {
       auto displaced = peers::PeerId::parse(d.peer);
+      // The joiner says it is that child's child and uploads more: ask the
+      // child. Only a parent that feeds the joiner, settled, and hears from
+      // it that it can feed more than the parent itself vouches for a swap.
+      auto ask = vouch_for_swap(*displaced, req);
+      bool vouched = co_await std::move(ask);
+      Stripe& now_s = stripes_[req.stripe];
+      auto still = now_s.children.find(*displaced);
+      if (!vouched || still == now_s.children.end()) {
+        throw overlay::Full("no swap: " + displaced->short_id() +
+                                " does not vouch for it as a child that uploads more",
+                            req.stripe);
+      }
       overlay::Redirect r;
       r.stripe = req.stripe;
       r.via = req.joiner;
@@ -307,18 +364,12 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
     }
     case JoinAction::kChoke:
     case JoinAction::kDemote: {
+      // The child it displaces goes only when the joiner opens its feed: a
+      // join costs nothing, so a flood of joins that never feed (fresh
+      // identities claiming upload) must not push viewers around.
       const bool choke = d.action == JoinAction::kChoke;
       auto displaced = peers::PeerId::parse(d.peer);
-      overlay::Redirect r;
-      r.stripe = req.stripe;
-      r.via = self_info();
-      r.reason = choke ? "choked" : "demoted";
-      if (auto conn = rpc_.find(*displaced)) overlay::OverlayClient(conn).redirect(r);
-      ++stats_.choked;
-      drop_child(s, *displaced,
-                 choke ? "choked for a child that uploads"
-                       : "demoted for a child that adopts in this stripe");
-      co_return adopt(s, req);
+      co_return adopt(s, req, Displace{*displaced, choke ? "choked" : "demoted"});
     }
     case JoinAction::kSendToRoot: {
       auto root = peers::PeerId::parse(d.peer);
@@ -358,9 +409,80 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   co_return ctx.forward<overlay::Overlay::Join>(conn, req);
 }
 
-overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req) {
+std::optional<std::chrono::milliseconds> OverlayNode::soonest_free(
+    const Stripe& s, steady_clock::time_point now) const {
+  std::optional<steady_clock::time_point> at;
+  auto sooner = [&](steady_clock::time_point t) { at = at ? std::min(*at, t) : t; };
+  // A reservation whose joiner has not opened its feed lapses.
+  for (const auto& [ticket, r] : s.reservations) {
+    if (!r.displace && r.expires >= now) sooner(r.expires);
+  }
+  // A child whose queue has waited a second already is on its way out (it
+  // takes nothing, or its path does not carry the stripe), and so is one
+  // that stopped sending heartbeats.
+  for (const auto& [id, c] : s.children) {
+    if (!c->queue.empty() && now - c->queue.front().at >= 1s) {
+      sooner(c->queue.front().at + config_.child_queue_limit);
+    }
+    if (now - c->last_heartbeat >= 1s) sooner(c->last_heartbeat + config_.parent_timeout * 3);
+  }
+  if (!at) return std::nullopt;
+  return std::clamp<std::chrono::milliseconds>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(*at - now), 50ms, 10s);
+}
+
+Task<bool> OverlayNode::vouch_for_swap(peers::PeerId parent, const overlay::JoinRequest& req) {
+  auto conn = rpc_.find(parent);
+  const Stripe& s = stripes_[req.stripe];
+  auto it = s.children.find(parent);
+  if (!conn || it == s.children.end()) co_return false;
+  std::uint32_t parent_capacity = it->second->info.capacity;
+  overlay::ChildQuery q;
+  q.stripe = req.stripe;
+  q.child = req.joiner.id;
+  try {
+    auto op = overlay::OverlayClient(conn).vouch(q, CallOptions{2s});
+    overlay::ChildReport r = co_await std::move(op);
+    // What the joiner told this node and what it tells its parent in every
+    // heartbeat: the smaller counts.
+    std::uint32_t claimed = std::min(req.joiner.capacity, r.capacity);
+    co_return r.feeding&& r.for_ms >= kSwapSettleMs&& claimed > parent_capacity;
+  } catch (const Error& e) {
+    peers::log_debug("no vouch for a swap", {{"parent", parent.short_id()}, {"error", e.what()}});
+    co_return false;
+  }
+}
+
+Task<Answer<overlay::ChildReport>> OverlayNode::vouch(CallContext& ctx, overlay::ChildQuery req) {
+  if (req.stripe >= stripes_.size()) throw overlay::NotInTree("no such stripe", req.stripe);
+  const Stripe& s = stripes_[req.stripe];
+  // Only this node's parent in the stripe asks (before it swaps this node
+  // with one of its children): a stranger learns nothing of the children.
+  if (!s.parent || s.parent->id != ctx.peer().to_string()) {
+    throw Error(Errc::kPermissionDenied,
+                "only this node's parent in the stripe asks about its children");
+  }
+  overlay::ChildReport r;
+  if (auto id = peers::PeerId::parse(req.child)) {
+    if (auto it = s.children.find(*id); it != s.children.end()) {
+      r.feeding = true;
+      r.for_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                steady_clock::now() - it->second->since)
+                                                .count());
+      r.capacity = it->second->info.capacity;
+    }
+  }
+  co_return r;
+}
+
+overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req,
+                                      std::optional<Displace> displace) {
+  // One reservation per joiner and stripe: joining again replaces it, so
+  // repeated joins do not hoard slots.
+  std::erase_if(s.reservations, [&](const auto& r) { return r.second.joiner.id == req.joiner.id; });
   std::uint64_t ticket = next_ticket_++;
-  s.reservations[ticket] = {req.joiner, req.home_stripe, steady_clock::now() + 5s};
+  s.reservations[ticket] = {req.joiner, req.home_stripe, steady_clock::now() + 5s,
+                            std::move(displace)};
   overlay::JoinReply reply;
   reply.stripe = req.stripe;
   reply.parent = self_info();
@@ -408,7 +530,22 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
     child->channel->set_send_limit(
         std::clamp<std::size_t>(limit, floor, std::max<std::size_t>(floor, 256 * 1024)));
   }
+  std::optional<Displace> displace = it->second.displace;
   s.reservations.erase(it);
+  if (displace && s.children.count(displace->child)) {
+    // The joiner took the slot of a child that uploads nothing (choked) or
+    // only adopts in another stripe (demoted): that child re-joins through
+    // this node and lands below someone with room.
+    overlay::Redirect r;
+    r.stripe = req.stripe;
+    r.via = self_info();
+    r.reason = displace->reason;
+    if (auto conn = rpc_.find(displace->child)) overlay::OverlayClient(conn).redirect(r);
+    ++stats_.choked;
+    drop_child(s, displace->child,
+               displace->reason == "choked" ? "choked for a child that uploads"
+                                            : "demoted for a child that adopts in this stripe");
+  }
   if (auto old = s.children.find(child->id); old != s.children.end()) {
     drop_child(s, child->id, "replaced by a new feed");
   }
@@ -465,6 +602,8 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
     child->queue.push_back({held[i].bytes, queued_at});
   }
   child->last_heartbeat = steady_clock::now();
+  child->since = child->last_heartbeat;
+  child->last_write = child->last_heartbeat;
   s.children[child->id] = child;
   start_maintenance();
   peers::log_info("child attached", {{"stripe", std::to_string(req.stripe)},
@@ -682,7 +821,11 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
   for (auto& s : stripes_) {
     // A new parent first catches up (history, a slow start); one stripe
     // moves at a time, so a congested moment does not dissolve every tree.
-    bool settling = now - s.attached_at < config_.parent_watch_settle;
+    // But a parent that sent nothing at all while other stripes brought
+    // chunks gets no such grace: it may be a black hole.
+    bool delivered = s.last_arrival > s.attached_at;
+    bool settling =
+        now - s.attached_at < config_.parent_watch_settle && (delivered || !newest_seq_);
     bool other_repairing =
         std::any_of(stripes_.begin(), stripes_.end(), [&](const Stripe& t) { return t.repairing; });
     if (!s.parent || !s.parent_conn || s.repairing || s.ended || leaving_ || settling ||
@@ -719,7 +862,22 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
                          {"verdict", std::string(verdict_name(j.verdict))},
                          {"lag_ms", std::to_string(j.lag.count())}});
     s.unhealthy_since.reset();
+    std::string left = s.parent->id;
     parent_lost(s.index, s.generation, why);
+    // The other stripes this parent fails too leave it now, not one after
+    // the other: a black hole holding every stripe of a viewer would
+    // otherwise keep the last of them for longer than any history reaches.
+    for (auto& t : stripes_) {
+      if (t.repairing || t.ended || !t.parent || t.parent->id != left) continue;
+      StripeJudgement tj = judge(t, now);
+      if (tj.verdict == ParentVerdict::kHealthy) continue;
+      t.unhealthy_since.reset();
+      parent_lost(t.index, t.generation,
+                  std::string(verdict_name(tj.verdict)) + " parent: stripe " +
+                      std::to_string(t.index) + " " + std::to_string(tj.lag.count()) +
+                      " ms behind the stream (its parent failed stripe " + std::to_string(s.index) +
+                      " too)");
+    }
   }
 }
 
@@ -860,6 +1018,14 @@ void OverlayNode::push_to_children(Stripe& s, const SharedBytes& bytes) {
   for (auto& child : idle) start_writer(s.index, child);
   for (const auto& id : slow) {
     ++stats_.slow_children;
+    // One that took nothing for as long (it grants no credit, reads
+    // nothing: a ghost holding a slot) is not taken back for a while.
+    auto it = s.children.find(id);
+    if (it == s.children.end()) continue;  // its writer dropped it already
+    if (now - it->second->last_write >= config_.child_queue_limit) {
+      refused_[id] = now + config_.ghost_penalty;
+      ++stats_.ghosts;
+    }
     drop_child(s, id, "too slow: its queue held more than the time bound of the stripe");
   }
 }
@@ -879,6 +1045,7 @@ void OverlayNode::start_writer(std::uint32_t stripe, std::shared_ptr<Child> chil
             co_await std::move(op);
             ++self->stats_.chunks_out;
             self->stats_.bytes_out += next->size();
+            child->last_write = steady_clock::now();
           }
           child->writing = false;
         } catch (const std::exception& e) {
@@ -989,10 +1156,13 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   req.home_stripe = home_stripe();
   req.here_only = here_only;
   if (here_only && s.parent) req.current_parent = s.parent->id;
-  req.resume = resume && s.last_seq.has_value();
+  // A stripe whose parent promised a first chunk and never sent it (a black
+  // hole, or one that died at once) resumes there: this node's copy of the
+  // stream begins at first_seq in every stripe.
+  req.resume = resume && (s.last_seq.has_value() || s.first_seq.has_value());
   // Resume from the first hole after the oldest chunk we remember, so a
   // chunk missed during an earlier repair is asked for again.
-  req.from_seq = s.last_seq ? *s.last_seq + stream_.stripes : 0;
+  req.from_seq = s.last_seq ? *s.last_seq + stream_.stripes : s.first_seq.value_or(0);
   if (!s.seen.empty()) {
     for (ChunkSeq q = *s.seen.begin(); q < *s.seen.rbegin(); q += stream_.stripes) {
       if (!s.seen.count(q)) {
@@ -1086,7 +1256,8 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
   const auto began = steady_clock::now();
   auto last_report = began;
   for (std::uint32_t round = 0;; ++round) {
-    bool any = false, all_full = true;
+    bool any = false, all_full = true, busy = false;
+    std::chrono::milliseconds retry{0};
     for (const auto& addr : candidates) {
       if (leaving_ || stripes_[stripe].ended) co_return;
       try {
@@ -1095,6 +1266,11 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
       } catch (const overlay::Full& e) {
         any = true;
         last_error = e.message();
+        // Full for now, not for good: keep asking (until the deadline).
+        if (e.retry_ms > 0) {
+          busy = true;
+          retry = std::max(retry, std::chrono::milliseconds(e.retry_ms));
+        }
       } catch (const std::exception& e) {
         any = true;
         all_full = false;
@@ -1104,7 +1280,7 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
       }
     }
     auto now = steady_clock::now();
-    if (any && all_full) {
+    if (any && all_full && !busy) {
       if (!full_since) full_since = now;
     } else {
       full_since.reset();
@@ -1138,7 +1314,7 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
            {"candidates", std::to_string(candidates.size())},
            {"last_error", last_error}});
     }
-    auto sl = sleep_for(backoff);
+    auto sl = sleep_for(std::clamp(retry, backoff, std::max(backoff, 2000ms)));
     co_await std::move(sl);
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, resume ? 2000ms : 1000ms);
     if (resume) {

@@ -79,6 +79,9 @@ struct OverlayConfig {
   // its path does not carry the stripe). Queues are bounded in time, not in
   // chunks; max_child_queue is only a backstop against a flood of tiny chunks.
   std::chrono::milliseconds child_queue_limit{4000};
+  // A child dropped that way that took no chunk at all for as long (a ghost:
+  // it grants no credit or reads nothing) is refused here for this long.
+  std::chrono::milliseconds ghost_penalty{60000};
   std::size_t max_child_queue = 4096;
   // How long a stripe may stay without a parent before the stream counts as
   // lost. A node that cannot repair keeps trying every node it knows until
@@ -129,6 +132,7 @@ struct OverlayStats {
   std::uint64_t shed = 0;             // children redirected for want of uplink
   std::uint64_t slow_children = 0;    // children dropped: their queue passed its time bound
   std::uint64_t slow_parents = 0;     // parents left for lagging or stalling
+  std::uint64_t ghosts = 0;           // children dropped for taking nothing (refused a while)
   double rtt_ms = -1;
   // Measured: the uplink estimate and payload goodput (bits/s), the median
   // time chunks wait in children's queues, the stream's payload rate.
@@ -198,6 +202,8 @@ class OverlayNode : public overlay::OverlayServer,
   peers::rpc::Task<void> redirect(peers::rpc::CallContext& ctx, overlay::Redirect req) override;
   peers::rpc::Task<peers::rpc::Answer<overlay::StreamInfo>> stream(
       peers::rpc::CallContext& ctx) override;
+  peers::rpc::Task<peers::rpc::Answer<overlay::ChildReport>> vouch(
+      peers::rpc::CallContext& ctx, overlay::ChildQuery req) override;
 
  private:
   struct Queued {
@@ -215,11 +221,20 @@ class OverlayNode : public overlay::OverlayServer,
     std::uint32_t spare = 0;
     std::uint32_t rtt_us = 0;
     std::chrono::steady_clock::time_point last_heartbeat;
+    std::chrono::steady_clock::time_point since;       // when its feed began
+    std::chrono::steady_clock::time_point last_write;  // a chunk last left for it
+  };
+  // A child a joiner displaces once it opens its feed, and why ("choked",
+  // "demoted").
+  struct Displace {
+    peers::PeerId child;
+    std::string reason;
   };
   struct Reservation {
     overlay::PeerInfo joiner;
     std::uint32_t home_stripe = 0;
     std::chrono::steady_clock::time_point expires;
+    std::optional<Displace> displace;
   };
   struct Stripe {
     std::uint32_t index = 0;
@@ -261,7 +276,15 @@ class OverlayNode : public overlay::OverlayServer,
   // What decide_join() needs to know of this node for a join in `stripe`.
   JoinState join_state(std::uint32_t stripe) const;
   // Reserves a slot in s for the joiner; the answer to its join.
-  overlay::JoinReply adopt(Stripe& s, const overlay::JoinRequest& req);
+  overlay::JoinReply adopt(Stripe& s, const overlay::JoinRequest& req,
+                           std::optional<Displace> displace = std::nullopt);
+  // When a slot of s may be free (a reservation lapses, a child that takes
+  // nothing or went silent is dropped), from now; nullopt: none expected.
+  std::optional<std::chrono::milliseconds> soonest_free(
+      const Stripe& s, std::chrono::steady_clock::time_point now) const;
+  // Before a swap: whether `parent` (a child here) feeds the joiner, has for
+  // a while, and hears from it that it can feed more than `parent` can.
+  peers::rpc::Task<bool> vouch_for_swap(peers::PeerId parent, const overlay::JoinRequest& req);
   void accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk);
   void push_to_children(Stripe& s, const SharedBytes& bytes);
   // Debug log: a chunk's seq, stripe, payload size, depth and when it was
@@ -342,6 +365,8 @@ class OverlayNode : public overlay::OverlayServer,
   std::optional<ChunkSeq> newest_seq_;
   std::chrono::steady_clock::time_point newest_arrival_;
   std::optional<std::chrono::microseconds> newest_timestamp_;
+  // Peers whose joins are refused until then (ghost children).
+  std::map<peers::PeerId, std::chrono::steady_clock::time_point> refused_;
   // Parents left for being slow, until when they are avoided.
   std::map<std::string, std::chrono::steady_clock::time_point> penalized_;
 };

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 #include "lib/rpc/rpc_test_util.h"
 
 namespace vt {
@@ -10,12 +13,10 @@ namespace {
 using peers::rpc::Task;
 using peers::rpc::testing::Kernel;
 
-// A source with one stripe and room for one child, and a node that sends it
-// join requests on behalf of made-up joiners.
+// A source with one stripe and room for one child, and joiners: each a node
+// of its own that joins for itself.
 struct Fixture {
-  Fixture()
-      : server(kernel.executor(), peers::Identity::generate()),
-        client(kernel.executor(), peers::Identity::generate()) {
+  Fixture() : server(kernel.executor(), peers::Identity::generate()) {
     OverlayConfig cfg;
     cfg.role = overlay::Role::kSource;
     cfg.stripes = 1;
@@ -23,32 +24,121 @@ struct Fixture {
     node = std::make_shared<OverlayNode>(server, cfg);
     server.add_service(node);
     addr = "127.0.0.1:" + std::to_string(server.listen("127.0.0.1:0").value());
-    conn = kernel.run(client.connect(addr));
   }
   ~Fixture() {
     server.close();
-    client.close();
+    for (auto& c : clients) c->close();
   }
 
-  // A join from a fresh joiner that uploads `capacity` children's worth.
-  overlay::JoinReply join(bool resume, std::uint32_t capacity = 2) {
+  struct Joiner {
+    peers::rpc::Node* node;
+    std::shared_ptr<peers::rpc::Connection> conn;
+  };
+  // A fresh node connected to the source.
+  Joiner joiner() {
+    clients.push_back(
+        std::make_unique<peers::rpc::Node>(kernel.executor(), peers::Identity::generate()));
+    return {clients.back().get(), kernel.run(clients.back()->connect(addr))};
+  }
+
+  static overlay::JoinRequest request(const peers::rpc::Node& who, bool resume,
+                                      std::uint32_t capacity) {
     overlay::JoinRequest req;
     req.stripe = 0;
-    req.joiner.id = peers::Identity::generate().peer_id().to_string();
+    req.joiner.id = who.id().to_string();
     req.joiner.addr = "127.0.0.1:9";
     req.joiner.capacity = capacity;
     req.joiner.role = overlay::Role::kRelay;
     req.resume = resume;
-    return overlay::OverlayClient(conn).join_sync(req);
+    return req;
+  }
+
+  // A join from a fresh joiner that uploads `capacity` children's worth.
+  overlay::JoinReply join(bool resume, std::uint32_t capacity = 2) {
+    Joiner j = joiner();
+    return overlay::OverlayClient(j.conn).join_sync(request(*j.node, resume, capacity));
+  }
+
+  // A fresh joiner that joins and opens its feed: a child of the source.
+  Joiner child(std::uint32_t capacity) {
+    Joiner j = joiner();
+    overlay::JoinReply reply =
+        overlay::OverlayClient(j.conn).join_sync(request(*j.node, false, capacity));
+    overlay::FeedRequest feed;
+    feed.stripe = 0;
+    feed.ticket = reply.ticket;
+    feeds.push_back(kernel.run(overlay::OverlayClient(j.conn).feed(feed)).second);
+    return j;
   }
 
   Kernel kernel{1};
   peers::rpc::Node server;
-  peers::rpc::Node client;
+  std::vector<std::shared_ptr<peers::rpc::DataChannel>> feeds;
+  std::vector<std::unique_ptr<peers::rpc::Node>> clients;
   std::shared_ptr<OverlayNode> node;
   std::string addr;
-  std::shared_ptr<peers::rpc::Connection> conn;
 };
+
+TEST(OverlayNode, ANodeJoinsOnlyForItself) {
+  // The session proves who calls: a join naming another node as the joiner
+  // (to take its place, or to have its slot) is refused, and nothing
+  // changes.
+  Fixture f;
+  Fixture::Joiner attacker = f.joiner();
+  Fixture::Joiner victim = f.joiner();
+  overlay::JoinRequest req = Fixture::request(*victim.node, false, 100);
+  try {
+    overlay::OverlayClient(attacker.conn).join_sync(req);
+    ADD_FAILURE() << "a join for another node was served";
+  } catch (const peers::Error& e) {
+    EXPECT_EQ(e.code(), peers::Errc::kPermissionDenied) << e.what();
+  }
+  EXPECT_EQ(f.node->stats().joins_served, 0u);
+  // The same request from the node it names is served.
+  EXPECT_EQ(overlay::OverlayClient(victim.conn).join_sync(req).parent.id,
+            f.server.id().to_string());
+}
+
+TEST(OverlayNode, AStrangerCannotSwapItselfOverAChild) {
+  // A child that is fed here, and a stranger that claims to be its child
+  // and to upload far more: the child does not vouch for it (here: it does
+  // not even serve Overlay), so there is no swap and the child keeps its
+  // slot.
+  Fixture f;
+  Fixture::Joiner child = f.joiner();
+  overlay::JoinReply reply =
+      overlay::OverlayClient(child.conn).join_sync(Fixture::request(*child.node, false, 1));
+  overlay::FeedRequest feed;
+  feed.stripe = 0;
+  feed.ticket = reply.ticket;
+  auto fed = f.kernel.run(overlay::OverlayClient(child.conn).feed(feed));
+  ASSERT_EQ(f.node->stripe_status()[0].children, 1u);
+
+  Fixture::Joiner stranger = f.joiner();
+  overlay::JoinRequest req = Fixture::request(*stranger.node, true, 100);
+  req.here_only = true;
+  req.current_parent = child.node->id().to_string();
+  EXPECT_THROW(overlay::OverlayClient(stranger.conn).join_sync(req), overlay::Full);
+  ASSERT_EQ(f.node->stripe_status()[0].children, 1u);
+  EXPECT_EQ(f.node->stripe_status()[0].child_list[0].info.id, child.node->id().to_string());
+  EXPECT_EQ(f.node->stats().joins_served, 1u);
+}
+
+TEST(OverlayNode, OnlyTheParentAsksAboutAChild) {
+  // vouch() tells whether a node is a child here: only this node's parent
+  // in the stripe may ask (the source has none, so nobody may).
+  Fixture f;
+  Fixture::Joiner stranger = f.joiner();
+  overlay::ChildQuery q;
+  q.stripe = 0;
+  q.child = stranger.node->id().to_string();
+  try {
+    overlay::OverlayClient(stranger.conn).vouch_sync(q);
+    ADD_FAILURE() << "a stranger learnt about the children";
+  } catch (const peers::Error& e) {
+    EXPECT_EQ(e.code(), peers::Errc::kPermissionDenied) << e.what();
+  }
+}
 
 TEST(OverlayNode, AFullNodeTurnsAwayANewcomerThatUploadsNothing) {
   Fixture f;
@@ -71,16 +161,54 @@ TEST(OverlayNode, AFullNodeLendsAnOrphanOneSlotOverItsBudget) {
 
 TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
   // Admitted viewers are never degraded by newcomers: no slack for a
-  // newcomer, even one that uploads, and the refusal says why.
+  // newcomer, and the refusal says why.
+  Fixture f;
+  f.child(0);
+  try {
+    f.join(false, 0);
+    ADD_FAILURE() << "a full source adopted a newcomer";
+  } catch (const overlay::Full& e) {
+    EXPECT_EQ(e.message().rfind("no capacity: ", 0), 0u) << e.message();
+    EXPECT_EQ(e.retry_ms, 0u);
+  }
+  EXPECT_EQ(f.node->stats().slack_adoptions, 0u);
+}
+
+TEST(OverlayNode, ASlotHeldOnlyByAReservationIsBusyNotFull) {
+  // A joiner that was answered but has not opened its feed holds the slot
+  // for a few seconds only: a newcomer hears "busy" and when to ask again
+  // (it keeps trying instead of giving up), not "no capacity".
   Fixture f;
   EXPECT_EQ(f.join(false).parent.id, f.server.id().to_string());
   try {
     f.join(false, 4);
     ADD_FAILURE() << "a full source adopted a newcomer";
   } catch (const overlay::Full& e) {
-    EXPECT_EQ(e.message().rfind("no capacity: ", 0), 0u) << e.message();
+    EXPECT_EQ(e.message().rfind("busy: ", 0), 0u) << e.message();
+    EXPECT_GT(e.retry_ms, 0u);
+    EXPECT_LE(e.retry_ms, 5000u);
   }
-  EXPECT_EQ(f.node->stats().slack_adoptions, 0u);
+}
+
+TEST(OverlayNode, AJoinThatWouldChokeAViewerChokesItOnlyOnceItsFeedOpens) {
+  // The viewer uploads nothing; a joiner that says it uploads takes its
+  // slot, but only when it opens its feed: joins alone (a flood of fresh
+  // identities) push nobody around, and one viewer is offered once.
+  Fixture f;
+  Fixture::Joiner viewer = f.child(0);
+  Fixture::Joiner taker = f.joiner();
+  overlay::JoinReply reply =
+      overlay::OverlayClient(taker.conn).join_sync(Fixture::request(*taker.node, false, 4));
+  EXPECT_THROW(f.join(false, 4), overlay::Full);  // the viewer is promised already
+  ASSERT_EQ(f.node->stripe_status()[0].children, 1u);
+  EXPECT_EQ(f.node->stats().choked, 0u);
+  overlay::FeedRequest feed;
+  feed.stripe = 0;
+  feed.ticket = reply.ticket;
+  auto fed = f.kernel.run(overlay::OverlayClient(taker.conn).feed(feed));
+  ASSERT_EQ(f.node->stripe_status()[0].children, 1u);
+  EXPECT_EQ(f.node->stripe_status()[0].child_list[0].info.id, taker.node->id().to_string());
+  EXPECT_EQ(f.node->stats().choked, 1u);
 }
 
 TEST(OverlayNode, ADeclaredUploadIsACeilingAndTheBudgetHasHeadroom) {

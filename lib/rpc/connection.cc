@@ -453,6 +453,7 @@ void Connection::serve_call(const wire::Frame& f) {
 Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
   auto self = shared_from_this();
   CallContext ctx(self, in->method->info, in->deadline);
+  if (in->has_continuation) ctx.set_forwarded_for(in->continuation.caller_id);
   if (in->method->info.data && !in->has_continuation) ctx.set_channel(open_channel(in->call_id));
   std::shared_ptr<Service> service = in->method->service.lock();
   std::exception_ptr error;
@@ -933,5 +934,12 @@ std::shared_ptr<DataChannel> Connection::open_channel(std::uint64_t id) {
 namespace peers::rpc {
 
 const PeerId& CallContext::peer() const { return conn_->peer(); }
+
+std::optional<PeerId> CallContext::origin() const {
+  if (!forwarded_) return conn_->peer();
+  auto id = PeerId::parse(origin_text_);
+  if (!id) return std::nullopt;
+  return *id;
+}
 
 }  // namespace peers::rpc

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +33,20 @@ class CallContext {
               std::chrono::steady_clock::time_point deadline)
       : conn_(std::move(conn)), method_(method), deadline_(deadline) {}
 
-  // The authenticated peer that made the call.
+  // The authenticated peer that made the call: for a forwarded call, the
+  // node that forwarded it.
   const PeerId& peer() const;
+  // Whether another node tail-forwarded the call here (a continuation).
+  bool forwarded() const { return forwarded_; }
+  // Who the call is for: the authenticated peer, or for a forwarded call the
+  // original caller, as the first hop authenticated it (its answer goes to
+  // that id only, over a session authenticated again). nullopt: a forwarded
+  // call whose caller id does not parse (its answer cannot be delivered).
+  std::optional<PeerId> origin() const;
+  void set_forwarded_for(std::string caller_id) {
+    forwarded_ = true;
+    origin_text_ = std::move(caller_id);
+  }
   // The connection the call arrived on: call the caller back through it.
   const std::shared_ptr<Connection>& connection() const { return conn_; }
   const MethodInfo& method() const { return method_; }
@@ -54,6 +67,8 @@ class CallContext {
   const MethodInfo& method_;
   std::chrono::steady_clock::time_point deadline_;
   std::shared_ptr<DataChannel> channel_;
+  bool forwarded_ = false;
+  std::string origin_text_;  // the continuation's caller id
 };
 
 class Service {

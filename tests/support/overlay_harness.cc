@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lib/crypto/peer_id.h"
 #include "tests/support/runfiles.h"
 
 namespace vt::test {
@@ -141,6 +142,19 @@ Tool OverlayHarness::start_sink(const std::string& name, const std::string& join
   t.output = output;
   EXPECT_TRUE(t.proc && t.wait_log("joined all stripes")) << t.log_text();
   return t;
+}
+
+std::string peer_of(const Tool& t) {
+  std::string log = t.log_text();
+  auto at = log.find("peer=", log.find("listening addr="));
+  if (at == std::string::npos) return "";
+  at += 5;
+  return log.substr(at, log.find_first_of(" \n", at) - at);
+}
+
+std::string short_of(const std::string& peer_id) {
+  auto id = peers::PeerId::parse(peer_id);
+  return id ? id->short_id() : peer_id;
 }
 
 void OverlayHarness::feed(Tool& source, const std::string& data, std::size_t bytes_per_tick,

@@ -57,6 +57,11 @@ struct Tool {
   std::vector<std::string> log_lines(const std::vector<std::string>& needles) const;
 };
 
+// The full peer id a tool logged in its "listening" line ("" if none yet).
+std::string peer_of(const Tool& t);
+// A peer id's short form (vt1 + 8 characters), as logs print it.
+std::string short_of(const std::string& peer_id);
+
 class OverlayHarness : public ::testing::Test {
  protected:
   // Makes the temp dir and the source's key; skips the test without ffmpeg.
