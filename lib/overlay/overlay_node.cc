@@ -413,18 +413,20 @@ std::optional<std::chrono::milliseconds> OverlayNode::soonest_free(
     const Stripe& s, steady_clock::time_point now) const {
   std::optional<steady_clock::time_point> at;
   auto sooner = [&](steady_clock::time_point t) { at = at ? std::min(*at, t) : t; };
-  // A reservation whose joiner has not opened its feed lapses.
+  // Only what is clearly on its way out, so that an overloaded tree still
+  // says "no capacity" at once: a reservation whose joiner has not opened
+  // its feed in 1.5 s (an honest one does within a round trip or two) lapses;
+  // a child that took no chunk for 2 s while chunks wait for it (a ghost) or
+  // sent no heartbeat for 2 s will be dropped. A child that is merely slow
+  // still takes chunks and keeps its slot.
   for (const auto& [ticket, r] : s.reservations) {
-    if (!r.displace && r.expires >= now) sooner(r.expires);
+    if (!r.displace && r.expires >= now && now - r.created >= 1500ms) sooner(r.expires);
   }
-  // A child whose queue has waited a second already is on its way out (it
-  // takes nothing, or its path does not carry the stripe), and so is one
-  // that stopped sending heartbeats.
   for (const auto& [id, c] : s.children) {
-    if (!c->queue.empty() && now - c->queue.front().at >= 1s) {
+    if (!c->queue.empty() && now - c->last_write >= 2s) {
       sooner(c->queue.front().at + config_.child_queue_limit);
     }
-    if (now - c->last_heartbeat >= 1s) sooner(c->last_heartbeat + config_.parent_timeout * 3);
+    if (now - c->last_heartbeat >= 2s) sooner(c->last_heartbeat + config_.parent_timeout * 3);
   }
   if (!at) return std::nullopt;
   return std::clamp<std::chrono::milliseconds>(
@@ -481,8 +483,8 @@ overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req
   // repeated joins do not hoard slots.
   std::erase_if(s.reservations, [&](const auto& r) { return r.second.joiner.id == req.joiner.id; });
   std::uint64_t ticket = next_ticket_++;
-  s.reservations[ticket] = {req.joiner, req.home_stripe, steady_clock::now() + 5s,
-                            std::move(displace)};
+  auto now = steady_clock::now();
+  s.reservations[ticket] = {req.joiner, req.home_stripe, now, now + 5s, std::move(displace)};
   overlay::JoinReply reply;
   reply.stripe = req.stripe;
   reply.parent = self_info();

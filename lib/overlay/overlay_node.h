@@ -233,6 +233,7 @@ class OverlayNode : public overlay::OverlayServer,
   struct Reservation {
     overlay::PeerInfo joiner;
     std::uint32_t home_stripe = 0;
+    std::chrono::steady_clock::time_point created;
     std::chrono::steady_clock::time_point expires;
     std::optional<Displace> displace;
   };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "lib/rpc/rpc_test_util.h"
@@ -180,6 +181,10 @@ TEST(OverlayNode, ASlotHeldOnlyByAReservationIsBusyNotFull) {
   // (it keeps trying instead of giving up), not "no capacity".
   Fixture f;
   EXPECT_EQ(f.join(false).parent.id, f.server.id().to_string());
+  // At first the joiner may be on its way to open its feed: no capacity.
+  EXPECT_THROW(f.join(false, 4), overlay::Full);
+  // Once it has had time enough and did not, its slot will lapse: busy.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
   try {
     f.join(false, 4);
     ADD_FAILURE() << "a full source adopted a newcomer";
