@@ -60,6 +60,12 @@ struct OverlayConfig {
   std::optional<double> upload_ceiling_bps;
   // The stream rate assumed until the node has measured it.
   double assumed_stream_bps = 4e6;
+  // `capacity` was figured from the ceiling at assumed_stream_bps (--upload
+  // without --max-children): once the stream's rate is measured the cap is
+  // what the ceiling pays for at that rate instead (a 9 Mbit/s relay is
+  // capped at 9 children of an assumed 4 Mbit/s stream, 18 of a 2 Mbit/s
+  // one; the measured uplink then decides within the cap).
+  bool cap_follows_stream = false;
   // A new child starts at the oldest chunk the parent holds instead of the
   // newest random-access point (--start oldest).
   bool start_oldest = false;
@@ -256,6 +262,8 @@ class OverlayNode : public overlay::OverlayServer,
     std::optional<std::chrono::steady_clock::time_point> unhealthy_since;
     std::chrono::steady_clock::time_point attached_at;
     bool moving_up = false;  // a here_only join to the grandparent is under way
+    // When a heartbeat last told the parent of spare room in this subtree.
+    std::chrono::steady_clock::time_point room_reported_at;
     std::chrono::milliseconds lag{0};
     // The parent's own lag in this stripe, from its last heartbeat reply.
     std::optional<std::chrono::milliseconds> parent_lag;

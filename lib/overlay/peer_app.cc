@@ -196,6 +196,7 @@ OverlayConfig overlay_config(const PeerAppOptions& o, const PeerConfig& c) {
   cfg.repair_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.repair_timeout);
   cfg.upload_ceiling_bps = c.upload_bps;
   cfg.assumed_stream_bps = c.stream_bps;
+  cfg.cap_follows_stream = c.capacity_from_upload;
   cfg.start_oldest = c.start_oldest;
   return cfg;
 }

@@ -51,6 +51,7 @@ PeerConfig make_peer_config(const PeerAppOptions& o) {
     // A child in one stripe costs stream/K of upload.
     c.capacity = stream == 0 ? 0 : static_cast<std::uint32_t>(upload * k / stream);
     if (c.is_source) c.capacity = std::max<std::uint32_t>(1, c.capacity / k);
+    c.capacity_from_upload = upload > 0;
   }
   return c;
 }

@@ -59,6 +59,9 @@ struct PeerConfig {
   // Children: the source counts them per stripe, everyone else in total.
   // The most the node may take: its measured uplink decides how many it does.
   std::uint32_t capacity = 0;
+  // capacity came from --upload at the assumed --stream-rate (not from
+  // --max-children): the node figures it again at the measured rate.
+  bool capacity_from_upload = false;
   std::chrono::microseconds repair_timeout{0};
   std::optional<double> upload_bps;  // --upload: the ceiling of the uplink estimate
   double stream_bps = 4e6;           // --stream-rate: assumed until measured

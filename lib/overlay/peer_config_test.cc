@@ -41,11 +41,15 @@ TEST(PeerConfig, ChildrenFromUploadOrMaxChildren) {
   PeerAppOptions relay = options(overlay::Role::kRelay);
   relay.upload = "20M";  // a child costs 4M / 4 stripes
   EXPECT_EQ(make_peer_config(relay).capacity, 20u);
+  // At the assumed rate: the node figures it again at the measured one.
+  EXPECT_TRUE(make_peer_config(relay).capacity_from_upload);
   relay.upload = "0";
   EXPECT_EQ(make_peer_config(relay).capacity, 0u);
+  EXPECT_FALSE(make_peer_config(relay).capacity_from_upload);  // 0 stays 0
   relay.max_children = 3;
   relay.upload = "20M";  // --max-children caps; --upload is still the uplink's ceiling
   EXPECT_EQ(make_peer_config(relay).capacity, 3u);
+  EXPECT_FALSE(make_peer_config(relay).capacity_from_upload);
   EXPECT_EQ(make_peer_config(relay).upload_bps, 20e6);
   relay.upload = "bad";  // checked even then: a mistake is caught at once
   EXPECT_THROW(make_peer_config(relay), peers::Error);
