@@ -970,13 +970,19 @@ def evaluate(expect, events):
     refuse_s = expect.get("refused_within_s")
 
     def refused(v):
-        # Only a viewer can be refused: relays are judged on their exit.
         return refuse_s is not None and v is not None and not v.get("bytes")
+
+    def refused_relay(x):
+        # A relay that joins a full overlay is refused like a viewer: it
+        # exits 1 saying "no capacity" (checked in time below).
+        return (refuse_s is not None and x["role"] == "relay" and x["exit_code"] == 1
+                and "no capacity" in (x.get("last_error") or ""))
 
     if expect.get("exit_zero", False):
         bad = [f"{x['name']}={x['exit_code']}{' (hung)' if x['hung'] else ''}" for x in nodes
                if (x["exit_code"] != 0 or x["hung"]) and not x["stopped_by_lab"]
-               and not refused(next((v for v in viewers if v["name"] == x["name"]), None))]
+               and not refused(next((v for v in viewers if v["name"] == x["name"]), None))
+               and not refused_relay(x)]
         check("exit_zero", bad, "exit codes")
     if expect.get("complete", False):
         bad = [f"{v['name']} ({viewer_status(v)})" for v in viewers
@@ -997,7 +1003,11 @@ def evaluate(expect, events):
             took = None if x["ended_s"] is None else x["ended_s"] - x["start_s"]
             if took is None or took > float(refuse_s) or x["exit_code"] in (0, None):
                 bad.append(f"{v['name']} (exit {x['exit_code']} after {took} s)")
-        check("refused_within_s", bad, "refused viewers not told in time")
+        for x in nodes:
+            took = None if x["ended_s"] is None else x["ended_s"] - x["start_s"]
+            if refused_relay(x) and (took is None or took > float(refuse_s)):
+                bad.append(f"{x['name']} (exit 1 after {took} s)")
+        check("refused_within_s", bad, "refused viewers and relays not told in time")
     for key, field in (("max_gaps", "gaps"),):
         if key in expect:
             bad = [f"{v['name']}={v.get(field)}" for v in viewers

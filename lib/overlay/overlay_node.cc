@@ -318,14 +318,6 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
     case JoinRefusal::kNoRoomInSubtree: {
       const Stripe& full = stripes_[req.stripe];
       auto retry = soonest_free(full, steady_clock::now());
-      // Sent here because this node told its parent it had room a moment
-      // ago and a concurrent joiner took it: the senders' view is a
-      // heartbeat old, not the tree full. Ask again once it is fresh.
-      if (!retry && req.hops > 0 &&
-          steady_clock::now() - full.room_reported_at < config_.heartbeat_interval * 2) {
-        retry =
-            std::chrono::duration_cast<std::chrono::milliseconds>(config_.heartbeat_interval * 2);
-      }
       std::string slots = std::to_string(used_slots(full)) + " of " +
                           std::to_string(budget_for(full)) + " slots here in use";
       if (retry) {
@@ -1412,7 +1404,6 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;
     hb.spare = spare;
-    if (spare > 0) s.room_reported_at = steady_clock::now();
     // BitTorrent-style adaptation: a node that can upload more than its
     // parent moves up, next to it, when the grandparent has room. The old
     // parent's slot then goes to someone else.

@@ -262,8 +262,6 @@ class OverlayNode : public overlay::OverlayServer,
     std::optional<std::chrono::steady_clock::time_point> unhealthy_since;
     std::chrono::steady_clock::time_point attached_at;
     bool moving_up = false;  // a here_only join to the grandparent is under way
-    // When a heartbeat last told the parent of spare room in this subtree.
-    std::chrono::steady_clock::time_point room_reported_at;
     std::chrono::milliseconds lag{0};
     // The parent's own lag in this stripe, from its last heartbeat reply.
     std::optional<std::chrono::milliseconds> parent_lag;
