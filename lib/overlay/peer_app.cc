@@ -8,6 +8,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -16,6 +17,7 @@
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
 #include "lib/overlay/inspect_service.h"
+#include "lib/overlay/join_link.h"
 #include "lib/overlay/overlay_node.h"
 #include "lib/overlay/sink_output.h"
 #include "lib/overlay/source_input.h"
@@ -42,8 +44,11 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
                                 "Accept peers on HOST:PORT (port 0 picks one and logs it)");
   if (source) listen->required();
   if (!source) {
-    app.add_option("--join", o.join, "A node of the stream to join through (repeatable)")
-        ->required();
+    app.add_option("link", o.link,
+                   "The join link vt-source printed (vt://HOST:PORT[,HOST:PORT...]/vt1...): "
+                   "where to join, and the source to accept");
+    app.add_option("--join", o.join,
+                   "A node of the stream to join through, HOST:PORT or a join link (repeatable)");
     app.add_option("--source-key", o.source_key, "Only accept the stream of this source peer id");
     app.add_option("--join-timeout", o.join_timeout,
                    "Give up (exit 1) when no node adopts this one for this long")
@@ -55,6 +60,8 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
                    "Where a new feed begins: live (the newest random-access point) or oldest")
         ->capture_default_str();
   }
+  app.add_option("--announce", o.announce,
+                 "Tell peers HOST:PORT as this node's address (a port forwarded by hand)");
   app.add_option("--key", o.key,
                  source ? "Identity key file (vt-keygen); the stream's id is its peer id"
                         : "Identity key file (default: a fresh identity)")
@@ -191,7 +198,7 @@ OverlayConfig overlay_config(const PeerAppOptions& o, const PeerConfig& c) {
   cfg.stripes = o.stripes;
   cfg.capacity = c.capacity;
   cfg.chunk_bytes = o.chunk_bytes;
-  cfg.bootstrap = o.join;
+  cfg.bootstrap = c.join;
   cfg.source_key = c.source_key;
   cfg.repair_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.repair_timeout);
   cfg.upload_ceiling_bps = c.upload_bps;
@@ -249,6 +256,23 @@ int run_peer_app(const PeerAppOptions& o) {
                                 {"peer", rpc.id().to_string()},
                                 {"role", std::string(overlay::to_string(o.role))},
                                 {"children_per_stripe", std::to_string(c.capacity)}});
+
+  if (c.is_source) {
+    auto link = format_join_link(
+        peers::rpc::link_addresses(peers::rpc::parse_host_port(rpc.listen_addr()).value(),
+                                   o.announce, peers::rpc::interface_addresses()),
+        rpc.id());
+    // One line to paste (vt-sink LINK); JSON logs get it as a field.
+    if (peers::log_format() == peers::LogFormat::kText) {
+      std::fprintf(stderr, "%s: join link: %s\n", peers::log_tool().c_str(), link.c_str());
+    } else {
+      peers::log_info("join link", {{"link", link}});
+    }
+  } else if (!c.source_key) {
+    peers::log_warn(
+        "the source is not verified: any node can feed this one a stream (pin it with a "
+        "join link or --source-key)");
+  }
 
   Shutdown shutdown(io, rpc, *node, c.linger);
 

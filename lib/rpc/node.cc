@@ -13,7 +13,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <charconv>
 
 #include "lib/kernel/log.h"
 #include "lib/rpc/internal/node_core.h"
@@ -23,38 +22,6 @@ namespace peers::rpc {
 namespace asio = boost::asio;
 using asio::use_awaitable;
 using asio::ip::tcp;
-
-Result<HostPort> parse_host_port(std::string_view text) {
-  HostPort hp;
-  std::string_view host, port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return Error(Errc::kInvalidArgument,
-                   "bad address '" + std::string(text) + "' (want HOST:PORT, IPv6 as [::1]:PORT)");
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) {
-      return Error(Errc::kInvalidArgument,
-                   "bad address '" + std::string(text) + "' (want HOST:PORT, IPv6 as [::1]:PORT)");
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  unsigned value = 0;
-  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (host.empty() || port.empty() || ec != std::errc() || p != port.data() + port.size() ||
-      value > 65535) {
-    return Error(Errc::kInvalidArgument, "bad address '" + std::string(text) +
-                                             "' (want HOST:PORT with a port from 0 to 65535)");
-  }
-  hp.host = std::string(host);
-  hp.port = static_cast<std::uint16_t>(value);
-  return hp;
-}
 
 namespace internal {
 

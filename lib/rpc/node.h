@@ -21,6 +21,7 @@
 
 #include "lib/crypto/identity.h"
 #include "lib/kernel/error.h"
+#include "lib/rpc/address.h"
 #include "lib/rpc/connection.h"
 #include "lib/rpc/service.h"
 #include "lib/rpc/types.h"
@@ -132,12 +133,5 @@ class Node {
   // Owned here, not by core_ (which connections share): see NodeCore::Method.
   std::vector<std::shared_ptr<Service>> services_;
 };
-
-// "host:port" -> endpoint pieces; IPv6 as "[::1]:7000".
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
-Result<HostPort> parse_host_port(std::string_view text);
 
 }  // namespace peers::rpc
