@@ -128,7 +128,7 @@ std::uint32_t OverlayNode::home_stripe() const {
 overlay::PeerInfo OverlayNode::self_info() const {
   overlay::PeerInfo p;
   p.id = rpc_.id().to_string();
-  p.addr = rpc_.listen_addr();
+  p.addr = rpc_.advertised_addr();
   p.capacity = capacity_;  // measured, not declared
   p.role = config_.role;
   return p;
@@ -1316,7 +1316,7 @@ std::vector<std::string> OverlayNode::repair_candidates(const Stripe& s, const s
   std::vector<std::string> out;
   auto now = steady_clock::now();
   auto add = [&](const overlay::PeerInfo* p, const std::string& addr) {
-    if (addr.empty() || addr == rpc_.listen_addr()) return;
+    if (addr.empty() || addr == rpc_.advertised_addr()) return;
     if (p && round < 3 && penalized(p->id, now)) return;
     if (std::find(out.begin(), out.end(), addr) == out.end()) out.push_back(addr);
   };

@@ -40,8 +40,10 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   o.role = role;
   bool source = role == overlay::Role::kSource;
   bool sink = role == overlay::Role::kSink;
-  auto* listen = app.add_option("--listen", o.listen,
-                                "Accept peers on HOST:PORT (port 0 picks one and logs it)");
+  auto* listen = app.add_option(
+      "--listen", o.listen,
+      "Accept peers on HOST:PORT (port 0 picks one and logs it; default: all interfaces, "
+      "a port chosen by the system)");
   if (source) listen->required();
   if (!source) {
     app.add_option("link", o.link,
@@ -240,7 +242,9 @@ int run_peer_app(const PeerAppOptions& o) {
   int out_fd = c.is_sink ? open_sink_output(o.output) : -1;
 
   asio::io_context io(1);
-  peers::rpc::Node rpc(io.get_executor(), std::move(*identity), node_options());
+  peers::rpc::NodeOptions nopts = node_options();
+  nopts.announce = o.announce;
+  peers::rpc::Node rpc(io.get_executor(), std::move(*identity), nopts);
   auto node = std::make_shared<OverlayNode>(rpc, overlay_config(o, c));
   rpc.add_service(node);
   auto inspect = std::make_shared<InspectService>(
@@ -249,7 +253,8 @@ int run_peer_app(const PeerAppOptions& o) {
   inspect->start();
 
   std::string listen = o.listen;
-  if (listen.empty()) listen = "127.0.0.1:0";
+  // All interfaces: each peer is told an address it can use (rpc/address.h).
+  if (listen.empty()) listen = "0.0.0.0:0";
   auto port = rpc.listen(listen);
   if (!port) throw peers::usage_error(port.error().message());
   peers::log_info("listening", {{"addr", rpc.listen_addr()},

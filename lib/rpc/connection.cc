@@ -116,6 +116,8 @@ Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::
         ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
     remote_address_ += ":" + std::to_string(ep.port());
   }
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) local_address_ = join_host_port(local.address().to_string(), local.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // flush() writes synchronously first and must never block the strand.
   socket_.non_blocking(true, ec);
@@ -187,7 +189,9 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
 
   HandshakeOptions ho;
   ho.expected_peer = expected;
-  ho.listen_addr = node_->listen_addr;
+  advertised_addr_ = node_->advertise_to(local_address_, remote_address_);
+  ho.listen_addr = advertised_addr_;
+  ho.observed_addr = remote_address_;
   ho.allow_plain = node_->options.allow_plain;
   ho.prefer_chacha = node_->options.prefer_chacha;
   Handshake hs(node_->identity, outbound_, ho);
@@ -222,6 +226,8 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   if (timed_out) throw Error(Errc::kTimeout, "handshake timed out");
   peer_ = *id;
   peer_listen_addr_ = hs.peer_listen_addr();
+  observed_address_ = hs.observed_addr();
+  node_->learn_address(local_address_, remote_address_, observed_address_);
   established_ = true;
   leave_handshake();
   last_rx_ = steady_clock::now();

@@ -228,6 +228,77 @@ void NodeCore::deliver_continuation(wire::Continuation c, std::exception_ptr err
       asio::detached);
 }
 
+namespace {
+
+// The host of "host:port", an IPv4-mapped IPv6 address as IPv4 (a dual-stack
+// socket sees IPv4 peers that way).
+std::string host_of(const std::string& host_port) {
+  auto hp = parse_host_port(host_port);
+  if (!hp) return "";
+  if (hp->host.starts_with("::ffff:") && hp->host.find('.') != std::string::npos) {
+    return hp->host.substr(7);
+  }
+  return hp->host;
+}
+
+// Which learned local address to prefer: one others can reach from further away.
+int scope_rank(AddressScope s) {
+  switch (s) {
+    case AddressScope::kPublic:
+      return 3;
+    case AddressScope::kPrivate:
+      return 2;
+    case AddressScope::kLoopback:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+std::string NodeCore::advertise_to(const std::string& local, const std::string& remote) const {
+  return advertised_address({.announce = options.announce,
+                             .listen_host = listen_host,
+                             .port = listen_port,
+                             .local_ip = host_of(local),
+                             .peer_ip = host_of(remote)});
+}
+
+void NodeCore::learn_address(const std::string& local, const std::string& remote,
+                             const std::string& observed) {
+  std::string local_ip = host_of(local);
+  AddressScope peer_scope = address_scope(host_of(remote));
+  std::string seen_ip = host_of(observed);
+  std::lock_guard lock(mu_);
+  if (int rank = scope_rank(address_scope(local_ip)); rank > learned_rank_) {
+    learned_rank_ = rank;
+    learned_ip_ = local_ip;
+  }
+  // A peer that saw this node at another IP than the one this side of the
+  // connection has: a NAT is in between, and the listening port is not open
+  // on its outer side unless forwarded by hand (--announce).
+  if (peer_scope != AddressScope::kLoopback && !seen_ip.empty() && seen_ip != local_ip) {
+    if (!behind_nat_) {
+      log_info("behind a NAT: a peer sees this node at another address",
+               {{"local", local}, {"seen_as", observed}, {"by", remote}});
+    }
+    behind_nat_ = true;
+  }
+}
+
+std::string NodeCore::advertised() const {
+  if (!options.announce.empty()) return options.announce;
+  if (listen_host.empty()) return "";
+  std::lock_guard lock(mu_);
+  if (behind_nat_) return "";
+  if (address_scope(listen_host) != AddressScope::kUnspecified) {
+    return join_host_port(listen_host, listen_port);
+  }
+  if (learned_ip_.empty()) return "";
+  return join_host_port(learned_ip_, listen_port);
+}
+
 void NodeCore::add_connection(const std::shared_ptr<Connection>& c) {
   std::lock_guard lock(mu_);
   conns_.push_back(c);
@@ -512,8 +583,9 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
   if (ec) return Error::from_system(ec, "cannot listen on " + host_port, Errc::kUnavailable);
   auto port = acceptor->local_endpoint().port();
   if (core_->listen_addr.empty()) {
-    core_->listen_addr = (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
-                         std::to_string(port);
+    core_->listen_addr = join_host_port(addr.to_string(), port);
+    core_->listen_host = addr.to_string();
+    core_->listen_port = port;
   }
   core_->listeners.push_back(listener);
   core_->start_accept(listener);
@@ -521,6 +593,7 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
 }
 
 std::string Node::listen_addr() const { return core_->listen_addr; }
+std::string Node::advertised_addr() const { return core_->advertised(); }
 
 Task<std::shared_ptr<Connection>> Node::connect(std::string host_port,
                                                 std::optional<PeerId> expected) {

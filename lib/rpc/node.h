@@ -59,6 +59,10 @@ struct NodeOptions {
   // Loopback peers are usually several nodes on one host (tests, the demo),
   // so the per-address limit leaves them alone unless this is set.
   bool limit_loopback_per_address = false;
+
+  // Where peers should dial this node when it is not where it listens (a
+  // port forwarded by hand): announced to every peer as it is.
+  std::string announce;
 };
 
 // What a node holds for its accepted connections; for tests and diagnostics.
@@ -101,6 +105,17 @@ class Node {
   // reach this node).
   Result<std::uint16_t> listen(const std::string& host_port);
   std::string listen_addr() const;
+  // The address to tell peers that are not on the other end of a particular
+  // connection (addresses that travel on, in paths and redirects), "" when
+  // this node knows none that others could dial: NodeOptions::announce; the
+  // listening address when it names one host; when it listens on all
+  // interfaces, the local address of its connections of the widest scope
+  // (public over private over loopback) with the listening port. A node
+  // that a peer on a public address saw at another IP than its own is
+  // behind a NAT: it advertises "" (no --announce) unless a dial-back
+  // proved it reachable. Each connection's handshake tells its peer an
+  // address chosen for that peer (Connection::advertised_addr()).
+  std::string advertised_addr() const;
 
   // Dials and authenticates; fails with Errc::kAuth if `expected` is given
   // and the other side is someone else, Errc::kUnavailable if nothing listens

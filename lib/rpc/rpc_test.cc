@@ -574,6 +574,34 @@ TEST(Rpc, ReadingAChannelThisSideFailedFailsAtOnce) {
   }
 }
 
+TEST(Rpc, EachSideLearnsHowThePeerSeesItAndIsToldAnAddressItCanUse) {
+  Kernel k;
+  Node server(k.executor(), Identity::generate());
+  NodeOptions forwarded;
+  forwarded.announce = "198.51.100.7:7000";
+  Node client(k.executor(), Identity::generate(), forwarded);
+  // All interfaces: never "0.0.0.0:PORT" to a peer.
+  auto port = server.listen("0.0.0.0:0").value();
+  EXPECT_EQ(server.listen_addr(), "0.0.0.0:" + std::to_string(port));
+  EXPECT_EQ(server.advertised_addr(), "");  // no connection yet: no address known
+  client.listen("127.0.0.1:0").value();
+  auto conn = k.run(client.connect("127.0.0.1:" + std::to_string(port), server.id()));
+  EXPECT_EQ(conn->peer_listen_addr(), "127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(conn->observed_address(), conn->local_address());
+  EXPECT_EQ(conn->advertised_addr(), "198.51.100.7:7000");  // --announce, as it is
+  EXPECT_EQ(client.advertised_addr(), "198.51.100.7:7000");
+  EXPECT_EQ(server.advertised_addr(), "127.0.0.1:" + std::to_string(port));
+  std::shared_ptr<Connection> back;
+  for (int i = 0; i < 1000 && !back; ++i) {
+    back = server.find(client.id());
+    if (!back) std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->peer_listen_addr(), "198.51.100.7:7000");
+  EXPECT_EQ(back->observed_address(), conn->remote_address());
+  EXPECT_EQ(back->remote_address(), conn->local_address());
+}
+
 TEST(Rpc, DistributedContinuationSkipsTheMiddleNode) {
   Kernel k;
   // a -> b -> c: b forwards to c and then exits; c answers a directly.

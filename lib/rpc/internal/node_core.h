@@ -119,6 +119,18 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   NodeOptions options;
   std::unordered_map<std::uint32_t, Method> methods;  // filled before start
   std::string listen_addr;
+  // The first listening socket's host and port (see Node::listen).
+  std::string listen_host;
+  std::uint16_t listen_port = 0;
+
+  // The address to tell the peer of a connection with these ends ("ip:port"
+  // each): rpc/address.h's advertised_address().
+  std::string advertise_to(const std::string& local, const std::string& remote) const;
+  // After a handshake: this side's end, the peer's, and where the peer says
+  // it sees this side ("" if it did not say).
+  void learn_address(const std::string& local, const std::string& remote,
+                     const std::string& observed);
+  std::string advertised() const;
   std::vector<std::shared_ptr<Listener>> listeners;
   std::function<void(const std::shared_ptr<Connection>&)> on_connect;
   std::function<void(const std::shared_ptr<Connection>&, const Error&)> on_disconnect;
@@ -141,6 +153,11 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void arm_deadline_timer_locked();
   void on_deadline();
   std::vector<std::shared_ptr<Connection>> conns_;
+  // learn_address(): the local IP of the widest scope seen on a connection,
+  // and whether a peer on a public address saw this node at another IP.
+  std::string learned_ip_;
+  int learned_rank_ = 0;
+  bool behind_nat_ = false;
 
   void arm_log_timer_locked();
   void write_held_back(LogThrottle::Clock::time_point now);
