@@ -46,6 +46,35 @@ TEST_F(Reach, SourcePrintsALinkASinkJoinsBy) {
   EXPECT_EQ(relay.log_text().find("not verified"), std::string::npos) << relay.log_text();
 }
 
+// The peer id from a tool's "listening ... peer=vt1..." line.
+std::string peer_of(const Tool& t) {
+  auto lines = t.log_lines({"listening", "peer="});
+  if (lines.empty()) return "";
+  auto at = lines[0].find("peer=") + 5;
+  return lines[0].substr(at, lines[0].find(' ', at) - at);
+}
+
+TEST_F(Reach, AForwardedJoinAnswersAViewerNobodyCanDial) {
+  // The source is full (one child per stripe: r1), so it forwards the
+  // viewer's joins to r1, which adopts it. The viewer announces an address
+  // where nothing listens (as one behind a NAT would); the answer must come
+  // back along the connections the join came through, not by dialing.
+  Tool source = start_source(4, {"--max-children", "1"});
+  Tool relay = start_relay("r1", source.addr);
+  std::string relay_id = peer_of(relay);
+  ASSERT_FALSE(relay_id.empty()) << relay.log_text();
+  Tool sink = start_sink("s1", source.addr, {"--announce", "127.0.0.1:1", "--upload", "0"});
+  // Adopted by r1 (short ids in the log), below the source: forwarded.
+  EXPECT_EQ(sink.log_lines({"joined stripe", "parent=" + relay_id.substr(0, 11), "depth=2"}).size(),
+            4u)
+      << sink.log_text();
+  feed(source, 32 * 1024);
+  expect_complete(sink);
+  for (const Tool* t : {&source, &relay, &sink}) {
+    EXPECT_EQ(t->log_text().find("cannot reach the caller"), std::string::npos) << t->log_text();
+  }
+}
+
 TEST_F(Reach, UnpinnedJoinWarns) {
   Tool source = start_source();
   Tool relay = start("vt-relay", "r1", {"--join", source.addr});

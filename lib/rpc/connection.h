@@ -204,6 +204,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t begin_record();
   void end_record(std::size_t at);
   void emit_data(std::uint64_t channel_id, std::string_view payload);
+  // CONT_REPLY (no error) or CONT_ERROR, flushed; nothing if closed. On the strand.
+  void emit_continuation(const wire::Continuation& c, const std::optional<wire::ErrorBody>& error,
+                         const std::string& result);
   void flush();
   void do_close(const Error& reason, bool send_goaway);
   // do_close() from the event loop: for paths that write (emit, flush), whose

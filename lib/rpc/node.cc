@@ -180,52 +180,106 @@ void NodeCore::complete_continuation(const wire::Continuation& c, std::exception
   complete(c.call_id, nullptr, error, std::move(result));
 }
 
+void NodeCore::add_route(const wire::Continuation& c, std::weak_ptr<Connection> upstream,
+                         std::chrono::steady_clock::time_point expiry) {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (routes_.size() >= kMaxRoutes) {
+    std::erase_if(routes_, [&](const auto& r) { return r.second.expiry <= now; });
+  }
+  if (routes_.size() >= kMaxRoutes) {
+    auto soonest = std::min_element(
+        routes_.begin(), routes_.end(),
+        [](const auto& a, const auto& b) { return a.second.expiry < b.second.expiry; });
+    routes_.erase(soonest);
+  }
+  routes_[{c.caller_id, c.call_id, c.token}] = Route{std::move(upstream), expiry};
+}
+
+std::shared_ptr<Connection> NodeCore::take_route(const wire::Continuation& c) {
+  std::lock_guard lock(mu_);
+  auto it = routes_.find({c.caller_id, c.call_id, c.token});
+  if (it == routes_.end()) return nullptr;
+  auto conn = it->second.upstream.lock();
+  bool live = it->second.expiry > std::chrono::steady_clock::now();
+  routes_.erase(it);
+  return live && conn && conn->is_open() ? conn : nullptr;
+}
+
+void NodeCore::send_continuation(const std::shared_ptr<Connection>& conn, wire::Continuation c,
+                                 std::optional<wire::ErrorBody> error, std::string result) {
+  asio::dispatch(conn->strand_,
+                 [conn, c = std::move(c), error = std::move(error), result = std::move(result)] {
+                   conn->emit_continuation(c, error, result);
+                 });
+}
+
 void NodeCore::deliver_continuation(wire::Continuation c, std::exception_ptr error,
-                                    std::string result) {
+                                    std::string result, std::weak_ptr<Connection> arrived_on) {
+  std::optional<wire::ErrorBody> body;
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const Error& e) {
+      body = wire::ErrorBody{e.code(),      e.type_name(),
+                             e.message(),   e.origin().empty() ? id.to_string() : e.origin(),
+                             e.call_path(), ""};
+      e.encode_fields(body->fields);
+    } catch (const std::exception& e) {
+      body = wire::ErrorBody{Errc::kInternal, "peers.internal", e.what(), id.to_string(), "", ""};
+    }
+  }
+  auto caller = PeerId::parse(c.caller_id);
+  if (!caller) {
+    log_warn("forwarded call names a bad caller id", {{"caller", c.caller_id}});
+    return;
+  }
+  // A connection to the caller is the shortest way; else back the way the
+  // call came, which needs nobody to be reachable.
+  std::shared_ptr<Connection> conn = find(*caller);
+  if (!conn) {
+    conn = arrived_on.lock();
+    if (conn && !conn->is_open()) conn = nullptr;
+  }
+  if (conn) {
+    send_continuation(conn, std::move(c), std::move(body), std::move(result));
+    return;
+  }
+  // The way back is broken (a node on it left): dial the caller if it said
+  // where it can be reached.
+  if (c.caller_addr.empty()) {
+    log_warn("cannot answer a forwarded call: the way back is gone and the caller has no address",
+             {{"caller", caller->short_id()}});
+    return;
+  }
   auto self = shared_from_this();
   asio::co_spawn(
       exec,
-      [self, c = std::move(c), error, result = std::move(result)]() -> Task<void> {
-        auto caller = PeerId::parse(c.caller_id);
-        if (!caller) {
-          log_warn("forwarded call names a bad caller id", {{"caller", c.caller_id}});
-          co_return;
-        }
+      [self, caller = *caller, c = std::move(c), body = std::move(body),
+       result = std::move(result)]() mutable -> Task<void> {
         std::shared_ptr<Connection> conn;
         try {
-          conn = self->find(*caller);
-          if (!conn) {
-            auto op = self->connect(c.caller_addr, *caller);
-            conn = co_await std::move(op);
-          }
+          auto op = self->connect(c.caller_addr, caller);
+          conn = co_await std::move(op);
         } catch (const std::exception& e) {
           log_warn("cannot reach the caller of a forwarded call",
-                   {{"caller", caller->short_id()}, {"addr", c.caller_addr}, {"error", e.what()}});
+                   {{"caller", caller.short_id()}, {"addr", c.caller_addr}, {"error", e.what()}});
           co_return;
         }
-        asio::dispatch(conn->strand_, [conn, c, error, result] {
-          if (!conn->is_open()) return;
-          if (error) {
-            wire::ErrorBody b;
-            try {
-              std::rethrow_exception(error);
-            } catch (const Error& e) {
-              b = {e.code(),      e.type_name(),
-                   e.message(),   e.origin().empty() ? conn->node_->id.to_string() : e.origin(),
-                   e.call_path(), ""};
-              e.encode_fields(b.fields);
-            } catch (const std::exception& e) {
-              b = {
-                  Errc::kInternal, "peers.internal", e.what(), conn->node_->id.to_string(), "", ""};
-            }
-            conn->emit([&](std::string& out) { wire::encode_cont_error(out, c, b); });
-          } else {
-            conn->emit([&](std::string& out) { wire::encode_cont_reply(out, c, result); });
-          }
-          conn->flush();
-        });
+        send_continuation(conn, std::move(c), std::move(body), std::move(result));
       },
       asio::detached);
+}
+
+void NodeCore::relay_continuation(const wire::Continuation& c, std::optional<wire::ErrorBody> error,
+                                  std::string result) {
+  auto up = take_route(c);
+  if (!up) {
+    log_debug("answer for a forwarded call with no way back",
+              {{"caller", c.caller_id.substr(0, 12)}, {"call", std::to_string(c.call_id)}});
+    return;
+  }
+  send_continuation(up, c, std::move(error), std::move(result));
 }
 
 namespace {

@@ -654,6 +654,42 @@ TEST(Rpc, ContinuationChainOfFourWithErrorsPropagated) {
   EXPECT_EQ(svcs[2]->forwards.load(), 1);
 }
 
+TEST(Rpc, AnswerToACallerNobodyCanDialTravelsBackAlongTheChain) {
+  Kernel k;
+  // n0 -> n1 -> n2 -> n3: n0 does not listen at all, or announces an address
+  // where nothing listens (a NATed viewer's); n3's answer comes back through
+  // n2 and n1, and nobody dials n0.
+  for (std::string announce : {"", "127.0.0.1:1"}) {
+    NodeOptions o;
+    o.announce = announce;
+    Node n0(k.executor(), Identity::generate(), o);
+    std::vector<std::unique_ptr<Node>> nodes;
+    std::vector<std::shared_ptr<TestService>> svcs;
+    std::vector<std::uint16_t> ports;
+    for (int i = 1; i < 4; ++i) {
+      nodes.push_back(std::make_unique<Node>(k.executor(), Identity::generate()));
+      svcs.push_back(std::make_shared<TestService>());
+      svcs.back()->my_name = "n" + std::to_string(i);
+      nodes.back()->add_service(svcs.back());
+      ports.push_back(nodes.back()->listen("127.0.0.1:0").value());
+    }
+    for (int i = 0; i < 2; ++i) {
+      svcs[i]->next = k.run(nodes[i]->connect("127.0.0.1:" + std::to_string(ports[i + 1])));
+    }
+    auto conn = k.run(n0.connect("127.0.0.1:" + std::to_string(ports[0])));
+    EXPECT_EQ(conn->peer_listen_addr(), "127.0.0.1:" + std::to_string(ports[0]));
+    for (int call = 0; call < 3; ++call) {
+      EXPECT_EQ(k.run(conn->call(kRelay, "")), "end of chain at n3") << announce;
+    }
+    EXPECT_EQ(svcs[0]->forwards.load(), 3);
+    EXPECT_EQ(svcs[1]->forwards.load(), 3);
+    EXPECT_EQ(n0.find(nodes[2]->id()), nullptr) << "the answer dialed the caller";
+    EXPECT_EQ(nodes[2]->find(n0.id()), nullptr);
+    n0.close();
+    for (auto& n : nodes) n->close();
+  }
+}
+
 TEST(Rpc, GoawayLetsInFlightCallsFinish) {
   Kernel k;
   Pair p(k);

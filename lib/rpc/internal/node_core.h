@@ -5,9 +5,11 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -74,8 +76,26 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   // An answer that came through a continuation.
   void complete_continuation(const wire::Continuation& c, std::exception_ptr error,
                              std::string result);
-  // Sends an answer to the original caller of a forwarded call.
-  void deliver_continuation(wire::Continuation c, std::exception_ptr error, std::string result);
+  // Sends an answer to the original caller of a forwarded call: on an open
+  // connection to the caller if there is one, else back along the
+  // connection the call arrived on (`arrived_on`: each node that forwarded
+  // it kept a route back), and only when that is gone by dialing the
+  // caller's address.
+  void deliver_continuation(wire::Continuation c, std::exception_ptr error, std::string result,
+                            std::weak_ptr<Connection> arrived_on);
+  // Remembers, until `expiry`, that answers for continuation `c` go back on
+  // `upstream` (the connection the forwarded call came in on). Bounded:
+  // kMaxRoutes, the one closest to expiry dropped first.
+  void add_route(const wire::Continuation& c, std::weak_ptr<Connection> upstream,
+                 std::chrono::steady_clock::time_point expiry);
+  // The connection an answer for `c` goes back on, or null; the route is
+  // used up.
+  std::shared_ptr<Connection> take_route(const wire::Continuation& c);
+  static constexpr std::size_t kMaxRoutes = 4096;
+  // An answer for another node's call that came back to this node, which
+  // forwarded the call: sent on along its route (dropped without one).
+  void relay_continuation(const wire::Continuation& c, std::optional<wire::ErrorBody> error,
+                          std::string result);
 
   void add_connection(const std::shared_ptr<Connection>& c);
   void remove_connection(const std::shared_ptr<Connection>& c, const Error& reason);
@@ -153,6 +173,16 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void arm_deadline_timer_locked();
   void on_deadline();
   std::vector<std::shared_ptr<Connection>> conns_;
+  // add_route(): (caller id, call id, token) -> the way back, and when the
+  // route expires.
+  struct Route {
+    std::weak_ptr<Connection> upstream;
+    std::chrono::steady_clock::time_point expiry;
+  };
+  std::map<std::tuple<std::string, std::uint64_t, std::string>, Route> routes_;
+  // Puts a continuation's answer on `conn`, on its strand.
+  static void send_continuation(const std::shared_ptr<Connection>& conn, wire::Continuation c,
+                                std::optional<wire::ErrorBody> error, std::string result);
   // learn_address(): the local IP of the widest scope seen on a connection,
   // and whether a peer on a public address saw this node at another IP.
   std::string learned_ip_;
