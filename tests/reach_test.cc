@@ -40,6 +40,9 @@ TEST_F(Reach, SourcePrintsALinkASinkJoinsBy) {
   // A relay takes the link through --join too.
   Tool relay = start("vt-relay", "r1", {"--join", link, "--linger", "3s"});
   ASSERT_TRUE(relay.wait_log("joined all stripes")) << relay.log_text();
+  // It listens on all interfaces (no --listen) and a dial-back reached it
+  // on loopback, where the source sees it.
+  EXPECT_TRUE(sink.wait_log("reachable addr=127.0.0.1:")) << sink.log_text();
   feed(source, 32 * 1024);
   expect_complete(sink);
   EXPECT_EQ(sink.log_text().find("not verified"), std::string::npos) << sink.log_text();
@@ -67,6 +70,8 @@ TEST_F(Reach, AForwardedJoinAnswersAViewerNobodyCanDial) {
   // Adopted by r1 (short ids in the log), below the source: forwarded.
   EXPECT_EQ(sink.log_lines({"joined stripe", "parent=" + relay_id.substr(0, 11), "depth=2"}).size(),
             4u)
+      << sink.log_text();
+  EXPECT_TRUE(sink.wait_log("not reachable: peers cannot dial this node addr=127.0.0.1:1"))
       << sink.log_text();
   feed(source, 32 * 1024);
   expect_complete(sink);

@@ -209,17 +209,41 @@ OverlayConfig overlay_config(const PeerAppOptions& o, const PeerConfig& c) {
   return cfg;
 }
 
-// Relays and sinks: join every stripe; a sink then starts playing.
-void start_joining(asio::io_context& io, OverlayNode& node, const PeerConfig& c, SinkOutput* sink,
-                   Shutdown& shutdown) {
+// Asks a peer to dial this node back and logs the verdict: whether others
+// can reach it at the address it advertises (rpc::Node::check_reachable).
+void check_reachable(asio::io_context& io, peers::rpc::Node& rpc) {
+  std::shared_ptr<peers::rpc::Connection> via;
+  for (const auto& c : rpc.connections()) {
+    if (c->is_open() && c->outbound()) via = c;
+  }
+  if (!via) return;
   asio::co_spawn(
       io,
-      [&node, &c, sink, &shutdown]() -> peers::rpc::Task<void> {
+      [&rpc, via]() -> peers::rpc::Task<void> {
+        auto op = rpc.check_reachable(via);
+        auto r = co_await std::move(op);
+        using State = peers::rpc::Reachability::State;
+        peers::log_info(
+            r.state == State::kReachable     ? "reachable"
+            : r.state == State::kUnreachable ? "not reachable: peers cannot dial this node"
+                                             : "reachability unknown",
+            {{"addr", r.addr}, {"reason", r.reason}, {"asked", via->peer().short_id()}});
+      },
+      asio::detached);
+}
+
+// Relays and sinks: join every stripe; a sink then starts playing.
+void start_joining(asio::io_context& io, peers::rpc::Node& rpc, OverlayNode& node,
+                   const PeerConfig& c, SinkOutput* sink, Shutdown& shutdown) {
+  asio::co_spawn(
+      io,
+      [&io, &rpc, &node, &c, sink, &shutdown]() -> peers::rpc::Task<void> {
         try {
           auto op =
               node.start(std::chrono::duration_cast<std::chrono::milliseconds>(c.join_timeout));
           co_await std::move(op);
           peers::log_info("joined all stripes", {{"stripes", std::to_string(node.stripes())}});
+          check_reachable(io, rpc);
           if (sink) {
             sink->start_playout();
             sink->drain();
@@ -309,7 +333,7 @@ int run_peer_app(const PeerAppOptions& o) {
         [&] { shutdown.stop(1); });
     input->start();
   } else {
-    start_joining(io, *node, c, sink.get(), shutdown);
+    start_joining(io, rpc, *node, c, sink.get(), shutdown);
   }
 
   shutdown.on_stop_signal([&] { return sink && sink->broken(); });

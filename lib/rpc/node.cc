@@ -11,7 +11,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "lib/kernel/log.h"
@@ -345,13 +347,135 @@ std::string NodeCore::advertised() const {
   if (!options.announce.empty()) return options.announce;
   if (listen_host.empty()) return "";
   std::lock_guard lock(mu_);
-  if (behind_nat_) return "";
+  if (reach_state_ == Reachability::State::kReachable) return reach_addr_;
+  if (reach_state_ == Reachability::State::kUnreachable || behind_nat_) return "";
   if (address_scope(listen_host) != AddressScope::kUnspecified) {
     return join_host_port(listen_host, listen_port);
   }
   if (learned_ip_.empty()) return "";
   return join_host_port(learned_ip_, listen_port);
 }
+
+void NodeCore::set_reachability(Reachability::State state, const std::string& addr) {
+  std::lock_guard lock(mu_);
+  reach_state_ = state;
+  reach_addr_ = addr;
+}
+
+Reachability::State NodeCore::reachability() const {
+  std::lock_guard lock(mu_);
+  return reach_state_;
+}
+
+std::string NodeCore::dial_back_target(const Connection& via) const {
+  if (!options.announce.empty()) return options.announce;
+  if (listen_port == 0) return "";
+  if (std::string adv = advertised(); !adv.empty()) return adv;
+  // Behind a NAT: the port may be forwarded on the NAT's outer address.
+  std::string seen = host_of(via.observed_address());
+  return seen.empty() ? "" : join_host_port(seen, listen_port);
+}
+
+Task<void> NodeCore::probe(std::string host_port, PeerId expected, Duration timeout) {
+  auto hp = parse_host_port(host_port);
+  if (!hp) throw hp.error();
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(hp->host, ec);
+  if (ec) throw Error(Errc::kInvalidArgument, "not an IP address: " + host_port);
+  // The timer runs on this coroutine's executor, so its handler and the
+  // coroutine never touch the socket at once.
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket socket(exec);
+  asio::steady_timer timer(ex);
+  timer.expires_after(timeout);
+  bool timed_out = false;
+  timer.async_wait([&socket, &timed_out](boost::system::error_code e) {
+    if (e) return;
+    timed_out = true;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+  auto connect = socket.async_connect(tcp::endpoint(ip, hp->port), asio::as_tuple(use_awaitable));
+  auto [cec] = co_await std::move(connect);
+  timer.cancel();
+  if (timed_out) throw Error(Errc::kTimeout, "no answer from " + host_port);
+  if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), true);
+  std::optional<Error> failed;
+  try {
+    // No cancellation slot: see connect().
+    auto handshake =
+        asio::co_spawn(conn->strand_, conn->run_handshake(expected),
+                       asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable));
+    co_await std::move(handshake);
+  } catch (const Error& e) {
+    failed = e;
+  }
+  asio::dispatch(conn->strand_, [conn] {
+    boost::system::error_code ignored;
+    conn->socket_.close(ignored);
+  });
+  if (failed) throw Error(failed->code(), "handshake with " + host_port + ": " + failed->message());
+}
+
+namespace {
+
+// FNV-1a, 32 bits: method ids (docs/idl.md).
+constexpr std::uint32_t method_id(std::string_view name) {
+  std::uint32_t h = 2166136261u;
+  for (char c : name) {
+    h ^= static_cast<std::uint8_t>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+constexpr std::uint32_t kDialBackId = method_id("peers.Reach.dial_back");
+// A dial-back waits this long for the connection and the handshake: a
+// NAT drops the SYN rather than refusing it, and TCP would retry for minutes.
+constexpr Duration kDialBackTimeout = std::chrono::seconds(3);
+
+// The built-in peers.Reach service: dial_back(address) dials the caller at
+// `address`, which must be on the IP the call came from (a node is not made
+// to dial third parties), one dial-back at a time. The argument is the
+// address as text; the result is empty when the handshake with the caller's
+// identity succeeded, else the reason.
+class ReachService : public Service {
+ public:
+  explicit ReachService(std::weak_ptr<NodeCore> core) : core_(std::move(core)) {}
+  std::string_view name() const override { return "peers.Reach"; }
+  std::vector<MethodInfo> methods() const override {
+    return {{kDialBackId, "peers.Reach.dial_back"}};
+  }
+  Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t, std::string args) override {
+    auto core = core_.lock();
+    if (!core) throw Error(Errc::kUnavailable, "node is shutting down");
+    auto hp = parse_host_port(args);
+    if (!hp || hp->port == 0) throw Error(Errc::kInvalidArgument, "dial_back wants HOST:PORT");
+    std::string from = host_of(ctx.connection()->remote_address());
+    if (host_of(args) != from) {
+      throw Error(Errc::kPermissionDenied,
+                  "dial-back only to the address the request came from (" + from + ")");
+    }
+    if (busy_.exchange(true)) throw Error(Errc::kOverloaded, "a dial-back is in progress");
+    std::string verdict;
+    try {
+      auto op = core->probe(args, ctx.peer(), kDialBackTimeout);
+      co_await std::move(op);
+    } catch (const Error& e) {
+      verdict = e.message().empty() ? "unreachable" : e.message();
+    }
+    busy_ = false;
+    co_return verdict;
+  }
+  Task<void> event(CallContext&, std::uint32_t, std::string) override { co_return; }
+
+ private:
+  std::weak_ptr<NodeCore> core_;
+  std::atomic<bool> busy_{false};
+};
+
+}  // namespace
 
 void NodeCore::add_connection(const std::shared_ptr<Connection>& c) {
   std::lock_guard lock(mu_);
@@ -598,8 +722,10 @@ NodeStats NodeCore::stats() const {
 }  // namespace internal
 
 Node::Node(Executor executor, Identity identity, NodeOptions options)
-    : core_(std::make_shared<internal::NodeCore>(std::move(executor), std::move(identity),
-                                                 options)) {}
+    : core_(
+          std::make_shared<internal::NodeCore>(std::move(executor), std::move(identity), options)) {
+  add_service(std::make_shared<internal::ReachService>(core_));
+}
 
 Node::~Node() { close(); }
 
@@ -648,6 +774,33 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
 
 std::string Node::listen_addr() const { return core_->listen_addr; }
 std::string Node::advertised_addr() const { return core_->advertised(); }
+
+Reachability::State Node::reachable() const { return core_->reachability(); }
+
+Task<Reachability> Node::check_reachable(std::shared_ptr<Connection> via) {
+  Reachability r;
+  if (!via || !via->is_open()) {
+    r.reason = "no connection to ask";
+    co_return r;
+  }
+  r.addr = core_->dial_back_target(*via);
+  if (r.addr.empty()) {
+    r.reason = "no address to try (not listening)";
+    co_return r;
+  }
+  try {
+    auto op = via->call(internal::kDialBackId, r.addr,
+                        CallOptions{internal::kDialBackTimeout + std::chrono::seconds(2)});
+    std::string verdict = co_await std::move(op);
+    r.state = verdict.empty() ? Reachability::State::kReachable : Reachability::State::kUnreachable;
+    r.reason = verdict;
+  } catch (const Error& e) {
+    r.reason = e.message();  // the peer could not tell (older, busy, refused)
+    co_return r;
+  }
+  core_->set_reachability(r.state, r.addr);
+  co_return r;
+}
 
 Task<std::shared_ptr<Connection>> Node::connect(std::string host_port,
                                                 std::optional<PeerId> expected) {

@@ -66,6 +66,14 @@ struct NodeOptions {
 };
 
 // What a node holds for its accepted connections; for tests and diagnostics.
+// What a dial-back check found (Node::check_reachable).
+struct Reachability {
+  enum class State { kUnknown, kReachable, kUnreachable };
+  State state = State::kUnknown;
+  std::string addr;    // the address that was tried ("" if none to try)
+  std::string reason;  // why not, when unreachable or unknown
+};
+
 struct NodeStats {
   std::size_t handshakes = 0;          // accepted, handshake not finished
   std::size_t accepted = 0;            // accepted and not closed, handshakes included
@@ -116,6 +124,18 @@ class Node {
   // proved it reachable. Each connection's handshake tells its peer an
   // address chosen for that peer (Connection::advertised_addr()).
   std::string advertised_addr() const;
+
+  // Asks the peer of `via` to dial this node back (the built-in method
+  // peers.Reach.dial_back, docs/protocol.md) at the address it would
+  // advertise, or, behind a NAT without --announce, at the NAT's address
+  // (as `via`'s peer saw it) with the listening port, in case the port is
+  // forwarded. A reachable address becomes advertised_addr(); an
+  // unreachable one means the node advertises none. The peer dials only
+  // the IP the request came from and expects this node's identity in the
+  // handshake. Never throws; a peer that cannot tell gives kUnknown.
+  Task<Reachability> check_reachable(std::shared_ptr<Connection> via);
+  // The last check's verdict (kUnknown before any).
+  Reachability::State reachable() const;
 
   // Dials and authenticates; fails with Errc::kAuth if `expected` is given
   // and the other side is someone else, Errc::kUnavailable if nothing listens

@@ -602,6 +602,65 @@ TEST(Rpc, EachSideLearnsHowThePeerSeesItAndIsToldAnAddressItCanUse) {
   EXPECT_EQ(back->remote_address(), conn->local_address());
 }
 
+TEST(Rpc, DialBackTellsWhetherANodeIsReachable) {
+  Kernel k;
+  Node server(k.executor(), Identity::generate());
+  auto port = server.listen("127.0.0.1:0").value();
+  std::string at = "127.0.0.1:" + std::to_string(port);
+  {
+    Node client(k.executor(), Identity::generate());
+    auto cport = client.listen("0.0.0.0:0").value();
+    auto conn = k.run(client.connect(at, server.id()));
+    EXPECT_EQ(client.reachable(), Reachability::State::kUnknown);
+    Reachability r = k.run(client.check_reachable(conn));
+    EXPECT_EQ(r.state, Reachability::State::kReachable) << r.reason;
+    EXPECT_EQ(r.addr, "127.0.0.1:" + std::to_string(cport));
+    EXPECT_EQ(client.reachable(), Reachability::State::kReachable);
+    EXPECT_EQ(client.advertised_addr(), r.addr);
+  }
+  {
+    // Claims a port where nothing listens (a port forward that is not there).
+    NodeOptions o;
+    o.announce = "127.0.0.1:1";
+    Node client(k.executor(), Identity::generate(), o);
+    client.listen("127.0.0.1:0").value();
+    auto conn = k.run(client.connect(at, server.id()));
+    Reachability r = k.run(client.check_reachable(conn));
+    EXPECT_EQ(r.state, Reachability::State::kUnreachable);
+    EXPECT_NE(r.reason.find("cannot connect to 127.0.0.1:1"), std::string::npos) << r.reason;
+  }
+  {
+    // Not listening: nothing to try.
+    Node client(k.executor(), Identity::generate());
+    auto conn = k.run(client.connect(at, server.id()));
+    Reachability r = k.run(client.check_reachable(conn));
+    EXPECT_EQ(r.state, Reachability::State::kUnknown);
+    EXPECT_EQ(client.advertised_addr(), "");
+  }
+}
+
+TEST(Rpc, DialBackNeverDialsAThirdParty) {
+  Kernel k;
+  Node server(k.executor(), Identity::generate());
+  auto port = server.listen("127.0.0.1:0").value();
+  Node client(k.executor(), Identity::generate());
+  auto conn = k.run(client.connect("127.0.0.1:" + std::to_string(port), server.id()));
+  std::uint32_t id = 2166136261u;  // FNV-1a of the method's name (docs/protocol.md)
+  for (char c : std::string_view("peers.Reach.dial_back")) {
+    id = (id ^ static_cast<std::uint8_t>(c)) * 16777619u;
+  }
+  for (auto [arg, code] : {std::pair{"10.1.2.3:7000", Errc::kPermissionDenied},
+                           std::pair{"127.0.0.1:0", Errc::kInvalidArgument},
+                           std::pair{"junk", Errc::kInvalidArgument}}) {
+    try {
+      k.run(conn->call(id, arg));
+      ADD_FAILURE() << arg << " was dialed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), code) << arg << ": " << e.what();
+    }
+  }
+}
+
 TEST(Rpc, DistributedContinuationSkipsTheMiddleNode) {
   Kernel k;
   // a -> b -> c: b forwards to c and then exits; c answers a directly.

@@ -151,6 +151,14 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void learn_address(const std::string& local, const std::string& remote,
                      const std::string& observed);
   std::string advertised() const;
+  // A dial-back's verdict on `addr` (see Node::check_reachable).
+  void set_reachability(Reachability::State state, const std::string& addr);
+  Reachability::State reachability() const;
+  // The address check_reachable() asks a peer to dial, "" if none.
+  std::string dial_back_target(const Connection& via) const;
+  // Dials host_port and runs the handshake expecting `expected`, within
+  // `timeout`, then closes; fails with the reason. For dial-backs.
+  Task<void> probe(std::string host_port, PeerId expected, Duration timeout);
   std::vector<std::shared_ptr<Listener>> listeners;
   std::function<void(const std::shared_ptr<Connection>&)> on_connect;
   std::function<void(const std::shared_ptr<Connection>&, const Error&)> on_disconnect;
@@ -188,6 +196,8 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   std::string learned_ip_;
   int learned_rank_ = 0;
   bool behind_nat_ = false;
+  Reachability::State reach_state_ = Reachability::State::kUnknown;
+  std::string reach_addr_;  // the address a dial-back reached
 
   void arm_log_timer_locked();
   void write_held_back(LogThrottle::Clock::time_point now);
