@@ -129,13 +129,20 @@ overlay::PeerInfo OverlayNode::self_info() const {
   overlay::PeerInfo p;
   p.id = rpc_.id().to_string();
   p.addr = rpc_.advertised_addr();
-  p.capacity = capacity_;  // measured, not declared
+  p.capacity = offered_capacity();  // measured, not declared
   p.role = config_.role;
   return p;
 }
 
+std::uint32_t OverlayNode::offered_capacity() const {
+  // Nobody could dial this node to be fed (behind a NAT, or a dial-back
+  // failed): a leaf, never a parent others cannot reach.
+  if (config_.role != overlay::Role::kSource && rpc_.advertised_addr().empty()) return 0;
+  return capacity_;
+}
+
 std::uint32_t OverlayNode::budget_for(const Stripe& s) const {
-  if (config_.role != overlay::Role::kSource) return capacity_;
+  if (config_.role != overlay::Role::kSource) return offered_capacity();
   // The source spreads what its uplink pays for over the stripes, the
   // remainder to the first stripes (rounding up in every stripe committed
   // up to K-1 children more than the uplink pays for).
@@ -1216,7 +1223,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.received_seq = s.last_seq.value_or(0);
     auto rtt = s.parent_conn->stats().rtt_ms;
     hb.rtt_us = rtt < 0 ? 0 : static_cast<std::uint32_t>(rtt * 1000);
-    hb.capacity = capacity_;
+    hb.capacity = offered_capacity();
     hb.room_depth = room_depth(s);
     hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
@@ -1235,7 +1242,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     if (++beats % kMoveUpEvery == 0 && s.parent && s.interior && s.path.size() >= 2 &&
         !s.repairing && !s.moving_up &&
         steady_clock::now() - s.attached_at >= config_.parent_watch_settle * 2 &&
-        capacity_ >= s.path.back().capacity + 2) {
+        offered_capacity() >= s.path.back().capacity + 2) {
       s.moving_up = true;
       const overlay::PeerInfo grandparent = s.path[s.path.size() - 2];
       auto self = shared_from_this();

@@ -344,11 +344,12 @@ void NodeCore::learn_address(const std::string& local, const std::string& remote
 }
 
 std::string NodeCore::advertised() const {
-  if (!options.announce.empty()) return options.announce;
-  if (listen_host.empty()) return "";
   std::lock_guard lock(mu_);
+  // A dial-back's verdict outweighs what the node believes, --announce too.
   if (reach_state_ == Reachability::State::kReachable) return reach_addr_;
-  if (reach_state_ == Reachability::State::kUnreachable || behind_nat_) return "";
+  if (reach_state_ == Reachability::State::kUnreachable) return "";
+  if (!options.announce.empty()) return options.announce;
+  if (listen_host.empty() || behind_nat_) return "";
   if (address_scope(listen_host) != AddressScope::kUnspecified) {
     return join_host_port(listen_host, listen_port);
   }
