@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "lib/crypto/key_file.h"
 #include "lib/kernel/cli.h"
@@ -209,25 +211,33 @@ OverlayConfig overlay_config(const PeerAppOptions& o, const PeerConfig& c) {
   return cfg;
 }
 
-// Asks a peer to dial this node back and logs the verdict: whether others
-// can reach it at the address it advertises (rpc::Node::check_reachable).
+// Asks the nodes this one dialed, one after another until one can tell
+// (one may be busy with another node's dial-back), to dial it back, and
+// logs the verdict: whether others can reach it at the address it
+// advertises (rpc::Node::check_reachable).
 void check_reachable(asio::io_context& io, peers::rpc::Node& rpc) {
-  std::shared_ptr<peers::rpc::Connection> via;
+  std::vector<std::shared_ptr<peers::rpc::Connection>> asked;
   for (const auto& c : rpc.connections()) {
-    if (c->is_open() && c->outbound()) via = c;
+    if (c->is_open() && c->outbound()) asked.push_back(c);
   }
-  if (!via) return;
+  if (asked.empty()) return;
   asio::co_spawn(
       io,
-      [&rpc, via]() -> peers::rpc::Task<void> {
-        auto op = rpc.check_reachable(via);
-        auto r = co_await std::move(op);
+      [&rpc, asked]() -> peers::rpc::Task<void> {
         using State = peers::rpc::Reachability::State;
-        peers::log_info(
-            r.state == State::kReachable     ? "reachable"
-            : r.state == State::kUnreachable ? "not reachable: peers cannot dial this node"
-                                             : "reachability unknown",
-            {{"addr", r.addr}, {"reason", r.reason}, {"asked", via->peer().short_id()}});
+        peers::rpc::Reachability r;
+        std::string by;
+        for (const auto& via : asked) {
+          auto op = rpc.check_reachable(via);
+          r = co_await std::move(op);
+          by = via->peer().short_id();
+          if (r.state != State::kUnknown) break;
+        }
+        peers::log_info(r.state == State::kReachable ? "reachable"
+                        : r.state == State::kUnreachable
+                            ? "not reachable: peers cannot dial this node"
+                            : "reachability unknown",
+                        {{"addr", r.addr}, {"reason", r.reason}, {"asked", by}});
       },
       asio::detached);
 }
