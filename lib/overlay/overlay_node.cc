@@ -129,20 +129,17 @@ overlay::PeerInfo OverlayNode::self_info() const {
   overlay::PeerInfo p;
   p.id = rpc_.id().to_string();
   p.addr = rpc_.advertised_addr();
-  p.capacity = offered_capacity();  // measured, not declared
+  p.capacity = capacity_;  // measured, not declared
   p.role = config_.role;
   return p;
 }
 
-std::uint32_t OverlayNode::offered_capacity() const {
-  // Nobody could dial this node to be fed (behind a NAT, or a dial-back
-  // failed): a leaf, never a parent others cannot reach.
-  if (config_.role != overlay::Role::kSource && rpc_.advertised_addr().empty()) return 0;
-  return capacity_;
+bool OverlayNode::dialable() const {
+  return config_.role == overlay::Role::kSource || !rpc_.advertised_addr().empty();
 }
 
 std::uint32_t OverlayNode::budget_for(const Stripe& s) const {
-  if (config_.role != overlay::Role::kSource) return offered_capacity();
+  if (config_.role != overlay::Role::kSource) return capacity_;
   // The source spreads what its uplink pays for over the stripes, the
   // remainder to the first stripes (rounding up in every stripe committed
   // up to K-1 children more than the uplink pays for).
@@ -228,6 +225,7 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   // again at the next tick.
   if (uplink_.congested()) st.slack = 0;
   st.choke_for_orphans = false;
+  st.dialable = dialable();
   if (stripe >= stripes_.size()) return st;
   const Stripe& s = stripes_[stripe];
   st.capacity = budget_for(s);
@@ -243,7 +241,8 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
                            .spare = child->spare,
                            .rtt_us = child->rtt_us,
                            .fresh = child->last_heartbeat >= stale,
-                           .room_depth = child->room_depth});
+                           .room_depth = child->room_depth,
+                           .dialable = !child->info.addr.empty()});
   }
   // Expired reservations of this stripe do not count (join() erases them).
   std::size_t expired = 0;
@@ -292,6 +291,25 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
                               std::to_string(budget_for(full)) + " slots here in use)",
                           req.stripe);
     }
+  }
+  // Nobody can dial this node: it feeds the joiner over a connection it
+  // opens to it (connection reversal; decide_join adopts only joiners that
+  // gave an address), which the joiner finds when it asks to be fed.
+  bool adopting = d.action == JoinAction::kAdopt || d.action == JoinAction::kAdoptOverBudget ||
+                  d.action == JoinAction::kSwap || d.action == JoinAction::kChoke ||
+                  d.action == JoinAction::kDemote;
+  if (adopting && !dialable()) {
+    auto joiner = peers::PeerId::parse(req.joiner.id);
+    if (!joiner) throw Error(Errc::kInvalidArgument, "bad joiner id");
+    try {
+      auto op = rpc_.get_or_connect(*joiner, req.joiner.addr);
+      co_await std::move(op);
+    } catch (const Error& e) {
+      throw overlay::Full("cannot dial the joiner to feed it: " + e.message(), req.stripe);
+    }
+    peers::log_debug("feeding by connection reversal", {{"stripe", std::to_string(req.stripe)},
+                                                        {"child", joiner->short_id()},
+                                                        {"child_addr", req.joiner.addr}});
   }
   Stripe& s = stripes_[req.stripe];
   switch (d.action) {
@@ -1223,7 +1241,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.received_seq = s.last_seq.value_or(0);
     auto rtt = s.parent_conn->stats().rtt_ms;
     hb.rtt_us = rtt < 0 ? 0 : static_cast<std::uint32_t>(rtt * 1000);
-    hb.capacity = offered_capacity();
+    hb.capacity = capacity_;
     hb.room_depth = room_depth(s);
     hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
@@ -1241,8 +1259,8 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     // sends a subtree through a repair, so the churn must pay for itself.
     if (++beats % kMoveUpEvery == 0 && s.parent && s.interior && s.path.size() >= 2 &&
         !s.repairing && !s.moving_up &&
-        steady_clock::now() - s.attached_at >= config_.parent_watch_settle * 2 &&
-        offered_capacity() >= s.path.back().capacity + 2) {
+        steady_clock::now() - s.attached_at >= config_.parent_watch_settle * 2 && dialable() &&
+        capacity_ >= s.path.back().capacity + 2) {
       s.moving_up = true;
       const overlay::PeerInfo grandparent = s.path[s.path.size() - 2];
       auto self = shared_from_this();
