@@ -36,6 +36,10 @@ import time
 # Addresses live only inside the lab's namespaces: 10.77.0.1 is the core's
 # side of every veth (the nodes' gateway), nodes get 10.77.X.Y/32.
 GATEWAY = "10.77.0.1"
+# Behind a NAT (a node's "nat": true): the LAN between the NAT's namespace
+# and the node's, the same in every NAT (as in homes).
+NAT_INNER_GATEWAY = "192.168.50.1"
+NAT_INNER_ADDR = "192.168.50.10"
 PORT = 7000
 LOCK_PATH = "/run/vt-netlab.lock"
 NS_PREFIX = "vtlab"
@@ -142,7 +146,16 @@ def load_scenario(path):
                 "join": g.get("join", ["source"]),
                 "flags": [str(x) for x in g.get("flags", [])],
                 "queue_ms": float(pick(g.get("queue_ms", sc["queue_ms"]), i)),
+                # Behind a masquerading NAT of its own (a namespace between
+                # it and the core); "listen": "private" (its own address,
+                # the default), "all" (0.0.0.0) or "none" (no --listen).
+                "nat": bool(pick(g.get("nat", False), i)),
+                "listen": pick(g.get("listen", "private"), i),
             }
+            if node["listen"] not in ("private", "all", "none"):
+                raise UsageError(f"node group '{base}': listen must be private, all or none")
+            if node["nat"] and role == "source":
+                raise UsageError("the source cannot be behind a NAT (viewers must reach it)")
             node["liar"] = bool(g.get("liar", upload is not None and upload > uplink))
             nodes.append(node)
     if sum(1 for n in nodes if n["role"] == "source") != 1:
@@ -156,6 +169,9 @@ def load_scenario(path):
     for idx, n in enumerate(nodes):
         n["index"] = idx
         n["addr"] = f"10.77.{1 + idx // 200}.{10 + idx % 200}"
+        # Behind a NAT, addr is the NAT's outer address (what the core, the
+        # delay line and every peer see); the node has a private one.
+        n["private_addr"] = NAT_INNER_ADDR if n["nat"] else n["addr"]
     sc["node_list"] = nodes
     return sc
 
@@ -192,6 +208,8 @@ class Lab:
         # Absolute paths: a test's PATH may not have the sbin directories.
         self.sysctl_path = find_tool("sysctl")
         self.ss = find_tool("ss")
+        needs_nat = any(n["nat"] for n in scenario["node_list"])
+        self.nft = find_tool("nft") if needs_nat else None
         self.run_id = f"{NS_PREFIX}{os.getpid()}"
         self.core = f"{self.run_id}-core"
         self.namespaces = []
@@ -238,12 +256,49 @@ class Lab:
             self.add_node(n)
         self.start_delay_line()
 
+    def add_nat(self, n, outer):
+        """The node's own namespace behind `outer`, a masquerading NAT: its
+        LAN address is private, its connections leave with the NAT's address,
+        and nothing from outside gets in unless it answers a connection the
+        node opened (the NAT drops the rest, as home routers do)."""
+        ns = n["ns"]
+        self.add_ns(ns)
+        self.sysctl(outer, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0",
+                    "net.ipv4.conf.default.rp_filter=0")
+        self.ns_ip(outer, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0",
+                   "netns", ns)
+        self.ns_ip(outer, "addr", "add", f"{NAT_INNER_GATEWAY}/24", "dev", "lan0")
+        self.ns_ip(outer, "link", "set", "lan0", "up")
+        self.ns_ip(ns, "addr", "add", f"{NAT_INNER_ADDR}/24", "dev", "eth0")
+        self.ns_ip(ns, "link", "set", "eth0", "up")
+        self.ns_ip(ns, "route", "add", "default", "via", NAT_INNER_GATEWAY, "dev", "eth0")
+        rules = (
+            "table ip vtnat {\n"
+            " chain nat_out { type nat hook postrouting priority srcnat; oifname \"eth0\" masquerade; }\n"
+            " chain from_wan { type filter hook forward priority filter; policy accept;\n"
+            "  iifname \"eth0\" ct state established,related accept; iifname \"eth0\" drop; }\n"
+            " chain to_nat { type filter hook input priority filter; policy accept;\n"
+            "  iifname \"eth0\" ct state established,related accept; iifname \"eth0\" drop; }\n"
+            "}\n")
+        r = subprocess.run([self.ip, "netns", "exec", outer, self.nft, "-f", "-"], input=rules,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise LabError(f"nft in {outer}: {r.stderr.strip()}")
+
     def add_node(self, n):
         i, ns = n["index"], f"{self.run_id}-{n['index']}"
         n["ns"] = ns
         veth, ifb = f"vn{i}", f"ib{i}"
         n["veth"], n["ifb"] = veth, ifb
-        self.add_ns(ns)
+        if n["nat"]:
+            # The NAT takes the node's place on the core side.
+            outer = f"{self.run_id}-{i}nat"
+            n["nat_ns"] = outer
+            self.add_ns(outer)
+            self.add_nat(n, outer)
+            ns = outer
+        else:
+            self.add_ns(ns)
         self.ns_ip(self.core, "link", "add", veth, "type", "veth", "peer", "name", "eth0",
                    "netns", ns)
         self.ns_ip(ns, "addr", "add", f"{n['addr']}/32", "dev", "eth0")
@@ -350,7 +405,7 @@ def remove_stale_namespaces(ip):
     r = subprocess.run([ip, "netns", "list"], stdout=subprocess.PIPE, text=True)
     for line in r.stdout.splitlines():
         name = line.split()[0] if line.split() else ""
-        m = re.fullmatch(NS_PREFIX + r"(\d+)-(core|\d+)", name)
+        m = re.fullmatch(NS_PREFIX + r"(\d+)-(core|\d+|\d+nat)", name)
         if m and not os.path.exists(f"/proc/{m.group(1)}"):
             log(f"removing stale namespace {name}")
             subprocess.run([ip, "netns", "del", name], stderr=subprocess.DEVNULL)
@@ -571,7 +626,8 @@ def parse_node_log(path, t0_wall, liar_after_s):
     """Last error, warning count, children over time, from a tool's stderr."""
     info = {"last_error": None, "errors": 0, "warnings": 0, "children_max": 0,
             "children_end": None, "children_after": 0, "rtt_ms_max": None, "tool_gaps": None,
-            "rate_out_bps_max": 0}
+            "rate_out_bps_max": 0, "joined_s": None, "reachable": None}
+    listening_t = None
     try:
         lines = open(path, errors="replace").read().splitlines()
     except OSError:
@@ -587,6 +643,16 @@ def parse_node_log(path, t0_wall, liar_after_s):
             continue
         if ev.get("event") == "log":
             level = data.get("level")
+            # The tool's own join: from listening to every stripe joined.
+            msg = data.get("msg", "")
+            if msg == "listening" and listening_t is None:
+                listening_t = ev.get("time")
+            elif msg == "joined all stripes" and info["joined_s"] is None and listening_t:
+                info["joined_s"] = round(ev.get("time", listening_t) - listening_t, 3)
+            elif msg == "reachable":
+                info["reachable"] = True
+            elif msg.startswith("not reachable"):
+                info["reachable"] = False
             if level in ("error", "warn"):
                 info["errors" if level == "error" else "warnings"] += 1
                 extra = " ".join(f"{k}={v}" for k, v in data.items()
@@ -620,7 +686,9 @@ class Run:
 
     def node_argv(self, n, source_id, source_addr):
         tool = {"source": "vt-source", "relay": "vt-relay", "sink": "vt-sink"}[n["role"]]
-        argv = [self.tools[tool], "--listen", f"{n['addr']}:{PORT}",
+        listen = {"private": [f"{n['private_addr']}:{PORT}"], "all": [f"0.0.0.0:{PORT}"],
+                  "none": []}[n["listen"]]
+        argv = [self.tools[tool]] + (["--listen"] + listen if listen else []) + [
                 "--stream-rate", rate_flag(self.sc["stream"]["rate_bps"]),
                 "--stats-interval", "1s", "--json", "--log-format", "json"]
         if n["role"] == "source":
@@ -805,6 +873,7 @@ class Run:
                 "ended_s": round(n["ended"] - t0, 2) if "ended" in n else None,
                 "last_error": info["last_error"], "errors": info["errors"],
                 "warnings": info["warnings"],
+                "nat": n["nat"], "reachable": info["reachable"],
                 "children_max": info["children_max"], "children_end": info["children_end"],
                 f"children_after_{liar_after:g}s": info["children_after"],
                 "rtt_ms_max": info["rtt_ms_max"], "rss_peak_kb": n.get("rss_peak_kb"),
@@ -820,7 +889,9 @@ class Run:
                 r = readers.get(n["name"])
                 v = {"name": n["name"], "exit_code": node["exit_code"],
                      "last_error": node["last_error"], "start_s": node["start_s"],
-                     "tool_gaps": info["tool_gaps"], "hung": node["hung"]}
+                     "tool_gaps": info["tool_gaps"], "hung": node["hung"],
+                     "joined_s": info["joined_s"], "nat": n["nat"],
+                     "reachable": info["reachable"]}
                 if r is None:
                     v.update(bytes=0, join_s=None)
                     events.append({"event": "viewer", "data": v})
@@ -1016,7 +1087,8 @@ def evaluate(expect, events):
     for key, field in (("delay_p95_s", "delay_p95_s"),
                        ("delay_last20_p95_s", "delay_last20_p95_s"),
                        ("delay_last20_max_s", "delay_last20_max_s"),
-                       ("join_s", "join_s")):
+                       ("join_s", "join_s"),
+                       ("joined_s", "joined_s")):
         if key in expect:
             lim = float(expect[key])
             # A viewer that played nothing fails these too (unless it was
@@ -1042,6 +1114,13 @@ def evaluate(expect, events):
         key = f"children_after_{float(expect['liars_no_children_after_s']):g}s"
         bad = [f"{x['name']}={x[key]}" for x in nodes if x["liar"] and x[key] > 0]
         check("liars_no_children", bad, "liars holding children")
+    if expect.get("nat_serves", False):
+        # A NATed node that uploads feeds children it dialed (connection
+        # reversal): at least one of them held a child.
+        natted = [x for x in nodes if x.get("nat")]
+        bad = [] if any(x["children_max"] > 0 for x in natted) else [
+            f"{x['name']}=0" for x in natted]
+        check("nat_serves", bad, "no NATed node held a child")
     if "rss_peak_mb" in expect:
         lim = float(expect["rss_peak_mb"])
         bad = [f"{x['name']}={(x['rss_peak_kb'] or 0) / 1024:.0f}" for x in nodes

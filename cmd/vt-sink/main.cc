@@ -6,7 +6,7 @@ int main(int argc, char** argv) {
   peers::ToolCli cli(
       "vt-sink",
       "Joins a stream and writes it, in order, to stdout (it also relays unless --upload 0).",
-      "vt-sink --join host:7000 --source-key vt1... | ffplay -");
+      "vt-sink vt://host:7000/vt1... | ffplay -   (the join link vt-source printed)");
   vt::PeerAppOptions options;
   vt::add_peer_flags(cli.app(), options, vt::overlay::Role::kSink);
   return cli.run(argc, argv, [&] { return vt::run_peer_app(options); });

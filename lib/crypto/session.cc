@@ -227,6 +227,9 @@ std::string Handshake::auth() const {
   std::string addr = options_.listen_addr.substr(0, 255);
   out.push_back(static_cast<char>(addr.size()));
   out += addr;
+  std::string seen = options_.observed_addr.substr(0, 255);
+  out.push_back(static_cast<char>(seen.size()));
+  out += seen;
   return out;
 }
 
@@ -234,7 +237,13 @@ Result<PeerId> Handshake::on_auth(std::string_view msg) {
   if (!keyed_) return Error(Errc::kProtocol, "AUTH before HELLO");
   if (msg.size() < 32 + 64 + 1) return Error(Errc::kProtocol, "handshake AUTH too short");
   std::size_t addr_len = static_cast<std::uint8_t>(msg[96]);
-  if (msg.size() != 97 + addr_len) return Error(Errc::kProtocol, "handshake AUTH has a bad length");
+  // The observed address after it is optional (a peer of an earlier version
+  // ends with the listening address).
+  std::size_t seen_len = 0;
+  if (msg.size() > 97 + addr_len) seen_len = static_cast<std::uint8_t>(msg[97 + addr_len]);
+  if (msg.size() != 97 + addr_len && msg.size() != 97 + addr_len + 1 + seen_len) {
+    return Error(Errc::kProtocol, "handshake AUTH has a bad length");
+  }
   PublicKey pk;
   std::memcpy(pk.data(), msg.data(), 32);
   Signature sig;
@@ -250,6 +259,7 @@ Result<PeerId> Handshake::on_auth(std::string_view msg) {
                                   " but the other side is " + id.to_string());
   }
   peer_listen_addr_ = std::string(msg.substr(97, addr_len));
+  if (msg.size() > 97 + addr_len) observed_addr_ = std::string(msg.substr(98 + addr_len, seen_len));
   return id;
 }
 

@@ -43,9 +43,10 @@ std::string_view cipher_name(Cipher c);
 
 inline constexpr std::size_t kRecordTagSize = 16;
 inline constexpr std::size_t kHelloSize = 6 + 1 + 1 + 32;
-// The longest AUTH message (before sealing): key, signature, an address of
-// at most 255 bytes and its length.
-inline constexpr std::size_t kMaxAuthSize = 32 + 64 + 1 + 255;
+// The longest AUTH message (before sealing): key, signature, two addresses
+// of at most 255 bytes each (where the sender listens, where it sees the
+// receiver) and their lengths.
+inline constexpr std::size_t kMaxAuthSize = 32 + 64 + 1 + 255 + 1 + 255;
 
 // Seals or opens the records of one direction. Not thread-safe: one per
 // direction, used in record order.
@@ -81,8 +82,11 @@ class RecordCipher {
 struct HandshakeOptions {
   std::optional<PeerId> expected_peer;  // fail unless the other side is this peer
   std::string listen_addr;              // where this node accepts connections ("" = none)
-  bool allow_plain = false;             // benchmark only: both sides must set it
-  bool prefer_chacha = false;           // tests: force ChaCha20-Poly1305
+  // The other side's address as this side sees it (the connection's remote
+  // address, "ip:port"): how a node behind a NAT learns what it looks like.
+  std::string observed_addr;
+  bool allow_plain = false;    // benchmark only: both sides must set it
+  bool prefer_chacha = false;  // tests: force ChaCha20-Poly1305
 };
 
 class Handshake {
@@ -105,6 +109,9 @@ class Handshake {
 
   // After on_auth: what the other side announced.
   const std::string& peer_listen_addr() const { return peer_listen_addr_; }
+  // After on_auth: this side's address as the other side sees it ("" when
+  // the other side did not say: an older peer).
+  const std::string& observed_addr() const { return observed_addr_; }
   Cipher cipher() const { return cipher_; }
   // A secret both sides share, for tokens bound to this connection
   // (continuations). 32 bytes.
@@ -121,6 +128,7 @@ class Handshake {
   std::array<std::uint8_t, 32> tx_key_{}, rx_key_{}, binding_{};
   Cipher cipher_ = Cipher::kChaCha20Poly1305;
   std::string peer_listen_addr_;
+  std::string observed_addr_;
   bool keyed_ = false;
 };
 

@@ -292,6 +292,32 @@ TEST(Handshake, AuthCarriesTheListenAddress) {
   EXPECT_EQ(s.server.peer_listen_addr(), "");
 }
 
+TEST(Handshake, AuthCarriesWhereEachSideSeesTheOther) {
+  HandshakeOptions client_opts, server_opts;
+  client_opts.observed_addr = "203.0.113.1:7000";    // the server, as the client dialed it
+  server_opts.observed_addr = "198.51.100.9:40123";  // the client, past its NAT
+  server_opts.listen_addr = "203.0.113.1:7000";
+  Session s(client_opts, server_opts);
+  s.run();
+  ASSERT_TRUE(*s.server_seen_by_client);
+  ASSERT_TRUE(*s.client_seen_by_server);
+  EXPECT_EQ(s.client.observed_addr(), "198.51.100.9:40123");
+  EXPECT_EQ(s.server.observed_addr(), "203.0.113.1:7000");
+  EXPECT_EQ(s.client.peer_listen_addr(), "203.0.113.1:7000");
+}
+
+TEST(Handshake, AuthWithoutTheObservedAddressIsAccepted) {
+  // An earlier version's AUTH ends after the listening address.
+  Session s;
+  s.exchange_hellos();
+  std::string auth = s.server.auth();
+  ASSERT_EQ(auth.back(), '\0');  // an empty observed address: its length byte
+  auth.pop_back();
+  auto r = s.client.on_auth(auth);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(s.client.observed_addr(), "");
+}
+
 class RecordTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {

@@ -357,7 +357,7 @@ TEST(GeneratedRpc, TaskOutlivesTheClientThatMadeIt) {
 
 TEST(GeneratedRpc, TailForwardThroughAMiddleNode) {
   Kernel k;
-  // a -> b -> c: b's handler forwards to c; c answers a directly.
+  // a -> b -> c: b's handler forwards to c; c answers back through b.
   Node a(k.executor(), Identity::generate());
   Node b(k.executor(), Identity::generate());
   Node c(k.executor(), Identity::generate());
@@ -377,7 +377,7 @@ TEST(GeneratedRpc, TailForwardThroughAMiddleNode) {
   EXPECT_EQ(reply.text, "fwdfwd");
   EXPECT_EQ(reply.served_by, "c");
   EXPECT_EQ(sb->forwards.load(), 1);
-  EXPECT_NE(a.find(c.id()), nullptr);  // c connected to a to answer it
+  EXPECT_EQ(a.find(c.id()), nullptr);  // nobody dialed a: the answer came back through b
 
   // A typed error raised at the end of the chain reaches a as its class.
   try {

@@ -121,7 +121,7 @@ inspect::NodeStatus InspectService::status_now() const {
   inspect::NodeStatus s;
   s.id = rpc_.id().to_string();
   s.role = cfg.role;
-  s.addr = rpc_.listen_addr();
+  s.addr = rpc_.advertised_addr();
   s.stream_id = node_->stream().source_id;
   s.stripe_count = node_->stripes();
   s.uptime_ms = static_cast<std::uint64_t>(

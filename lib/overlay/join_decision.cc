@@ -20,7 +20,10 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   if (req.joiner.id == st.self_id) return refuse(JoinRefusal::kSelfJoin);
   const bool joiner_is_ancestor =
       std::find(st.path.begin(), st.path.end(), req.joiner.id) != st.path.end();
-  const bool has_room = st.used_slots < st.capacity;
+  // This node can feed the joiner: the joiner dials it, or it dials the
+  // joiner (reversal). If not, it only forwards.
+  const bool reachable = st.dialable || !req.joiner.addr.empty();
+  const bool has_room = reachable && st.used_slots < st.capacity;
 
   // Interior-node-disjoint trees: a direct join for a stripe that is not
   // this node's home goes to the root first, which places it under a node
@@ -36,7 +39,7 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
     if (!joiner_is_ancestor && has_room) return act(JoinAction::kAdopt);
     // Swap: the joiner uploads more than its parent, which is our child; the
     // joiner takes the parent's place and the parent re-joins below it.
-    if (!req.current_parent.empty() && !joiner_is_ancestor) {
+    if (!req.current_parent.empty() && !joiner_is_ancestor && reachable) {
       for (const JoinChild& c : st.children) {
         if (c.id == req.current_parent && c.capacity < req.joiner.capacity) {
           return act(JoinAction::kSwap, c.id);
@@ -45,7 +48,7 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
     }
     return refuse(JoinRefusal::kNoRoomHere);
   }
-  if (!joiner_is_ancestor) {
+  if (!joiner_is_ancestor && reachable) {
     if (has_room) return act(JoinAction::kAdopt);
     // BitTorrent-style: a joiner that uploads takes the place of a child
     // that uploads nothing; the choked child re-joins through us and lands
@@ -80,8 +83,25 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   };
   for (const JoinChild& c : st.children) {
     if (c.id == req.joiner.id || c.capacity == 0 || !c.fresh) continue;
+    if (!c.dialable && req.joiner.addr.empty()) continue;  // neither could dial the other
     if (!best || rank(c) > rank(*best) || (rank(c) == rank(*best) && c.rtt_us < best->rtt_us)) {
       best = &c;
+    }
+  }
+  // A newcomer nobody can dial (no address) fits only under nodes that can
+  // be dialed. When the only room below is behind NATs, it takes the place
+  // of a leaf child here that has an address: that child re-joins (resuming,
+  // so it is lent slack if it must) and may be fed by a node behind a NAT,
+  // which dials it.
+  const bool room_only_behind_nat =
+      std::any_of(st.children.begin(), st.children.end(),
+                  [](const JoinChild& c) { return !c.dialable && c.fresh && c.spare > 0; });
+  if (req.joiner.addr.empty() && !req.resume && !req.here_only && !joiner_is_ancestor &&
+      st.dialable && !has_room && (!best || best->spare == 0) && room_only_behind_nat) {
+    for (const JoinChild& c : st.children) {
+      if (c.dialable && !c.interior && c.fresh && c.id != req.joiner.id) {
+        return act(JoinAction::kDemote, c.id);
+      }
     }
   }
   // A joiner that finds no room known below would be passed around and back
@@ -91,7 +111,7 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // or brings upload capacity of its own (the tree gains more room than it
   // lends). Only a newcomer that uploads nothing is turned away.
   bool lend = req.resume || (st.slack_for_newcomers && req.joiner.capacity > 0);
-  if (lend && !joiner_is_ancestor && (!best || best->spare == 0) && st.capacity > 0 &&
+  if (lend && reachable && !joiner_is_ancestor && (!best || best->spare == 0) && st.capacity > 0 &&
       st.used_slots < st.capacity + st.slack) {
     return act(JoinAction::kAdoptOverBudget);
   }

@@ -53,6 +53,9 @@ struct JoinChild {
   // Levels below this node to the nearest free slot in the child's subtree
   // (1 = the child itself), from its last heartbeat; 0 = none known.
   std::uint32_t room_depth = 0;
+  // Others can dial it (it advertised an address). One that cannot be
+  // dialed feeds only joiners it can dial itself (connection reversal).
+  bool dialable = true;
 };
 
 // The node's state as the decision needs it, for the requested stripe.
@@ -84,6 +87,10 @@ struct JoinState {
   // for a newcomer). Off: repairs do not ripple into viewers that did
   // nothing (an orphan gets slack instead).
   bool choke_for_orphans = true;
+  // Others can dial this node. If not, it adopts only a joiner that gave an
+  // address (it dials the joiner: connection reversal), and a joiner with
+  // no address is never sent to a child that cannot be dialed either.
+  bool dialable = true;
 };
 
 enum class JoinAction {

@@ -502,5 +502,67 @@ TEST(DecideJoin, NoSlackForNewcomersWhenAdmissionProtectsViewers) {
   });
 }
 
+// Nobody can dial a node behind a NAT: it feeds only joiners it can dial
+// itself (connection reversal), and a joiner with no address is never sent
+// to a child nobody can dial.
+TEST(JoinDecision, ConnectionReversalNeedsOneSideToBeDialable) {
+  auto behind_nat = [](JoinState& st) { st.dialable = false; };
+  auto joiner_listens = [](overlay::JoinRequest& req) { req.joiner.addr = "10.0.0.9:7000"; };
+  auto natted_child = [](std::string id, std::uint32_t spare) {
+    JoinChild c = child(std::move(id), 4, spare, true);
+    c.dialable = false;
+    return c;
+  };
+  run({
+      {"an undialable node adopts a joiner it can dial",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         behind_nat(st);
+         joiner_listens(req);
+       },
+       adopt()},
+      {"an undialable node does not adopt a joiner without an address",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         behind_nat(st);
+         st.children = {child("c1", 4, 2, true)};
+       },
+       forward_to_child("c1")},
+      {"nor lends it slack; with nobody below it sends it to the root",
+       [&](JoinState& st, overlay::JoinRequest& req) { behind_nat(st); }, forward_to_root()},
+      {"nor chokes a child for it",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         behind_nat(st);
+         st.used_slots = 4;
+         st.children = {child("leaf", 0, 0), child("c1", 4, 1, true)};
+       },
+       forward_to_child("c1")},
+      {"an address-less joiner skips an undialable child with more room",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         st.used_slots = 4;
+         st.children = {natted_child("nat", 4), child("c1", 4, 1, true)};
+       },
+       forward_to_child("c1")},
+      {"an address-less newcomer with no dialable room displaces a leaf with an address",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         st.used_slots = 4;
+         st.children = {natted_child("nat", 4), child("c1", 4, 0, true), child("leaf", 2, 0)};
+       },
+       {JoinAction::kDemote, JoinRefusal::kNone, "leaf", false}},
+      {"but not an orphan, which is lent slack",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         req.resume = true;
+         st.used_slots = 4;
+         st.children = {natted_child("nat", 4), child("c1", 4, 0, true), child("leaf", 2, 0)};
+       },
+       over_budget()},
+      {"a joiner with an address may go to the undialable child",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         joiner_listens(req);
+         st.used_slots = 4;
+         st.children = {natted_child("nat", 4), child("c1", 4, 1, true)};
+       },
+       forward_to_child("nat")},
+  });
+}
+
 }  // namespace
 }  // namespace vt

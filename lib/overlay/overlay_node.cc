@@ -131,10 +131,14 @@ std::uint32_t OverlayNode::home_stripe() const {
 overlay::PeerInfo OverlayNode::self_info() const {
   overlay::PeerInfo p;
   p.id = rpc_.id().to_string();
-  p.addr = rpc_.listen_addr();
+  p.addr = rpc_.advertised_addr();
   p.capacity = capacity_;  // measured, not declared
   p.role = config_.role;
   return p;
+}
+
+bool OverlayNode::dialable() const {
+  return config_.role == overlay::Role::kSource || !rpc_.advertised_addr().empty();
 }
 
 std::uint32_t OverlayNode::budget_for(const Stripe& s) const {
@@ -231,6 +235,7 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   // again at the next tick.
   if (uplink_.congested()) st.slack = 0;
   st.choke_for_orphans = false;
+  st.dialable = dialable();
   if (stripe >= stripes_.size()) return st;
   const Stripe& s = stripes_[stripe];
   st.capacity = budget_for(s);
@@ -252,7 +257,8 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
                            .spare = child->spare,
                            .rtt_us = child->rtt_us,
                            .fresh = child->last_heartbeat >= stale,
-                           .room_depth = child->room_depth});
+                           .room_depth = child->room_depth,
+                           .dialable = !child->info.addr.empty()});
   }
   // Expired reservations of this stripe do not count (join() erases them).
   std::size_t expired = 0;
@@ -330,6 +336,25 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
                               std::to_string(req.stripe) + " is full (" + slots + ")",
                           req.stripe);
     }
+  }
+  // Nobody can dial this node: it feeds the joiner over a connection it
+  // opens to it (connection reversal; decide_join adopts only joiners that
+  // gave an address), which the joiner finds when it asks to be fed.
+  bool adopting = d.action == JoinAction::kAdopt || d.action == JoinAction::kAdoptOverBudget ||
+                  d.action == JoinAction::kSwap || d.action == JoinAction::kChoke ||
+                  d.action == JoinAction::kDemote;
+  if (adopting && !dialable()) {
+    auto joiner = peers::PeerId::parse(req.joiner.id);
+    if (!joiner) throw Error(Errc::kInvalidArgument, "bad joiner id");
+    try {
+      auto op = rpc_.get_or_connect(*joiner, req.joiner.addr);
+      co_await std::move(op);
+    } catch (const Error& e) {
+      throw overlay::Full("cannot dial the joiner to feed it: " + e.message(), req.stripe);
+    }
+    peers::log_debug("feeding by connection reversal", {{"stripe", std::to_string(req.stripe)},
+                                                        {"child", joiner->short_id()},
+                                                        {"child_addr", req.joiner.addr}});
   }
   Stripe& s = stripes_[req.stripe];
   switch (d.action) {
@@ -1416,7 +1441,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     // sends a subtree through a repair, so the churn must pay for itself.
     if (++beats % kMoveUpEvery == 0 && s.parent && s.interior && s.path.size() >= 2 &&
         !s.repairing && !s.moving_up &&
-        steady_clock::now() - s.attached_at >= config_.parent_watch_settle * 2 &&
+        steady_clock::now() - s.attached_at >= config_.parent_watch_settle * 2 && dialable() &&
         capacity_ >= s.path.back().capacity + 2) {
       s.moving_up = true;
       const overlay::PeerInfo grandparent = s.path[s.path.size() - 2];
@@ -1498,7 +1523,7 @@ std::vector<std::string> OverlayNode::repair_candidates(const Stripe& s, const s
   std::vector<std::string> out;
   auto now = steady_clock::now();
   auto add = [&](const overlay::PeerInfo* p, const std::string& addr) {
-    if (addr.empty() || addr == rpc_.listen_addr()) return;
+    if (addr.empty() || addr == rpc_.advertised_addr()) return;
     if (p && round < 3 && penalized(p->id, now)) return;
     if (std::find(out.begin(), out.end(), addr) == out.end()) out.push_back(addr);
   };

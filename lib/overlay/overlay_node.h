@@ -332,6 +332,9 @@ class OverlayNode : public overlay::OverlayServer,
   std::uint32_t pick_home(const std::vector<std::uint32_t>& spare) const;
   // The budget in stripe s: the source splits its children over the stripes.
   std::uint32_t budget_for(const Stripe& s) const;
+  // Others can dial this node (the source, or it advertises an address);
+  // if not, it feeds only children it dialed itself.
+  bool dialable() const;
   std::chrono::milliseconds heartbeat_timeout(const Stripe& s) const;
   bool penalized(const std::string& id_text, std::chrono::steady_clock::time_point now) const;
   void note(const std::string& kind, std::map<std::string, std::string> fields) const {

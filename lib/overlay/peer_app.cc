@@ -8,14 +8,18 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "lib/crypto/key_file.h"
 #include "lib/kernel/cli.h"
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
 #include "lib/overlay/inspect_service.h"
+#include "lib/overlay/join_link.h"
 #include "lib/overlay/overlay_node.h"
 #include "lib/overlay/sink_output.h"
 #include "lib/overlay/source_input.h"
@@ -38,12 +42,17 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   o.role = role;
   bool source = role == overlay::Role::kSource;
   bool sink = role == overlay::Role::kSink;
-  auto* listen = app.add_option("--listen", o.listen,
-                                "Accept peers on HOST:PORT (port 0 picks one and logs it)");
+  auto* listen = app.add_option(
+      "--listen", o.listen,
+      "Accept peers on HOST:PORT (port 0 picks one and logs it; default: all interfaces, "
+      "a port chosen by the system)");
   if (source) listen->required();
   if (!source) {
-    app.add_option("--join", o.join, "A node of the stream to join through (repeatable)")
-        ->required();
+    app.add_option("link", o.link,
+                   "The join link vt-source printed (vt://HOST:PORT[,HOST:PORT...]/vt1...): "
+                   "where to join, and the source to accept");
+    app.add_option("--join", o.join,
+                   "A node of the stream to join through, HOST:PORT or a join link (repeatable)");
     app.add_option("--source-key", o.source_key, "Only accept the stream of this source peer id");
     app.add_option("--join-timeout", o.join_timeout,
                    "Give up (exit 1) when no node adopts this one for this long")
@@ -55,6 +64,8 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
                    "Where a new feed begins: live (the newest random-access point) or oldest")
         ->capture_default_str();
   }
+  app.add_option("--announce", o.announce,
+                 "Tell peers HOST:PORT as this node's address (a port forwarded by hand)");
   app.add_option("--key", o.key,
                  source ? "Identity key file (vt-keygen); the stream's id is its peer id"
                         : "Identity key file (default: a fresh identity)")
@@ -191,7 +202,7 @@ OverlayConfig overlay_config(const PeerAppOptions& o, const PeerConfig& c) {
   cfg.stripes = o.stripes;
   cfg.capacity = c.capacity;
   cfg.chunk_bytes = o.chunk_bytes;
-  cfg.bootstrap = o.join;
+  cfg.bootstrap = c.join;
   cfg.source_key = c.source_key;
   cfg.repair_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.repair_timeout);
   cfg.upload_ceiling_bps = c.upload_bps;
@@ -201,17 +212,49 @@ OverlayConfig overlay_config(const PeerAppOptions& o, const PeerConfig& c) {
   return cfg;
 }
 
-// Relays and sinks: join every stripe; a sink then starts playing.
-void start_joining(asio::io_context& io, OverlayNode& node, const PeerConfig& c, SinkOutput* sink,
-                   Shutdown& shutdown) {
+// Asks the nodes this one dialed, one after another until one can tell
+// (one may be busy with another node's dial-back), to dial it back, and
+// logs the verdict: whether others can reach it at the address it
+// advertises (rpc::Node::check_reachable).
+void check_reachable(asio::io_context& io, peers::rpc::Node& rpc) {
+  std::vector<std::shared_ptr<peers::rpc::Connection>> asked;
+  for (const auto& c : rpc.connections()) {
+    if (c->is_open() && c->outbound()) asked.push_back(c);
+  }
+  if (asked.empty()) return;
   asio::co_spawn(
       io,
-      [&node, &c, sink, &shutdown]() -> peers::rpc::Task<void> {
+      [&rpc, asked]() -> peers::rpc::Task<void> {
+        using State = peers::rpc::Reachability::State;
+        peers::rpc::Reachability r;
+        std::string by;
+        for (const auto& via : asked) {
+          auto op = rpc.check_reachable(via);
+          r = co_await std::move(op);
+          by = via->peer().short_id();
+          if (r.state != State::kUnknown) break;
+        }
+        peers::log_info(r.state == State::kReachable ? "reachable"
+                        : r.state == State::kUnreachable
+                            ? "not reachable: peers cannot dial this node"
+                            : "reachability unknown",
+                        {{"addr", r.addr}, {"reason", r.reason}, {"asked", by}});
+      },
+      asio::detached);
+}
+
+// Relays and sinks: join every stripe; a sink then starts playing.
+void start_joining(asio::io_context& io, peers::rpc::Node& rpc, OverlayNode& node,
+                   const PeerConfig& c, SinkOutput* sink, Shutdown& shutdown) {
+  asio::co_spawn(
+      io,
+      [&io, &rpc, &node, &c, sink, &shutdown]() -> peers::rpc::Task<void> {
         try {
           auto op =
               node.start(std::chrono::duration_cast<std::chrono::milliseconds>(c.join_timeout));
           co_await std::move(op);
           peers::log_info("joined all stripes", {{"stripes", std::to_string(node.stripes())}});
+          check_reachable(io, rpc);
           if (sink) {
             sink->start_playout();
             sink->drain();
@@ -234,7 +277,9 @@ int run_peer_app(const PeerAppOptions& o) {
   int out_fd = c.is_sink ? open_sink_output(o.output) : -1;
 
   asio::io_context io(1);
-  peers::rpc::Node rpc(io.get_executor(), std::move(*identity), node_options());
+  peers::rpc::NodeOptions nopts = node_options();
+  nopts.announce = o.announce;
+  peers::rpc::Node rpc(io.get_executor(), std::move(*identity), nopts);
   auto node = std::make_shared<OverlayNode>(rpc, overlay_config(o, c));
   rpc.add_service(node);
   auto inspect = std::make_shared<InspectService>(
@@ -243,13 +288,31 @@ int run_peer_app(const PeerAppOptions& o) {
   inspect->start();
 
   std::string listen = o.listen;
-  if (listen.empty()) listen = "127.0.0.1:0";
+  // All interfaces: each peer is told an address it can use (rpc/address.h).
+  if (listen.empty()) listen = "0.0.0.0:0";
   auto port = rpc.listen(listen);
   if (!port) throw peers::usage_error(port.error().message());
   peers::log_info("listening", {{"addr", rpc.listen_addr()},
                                 {"peer", rpc.id().to_string()},
                                 {"role", std::string(overlay::to_string(o.role))},
                                 {"children_per_stripe", std::to_string(c.capacity)}});
+
+  if (c.is_source) {
+    auto link = format_join_link(
+        peers::rpc::link_addresses(peers::rpc::parse_host_port(rpc.listen_addr()).value(),
+                                   o.announce, peers::rpc::interface_addresses()),
+        rpc.id());
+    // One line to paste (vt-sink LINK); JSON logs get it as a field.
+    if (peers::log_format() == peers::LogFormat::kText) {
+      std::fprintf(stderr, "%s: join link: %s\n", peers::log_tool().c_str(), link.c_str());
+    } else {
+      peers::log_info("join link", {{"link", link}});
+    }
+  } else if (!c.source_key) {
+    peers::log_warn(
+        "the source is not verified: any node can feed this one a stream (pin it with a "
+        "join link or --source-key)");
+  }
 
   Shutdown shutdown(io, rpc, *node, c.linger);
 
@@ -281,7 +344,7 @@ int run_peer_app(const PeerAppOptions& o) {
         [&] { shutdown.stop(1); });
     input->start();
   } else {
-    start_joining(io, *node, c, sink.get(), shutdown);
+    start_joining(io, rpc, *node, c, sink.get(), shutdown);
   }
 
   shutdown.on_stop_signal([&] { return sink && sink->broken(); });

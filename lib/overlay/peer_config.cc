@@ -4,6 +4,8 @@
 
 #include "lib/kernel/cli.h"
 #include "lib/kernel/units.h"
+#include "lib/overlay/join_link.h"
+#include "lib/rpc/address.h"
 #include "lib/stream/chunk.h"
 
 namespace vt {
@@ -33,6 +35,36 @@ PeerConfig make_peer_config(const PeerAppOptions& o) {
     auto id = peers::PeerId::parse(o.source_key);
     if (!id) throw peers::usage_error("bad --source-key: " + id.error().message());
     c.source_key = *id;
+  }
+  std::vector<std::string> targets = o.join;
+  if (!o.link.empty()) targets.insert(targets.begin(), o.link);
+  for (const auto& text : targets) {
+    if (!is_join_link(text)) {
+      auto hp = peers::rpc::parse_host_port(text);
+      if (!hp) throw peers::usage_error("bad --join: " + hp.error().message());
+      c.join.push_back(text);
+      continue;
+    }
+    auto link = parse_join_link(text);
+    if (!link) throw peers::usage_error(link.error().message());
+    if (c.source_key && !(*c.source_key == link->source)) {
+      throw peers::usage_error("join link '" + text + "' is for source " +
+                               link->source.to_string() + ", not " + c.source_key->to_string());
+    }
+    c.source_key = link->source;
+    c.join.insert(c.join.end(), link->addrs.begin(), link->addrs.end());
+  }
+  if (!c.is_source && c.join.empty()) {
+    throw peers::usage_error("nowhere to join: give a join link (vt://HOST:PORT/vt1...) or --join");
+  }
+  if (!o.announce.empty()) {
+    auto hp = peers::rpc::parse_host_port(o.announce);
+    if (!hp) throw peers::usage_error("bad --announce: " + hp.error().message());
+    if (hp->port == 0) throw peers::usage_error("bad --announce: port 0 cannot be dialed");
+    auto scope = peers::rpc::address_scope(hp->host);
+    if (scope == peers::rpc::AddressScope::kUnspecified) {
+      throw peers::usage_error("bad --announce: " + o.announce + " is not an address to dial");
+    }
   }
   // Children: the source counts them per stripe, everyone else in total
   // (a child in one stripe costs stream/K of upload). Defaults assume an

@@ -25,7 +25,9 @@ namespace vt {
 struct PeerAppOptions {
   overlay::Role role = overlay::Role::kRelay;
   std::string listen;              // host:port; "" = default for the role
-  std::vector<std::string> join;   // relays, sinks
+  std::vector<std::string> join;   // relays, sinks: HOST:PORT or a join link (vt://...)
+  std::string link;                // relays, sinks: the positional join link
+  std::string announce;            // --announce HOST:PORT: advertised instead of what is seen
   std::string key;                 // key file; "" = fresh identity (not for the source)
   std::string input = "-";         // source
   std::string output = "-";        // sink
@@ -55,7 +57,9 @@ struct PeerConfig {
   std::chrono::microseconds buffer{0};  // the sink's playout buffer
   std::optional<std::chrono::microseconds> stats_every;
   std::vector<peers::PeerId> inspect_allow;
-  std::optional<peers::PeerId> source_key;  // the pinned stream
+  std::optional<peers::PeerId> source_key;  // the pinned stream (--source-key or a join link)
+  // Where to join: --join addresses and the addresses of join links.
+  std::vector<std::string> join;
   // Children: the source counts them per stripe, everyone else in total.
   // The most the node may take: its measured uplink decides how many it does.
   std::uint32_t capacity = 0;
@@ -70,7 +74,10 @@ struct PeerConfig {
 
 // Checks options in the order of the flags' importance and throws
 // peers::Error(kInvalidArgument) for the first that is wrong
-// ("--linger: invalid duration '2x': ...", "bad --source-key: ...").
+// ("--linger: invalid duration '2x': ...", "bad --source-key: ..."). A
+// relay or sink needs somewhere to join (a link or --join); a link pins the
+// source, and a link whose source differs from --source-key (or another
+// link's) is an error.
 PeerConfig make_peer_config(const PeerAppOptions& options);
 
 }  // namespace vt

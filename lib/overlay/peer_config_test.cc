@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "lib/crypto/identity.h"
 #include "lib/kernel/error.h"
 
 namespace vt {
@@ -12,6 +13,7 @@ using namespace std::chrono_literals;
 PeerAppOptions options(overlay::Role role) {
   PeerAppOptions o;
   o.role = role;
+  if (role != overlay::Role::kSource) o.join = {"127.0.0.1:7000"};
   return o;
 }
 
@@ -88,6 +90,50 @@ TEST(PeerConfig, NamesTheFlagThatIsWrong) {
   o = options(overlay::Role::kRelay);
   o.source_key = "vt1nope";
   EXPECT_EQ(error_of(o).rfind("bad --source-key: ", 0), 0u) << error_of(o);
+}
+
+TEST(PeerConfig, JoinLinkPinsTheSource) {
+  std::string id = peers::Identity::generate().peer_id().to_string();
+  PeerAppOptions o = options(overlay::Role::kSink);
+  o.join.clear();
+  o.link = "vt://10.0.0.1:7000,10.0.0.2:7000/" + id;
+  PeerConfig c = make_peer_config(o);
+  EXPECT_EQ(c.join, (std::vector<std::string>{"10.0.0.1:7000", "10.0.0.2:7000"}));
+  ASSERT_TRUE(c.source_key);
+  EXPECT_EQ(c.source_key->to_string(), id);
+  // The same link through --join, beside a plain address.
+  o.link.clear();
+  o.join = {"10.0.0.3:7000", "vt://10.0.0.1:7000/" + id};
+  c = make_peer_config(o);
+  EXPECT_EQ(c.join, (std::vector<std::string>{"10.0.0.3:7000", "10.0.0.1:7000"}));
+  EXPECT_EQ(c.source_key->to_string(), id);
+  // Plain --join pins nothing.
+  o.join = {"10.0.0.3:7000"};
+  EXPECT_FALSE(make_peer_config(o).source_key);
+}
+
+TEST(PeerConfig, BadJoinTargetsAreUsageErrors) {
+  std::string id = peers::Identity::generate().peer_id().to_string();
+  std::string other = peers::Identity::generate().peer_id().to_string();
+  PeerAppOptions o = options(overlay::Role::kRelay);
+  o.join.clear();
+  EXPECT_EQ(error_of(o), "nowhere to join: give a join link (vt://HOST:PORT/vt1...) or --join");
+  o.link = "vt://10.0.0.1/" + id;
+  EXPECT_EQ(error_of(o).rfind("bad join link 'vt://10.0.0.1/", 0), 0u) << error_of(o);
+  o.link = "vt://10.0.0.1:7000/" + id;
+  o.source_key = other;
+  EXPECT_NE(error_of(o).find("is for source " + id + ", not " + other), std::string::npos)
+      << error_of(o);
+  o = options(overlay::Role::kRelay);
+  o.join = {"localhost"};
+  EXPECT_EQ(error_of(o).rfind("bad --join: bad address 'localhost'", 0), 0u) << error_of(o);
+  o = options(overlay::Role::kRelay);
+  o.announce = "0.0.0.0:7000";
+  EXPECT_EQ(error_of(o), "bad --announce: 0.0.0.0:7000 is not an address to dial");
+  o.announce = "1.2.3.4:0";
+  EXPECT_EQ(error_of(o), "bad --announce: port 0 cannot be dialed");
+  o.announce = "1.2.3.4";
+  EXPECT_EQ(error_of(o).rfind("bad --announce: bad address", 0), 0u) << error_of(o);
 }
 
 }  // namespace

@@ -116,6 +116,8 @@ Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::
         ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
     remote_address_ += ":" + std::to_string(ep.port());
   }
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) local_address_ = join_host_port(local.address().to_string(), local.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // flush() writes synchronously first and must never block the strand.
   socket_.non_blocking(true, ec);
@@ -187,7 +189,9 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
 
   HandshakeOptions ho;
   ho.expected_peer = expected;
-  ho.listen_addr = node_->listen_addr;
+  advertised_addr_ = node_->advertise_to(local_address_, remote_address_);
+  ho.listen_addr = advertised_addr_;
+  ho.observed_addr = remote_address_;
   ho.allow_plain = node_->options.allow_plain;
   ho.prefer_chacha = node_->options.prefer_chacha;
   Handshake hs(node_->identity, outbound_, ho);
@@ -222,6 +226,8 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   if (timed_out) throw Error(Errc::kTimeout, "handshake timed out");
   peer_ = *id;
   peer_listen_addr_ = hs.peer_listen_addr();
+  observed_address_ = hs.observed_addr();
+  node_->learn_address(local_address_, remote_address_, observed_address_);
   established_ = true;
   leave_handshake();
   last_rx_ = steady_clock::now();
@@ -333,11 +339,21 @@ void Connection::handle_frame(const wire::Frame& f) {
         node_->mark_forwarded(f.id, this);
       }
       break;
+    // An answer for this node's own call, or one going back along the way a
+    // call this node forwarded came.
     case FrameType::kContReply:
-      node_->complete_continuation(f.continuation, nullptr, std::string(f.payload));
+      if (f.continuation.caller_id == node_->id.to_string()) {
+        node_->complete_continuation(f.continuation, nullptr, std::string(f.payload));
+      } else {
+        node_->relay_continuation(f.continuation, std::nullopt, std::string(f.payload));
+      }
       break;
     case FrameType::kContError:
-      node_->complete_continuation(f.continuation, to_exception(f.error), {});
+      if (f.continuation.caller_id == node_->id.to_string()) {
+        node_->complete_continuation(f.continuation, to_exception(f.error), {});
+      } else {
+        node_->relay_continuation(f.continuation, f.error, {});
+      }
       break;
     case FrameType::kEvent:
       serve_event(f);
@@ -406,7 +422,7 @@ void Connection::serve_call(const wire::Frame& f) {
         code, "peers." + std::string(errc_name(code)), std::move(msg), node_->id.to_string(), "",
         ""};
     if (f.call.has_continuation) {
-      node_->deliver_continuation(f.call.continuation, to_exception(b), {});
+      node_->deliver_continuation(f.call.continuation, to_exception(b), {}, weak_from_this());
     } else {
       emit([&](std::string& out) { wire::encode_error(out, f.call.call_id, b); });
       flush();
@@ -469,16 +485,6 @@ Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
     Forward fwd = std::move(answer->forward());
     if (!fwd.to || !fwd.to->is_open()) {
       error = std::make_exception_ptr(Error(Errc::kUnavailable, "forward target is not connected"));
-    } else if (!in->has_continuation && peer_listen_addr_.empty()) {
-      // The caller cannot be reached directly: answer on its behalf (proxy).
-      try {
-        auto proxied = fwd.to->call(fwd.method_id, std::move(fwd.args));
-        auto result = co_await std::move(proxied);
-        finish_call(in, nullptr, std::move(result));
-      } catch (...) {
-        finish_call(in, std::current_exception(), {});
-      }
-      co_return;
     } else {
       wire::Continuation c;
       if (in->has_continuation) {
@@ -497,6 +503,14 @@ Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
       if (c.hops > wire::kMaxForwardHops) {
         error = std::make_exception_ptr(Error(Errc::kProtocol, "call forwarded too many times"));
       } else {
+        // The way back: the answer may come here and go on to the caller
+        // over this connection, so the caller need not be reachable.
+        // Kept until the caller stops waiting (with no deadline, for as
+        // long as the default call timeout).
+        auto expiry = in->deadline != steady_clock::time_point::max()
+                          ? in->deadline
+                          : steady_clock::now() + node_->options.default_call_timeout;
+        node_->add_route(c, weak_from_this(), expiry);
         std::uint64_t deadline_ms = 0;
         if (in->deadline != steady_clock::time_point::max()) {
           auto left = std::chrono::duration_cast<std::chrono::milliseconds>(in->deadline -
@@ -528,7 +542,7 @@ void Connection::finish_call(const std::shared_ptr<Inbound>& in, std::exception_
                              std::string result) {
   inbound_.erase(in->call_id);
   if (in->has_continuation) {
-    node_->deliver_continuation(in->continuation, error, std::move(result));
+    node_->deliver_continuation(in->continuation, error, std::move(result), weak_from_this());
   } else if (!in->cancelled && open_.load()) {
     if (error) {
       auto body = error_body(error, node_->id.to_string(), in->method->info.name);
@@ -539,6 +553,18 @@ void Connection::finish_call(const std::shared_ptr<Inbound>& in, std::exception_
     flush();
   }
   check_drained();
+}
+
+void Connection::emit_continuation(const wire::Continuation& c,
+                                   const std::optional<wire::ErrorBody>& error,
+                                   const std::string& result) {
+  if (!is_open()) return;
+  if (error) {
+    emit([&](std::string& out) { wire::encode_cont_error(out, c, *error); });
+  } else {
+    emit([&](std::string& out) { wire::encode_cont_reply(out, c, result); });
+  }
+  flush();
 }
 
 void Connection::serve_event(const wire::Frame& f) {

@@ -134,6 +134,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer_listen_addr() const { return peer_listen_addr_; }
   // "127.0.0.1:54012"
   const std::string& remote_address() const { return remote_address_; }
+  // This side's address of the connection, "10.0.0.2:7000".
+  const std::string& local_address() const { return local_address_; }
+  // This side's address as the other side sees it ("" if it did not say):
+  // past a NAT, the NAT's public address and port.
+  const std::string& observed_address() const { return observed_address_; }
+  // What this side told the peer in the handshake: where to dial it ("" if
+  // it knows no address the peer could use; see rpc/address.h).
+  const std::string& advertised_addr() const { return advertised_addr_; }
   bool outbound() const { return outbound_; }
   Cipher cipher() const { return cipher_; }
   bool is_open() const { return open_.load(); }
@@ -196,6 +204,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t begin_record();
   void end_record(std::size_t at);
   void emit_data(std::uint64_t channel_id, std::string_view payload);
+  // CONT_REPLY (no error) or CONT_ERROR, flushed; nothing if closed. On the strand.
+  void emit_continuation(const wire::Continuation& c, const std::optional<wire::ErrorBody>& error,
+                         const std::string& result);
   void flush();
   void do_close(const Error& reason, bool send_goaway);
   // do_close() from the event loop: for paths that write (emit, flush), whose
@@ -231,6 +242,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   PeerId peer_{PublicKey{}};
   std::string peer_listen_addr_;
   std::string remote_address_;
+  std::string local_address_;
+  std::string observed_address_;
+  std::string advertised_addr_;
   Cipher cipher_ = Cipher::kPlain;
   std::array<std::uint8_t, 32> binding_key_{};
   RecordCipher tx_, rx_;

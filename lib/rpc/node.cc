@@ -11,9 +11,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <charconv>
 
 #include "lib/kernel/log.h"
 #include "lib/rpc/internal/node_core.h"
@@ -23,38 +24,6 @@ namespace peers::rpc {
 namespace asio = boost::asio;
 using asio::use_awaitable;
 using asio::ip::tcp;
-
-Result<HostPort> parse_host_port(std::string_view text) {
-  HostPort hp;
-  std::string_view host, port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return Error(Errc::kInvalidArgument,
-                   "bad address '" + std::string(text) + "' (want HOST:PORT, IPv6 as [::1]:PORT)");
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) {
-      return Error(Errc::kInvalidArgument,
-                   "bad address '" + std::string(text) + "' (want HOST:PORT, IPv6 as [::1]:PORT)");
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  unsigned value = 0;
-  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (host.empty() || port.empty() || ec != std::errc() || p != port.data() + port.size() ||
-      value > 65535) {
-    return Error(Errc::kInvalidArgument, "bad address '" + std::string(text) +
-                                             "' (want HOST:PORT with a port from 0 to 65535)");
-  }
-  hp.host = std::string(host);
-  hp.port = static_cast<std::uint16_t>(value);
-  return hp;
-}
 
 namespace internal {
 
@@ -213,53 +182,301 @@ void NodeCore::complete_continuation(const wire::Continuation& c, std::exception
   complete(c.call_id, nullptr, error, std::move(result));
 }
 
+void NodeCore::add_route(const wire::Continuation& c, std::weak_ptr<Connection> upstream,
+                         std::chrono::steady_clock::time_point expiry) {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (routes_.size() >= kMaxRoutes) {
+    std::erase_if(routes_, [&](const auto& r) { return r.second.expiry <= now; });
+  }
+  if (routes_.size() >= kMaxRoutes) {
+    auto soonest = std::min_element(
+        routes_.begin(), routes_.end(),
+        [](const auto& a, const auto& b) { return a.second.expiry < b.second.expiry; });
+    routes_.erase(soonest);
+  }
+  routes_[{c.caller_id, c.call_id, c.token}] = Route{std::move(upstream), expiry};
+}
+
+std::shared_ptr<Connection> NodeCore::take_route(const wire::Continuation& c) {
+  std::lock_guard lock(mu_);
+  auto it = routes_.find({c.caller_id, c.call_id, c.token});
+  if (it == routes_.end()) return nullptr;
+  auto conn = it->second.upstream.lock();
+  bool live = it->second.expiry > std::chrono::steady_clock::now();
+  routes_.erase(it);
+  return live && conn && conn->is_open() ? conn : nullptr;
+}
+
+void NodeCore::send_continuation(const std::shared_ptr<Connection>& conn, wire::Continuation c,
+                                 std::optional<wire::ErrorBody> error, std::string result) {
+  asio::dispatch(conn->strand_,
+                 [conn, c = std::move(c), error = std::move(error), result = std::move(result)] {
+                   conn->emit_continuation(c, error, result);
+                 });
+}
+
 void NodeCore::deliver_continuation(wire::Continuation c, std::exception_ptr error,
-                                    std::string result) {
+                                    std::string result, std::weak_ptr<Connection> arrived_on) {
+  std::optional<wire::ErrorBody> body;
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const Error& e) {
+      body = wire::ErrorBody{e.code(),      e.type_name(),
+                             e.message(),   e.origin().empty() ? id.to_string() : e.origin(),
+                             e.call_path(), ""};
+      e.encode_fields(body->fields);
+    } catch (const std::exception& e) {
+      body = wire::ErrorBody{Errc::kInternal, "peers.internal", e.what(), id.to_string(), "", ""};
+    }
+  }
+  auto caller = PeerId::parse(c.caller_id);
+  if (!caller) {
+    log_warn("forwarded call names a bad caller id", {{"caller", c.caller_id}});
+    return;
+  }
+  // A connection to the caller is the shortest way; else back the way the
+  // call came, which needs nobody to be reachable.
+  std::shared_ptr<Connection> conn = find(*caller);
+  if (!conn) {
+    conn = arrived_on.lock();
+    if (conn && !conn->is_open()) conn = nullptr;
+  }
+  if (conn) {
+    send_continuation(conn, std::move(c), std::move(body), std::move(result));
+    return;
+  }
+  // The way back is broken (a node on it left): dial the caller if it said
+  // where it can be reached.
+  if (c.caller_addr.empty()) {
+    log_warn("cannot answer a forwarded call: the way back is gone and the caller has no address",
+             {{"caller", caller->short_id()}});
+    return;
+  }
   auto self = shared_from_this();
   asio::co_spawn(
       exec,
-      [self, c = std::move(c), error, result = std::move(result)]() -> Task<void> {
-        auto caller = PeerId::parse(c.caller_id);
-        if (!caller) {
-          log_warn("forwarded call names a bad caller id", {{"caller", c.caller_id}});
-          co_return;
-        }
+      [self, caller = *caller, c = std::move(c), body = std::move(body),
+       result = std::move(result)]() mutable -> Task<void> {
         std::shared_ptr<Connection> conn;
         try {
-          conn = self->find(*caller);
-          if (!conn) {
-            auto op = self->connect(c.caller_addr, *caller);
-            conn = co_await std::move(op);
-          }
+          auto op = self->connect(c.caller_addr, caller);
+          conn = co_await std::move(op);
         } catch (const std::exception& e) {
           log_warn("cannot reach the caller of a forwarded call",
-                   {{"caller", caller->short_id()}, {"addr", c.caller_addr}, {"error", e.what()}});
+                   {{"caller", caller.short_id()}, {"addr", c.caller_addr}, {"error", e.what()}});
           co_return;
         }
-        asio::dispatch(conn->strand_, [conn, c, error, result] {
-          if (!conn->is_open()) return;
-          if (error) {
-            wire::ErrorBody b;
-            try {
-              std::rethrow_exception(error);
-            } catch (const Error& e) {
-              b = {e.code(),      e.type_name(),
-                   e.message(),   e.origin().empty() ? conn->node_->id.to_string() : e.origin(),
-                   e.call_path(), ""};
-              e.encode_fields(b.fields);
-            } catch (const std::exception& e) {
-              b = {
-                  Errc::kInternal, "peers.internal", e.what(), conn->node_->id.to_string(), "", ""};
-            }
-            conn->emit([&](std::string& out) { wire::encode_cont_error(out, c, b); });
-          } else {
-            conn->emit([&](std::string& out) { wire::encode_cont_reply(out, c, result); });
-          }
-          conn->flush();
-        });
+        send_continuation(conn, std::move(c), std::move(body), std::move(result));
       },
       asio::detached);
 }
+
+void NodeCore::relay_continuation(const wire::Continuation& c, std::optional<wire::ErrorBody> error,
+                                  std::string result) {
+  auto up = take_route(c);
+  if (!up) {
+    log_debug("answer for a forwarded call with no way back",
+              {{"caller", c.caller_id.substr(0, 12)}, {"call", std::to_string(c.call_id)}});
+    return;
+  }
+  send_continuation(up, c, std::move(error), std::move(result));
+}
+
+namespace {
+
+// The host of "host:port", an IPv4-mapped IPv6 address as IPv4 (a dual-stack
+// socket sees IPv4 peers that way).
+std::string host_of(const std::string& host_port) {
+  auto hp = parse_host_port(host_port);
+  if (!hp) return "";
+  if (hp->host.starts_with("::ffff:") && hp->host.find('.') != std::string::npos) {
+    return hp->host.substr(7);
+  }
+  return hp->host;
+}
+
+// Which learned local address to prefer: one others can reach from further away.
+int scope_rank(AddressScope s) {
+  switch (s) {
+    case AddressScope::kPublic:
+      return 3;
+    case AddressScope::kPrivate:
+      return 2;
+    case AddressScope::kLoopback:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+std::string NodeCore::advertise_to(const std::string& local, const std::string& remote) const {
+  return advertised_address({.announce = options.announce,
+                             .listen_host = listen_host,
+                             .port = listen_port,
+                             .local_ip = host_of(local),
+                             .peer_ip = host_of(remote)});
+}
+
+void NodeCore::learn_address(const std::string& local, const std::string& remote,
+                             const std::string& observed) {
+  std::string local_ip = host_of(local);
+  AddressScope peer_scope = address_scope(host_of(remote));
+  std::string seen_ip = host_of(observed);
+  std::lock_guard lock(mu_);
+  if (int rank = scope_rank(address_scope(local_ip)); rank > learned_rank_) {
+    learned_rank_ = rank;
+    learned_ip_ = local_ip;
+  }
+  // A peer that saw this node at another IP than the one this side of the
+  // connection has: a NAT is in between, and the listening port is not open
+  // on its outer side unless forwarded by hand (--announce).
+  if (peer_scope != AddressScope::kLoopback && !seen_ip.empty() && seen_ip != local_ip) {
+    if (!behind_nat_) {
+      log_info("behind a NAT: a peer sees this node at another address",
+               {{"local", local}, {"seen_as", observed}, {"by", remote}});
+    }
+    behind_nat_ = true;
+  }
+}
+
+std::string NodeCore::advertised() const {
+  std::lock_guard lock(mu_);
+  // A dial-back's verdict outweighs what the node believes, --announce too.
+  if (reach_state_ == Reachability::State::kReachable) return reach_addr_;
+  if (reach_state_ == Reachability::State::kUnreachable) return "";
+  if (!options.announce.empty()) return options.announce;
+  if (listen_host.empty() || behind_nat_) return "";
+  if (address_scope(listen_host) != AddressScope::kUnspecified) {
+    return join_host_port(listen_host, listen_port);
+  }
+  if (learned_ip_.empty()) return "";
+  return join_host_port(learned_ip_, listen_port);
+}
+
+void NodeCore::set_reachability(Reachability::State state, const std::string& addr) {
+  std::lock_guard lock(mu_);
+  reach_state_ = state;
+  reach_addr_ = addr;
+}
+
+Reachability::State NodeCore::reachability() const {
+  std::lock_guard lock(mu_);
+  return reach_state_;
+}
+
+std::string NodeCore::dial_back_target(const Connection& via) const {
+  if (!options.announce.empty()) return options.announce;
+  if (listen_port == 0) return "";
+  if (std::string adv = advertised(); !adv.empty()) return adv;
+  // Behind a NAT: the port may be forwarded on the NAT's outer address.
+  std::string seen = host_of(via.observed_address());
+  return seen.empty() ? "" : join_host_port(seen, listen_port);
+}
+
+Task<void> NodeCore::probe(std::string host_port, PeerId expected, Duration timeout) {
+  auto hp = parse_host_port(host_port);
+  if (!hp) throw hp.error();
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(hp->host, ec);
+  if (ec) throw Error(Errc::kInvalidArgument, "not an IP address: " + host_port);
+  // The timer runs on this coroutine's executor, so its handler and the
+  // coroutine never touch the socket at once.
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket socket(exec);
+  asio::steady_timer timer(ex);
+  timer.expires_after(timeout);
+  bool timed_out = false;
+  timer.async_wait([&socket, &timed_out](boost::system::error_code e) {
+    if (e) return;
+    timed_out = true;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+  auto connect = socket.async_connect(tcp::endpoint(ip, hp->port), asio::as_tuple(use_awaitable));
+  auto [cec] = co_await std::move(connect);
+  timer.cancel();
+  if (timed_out) throw Error(Errc::kTimeout, "no answer from " + host_port);
+  if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), true);
+  std::optional<Error> failed;
+  try {
+    // No cancellation slot: see connect().
+    auto handshake =
+        asio::co_spawn(conn->strand_, conn->run_handshake(expected),
+                       asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable));
+    co_await std::move(handshake);
+  } catch (const Error& e) {
+    failed = e;
+  }
+  asio::dispatch(conn->strand_, [conn] {
+    boost::system::error_code ignored;
+    conn->socket_.close(ignored);
+  });
+  if (failed) throw Error(failed->code(), "handshake with " + host_port + ": " + failed->message());
+}
+
+namespace {
+
+// FNV-1a, 32 bits: method ids (docs/idl.md).
+constexpr std::uint32_t method_id(std::string_view name) {
+  std::uint32_t h = 2166136261u;
+  for (char c : name) {
+    h ^= static_cast<std::uint8_t>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+constexpr std::uint32_t kDialBackId = method_id("peers.Reach.dial_back");
+// A dial-back waits this long for the connection and the handshake: a
+// NAT drops the SYN rather than refusing it, and TCP would retry for minutes.
+constexpr Duration kDialBackTimeout = std::chrono::seconds(3);
+
+// The built-in peers.Reach service: dial_back(address) dials the caller at
+// `address`, which must be on the IP the call came from (a node is not made
+// to dial third parties), one dial-back at a time. The argument is the
+// address as text; the result is empty when the handshake with the caller's
+// identity succeeded, else the reason.
+class ReachService : public Service {
+ public:
+  explicit ReachService(std::weak_ptr<NodeCore> core) : core_(std::move(core)) {}
+  std::string_view name() const override { return "peers.Reach"; }
+  std::vector<MethodInfo> methods() const override {
+    return {{kDialBackId, "peers.Reach.dial_back"}};
+  }
+  Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t, std::string args) override {
+    auto core = core_.lock();
+    if (!core) throw Error(Errc::kUnavailable, "node is shutting down");
+    auto hp = parse_host_port(args);
+    if (!hp || hp->port == 0) throw Error(Errc::kInvalidArgument, "dial_back wants HOST:PORT");
+    std::string from = host_of(ctx.connection()->remote_address());
+    if (host_of(args) != from) {
+      throw Error(Errc::kPermissionDenied,
+                  "dial-back only to the address the request came from (" + from + ")");
+    }
+    if (busy_.exchange(true)) throw Error(Errc::kOverloaded, "a dial-back is in progress");
+    std::string verdict;
+    try {
+      auto op = core->probe(args, ctx.peer(), kDialBackTimeout);
+      co_await std::move(op);
+    } catch (const Error& e) {
+      verdict = e.message().empty() ? "unreachable" : e.message();
+    }
+    busy_ = false;
+    co_return verdict;
+  }
+  Task<void> event(CallContext&, std::uint32_t, std::string) override { co_return; }
+
+ private:
+  std::weak_ptr<NodeCore> core_;
+  std::atomic<bool> busy_{false};
+};
+
+}  // namespace
 
 void NodeCore::add_connection(const std::shared_ptr<Connection>& c) {
   std::lock_guard lock(mu_);
@@ -506,8 +723,10 @@ NodeStats NodeCore::stats() const {
 }  // namespace internal
 
 Node::Node(Executor executor, Identity identity, NodeOptions options)
-    : core_(std::make_shared<internal::NodeCore>(std::move(executor), std::move(identity),
-                                                 options)) {}
+    : core_(
+          std::make_shared<internal::NodeCore>(std::move(executor), std::move(identity), options)) {
+  add_service(std::make_shared<internal::ReachService>(core_));
+}
 
 Node::~Node() { close(); }
 
@@ -545,8 +764,9 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
   if (ec) return Error::from_system(ec, "cannot listen on " + host_port, Errc::kUnavailable);
   auto port = acceptor->local_endpoint().port();
   if (core_->listen_addr.empty()) {
-    core_->listen_addr = (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
-                         std::to_string(port);
+    core_->listen_addr = join_host_port(addr.to_string(), port);
+    core_->listen_host = addr.to_string();
+    core_->listen_port = port;
   }
   core_->listeners.push_back(listener);
   core_->start_accept(listener);
@@ -554,6 +774,34 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
 }
 
 std::string Node::listen_addr() const { return core_->listen_addr; }
+std::string Node::advertised_addr() const { return core_->advertised(); }
+
+Reachability::State Node::reachable() const { return core_->reachability(); }
+
+Task<Reachability> Node::check_reachable(std::shared_ptr<Connection> via) {
+  Reachability r;
+  if (!via || !via->is_open()) {
+    r.reason = "no connection to ask";
+    co_return r;
+  }
+  r.addr = core_->dial_back_target(*via);
+  if (r.addr.empty()) {
+    r.reason = "no address to try (not listening)";
+    co_return r;
+  }
+  try {
+    auto op = via->call(internal::kDialBackId, r.addr,
+                        CallOptions{internal::kDialBackTimeout + std::chrono::seconds(2)});
+    std::string verdict = co_await std::move(op);
+    r.state = verdict.empty() ? Reachability::State::kReachable : Reachability::State::kUnreachable;
+    r.reason = verdict;
+  } catch (const Error& e) {
+    r.reason = e.message();  // the peer could not tell (older, busy, refused)
+    co_return r;
+  }
+  core_->set_reachability(r.state, r.addr);
+  co_return r;
+}
 
 Task<std::shared_ptr<Connection>> Node::connect(std::string host_port,
                                                 std::optional<PeerId> expected) {

@@ -21,6 +21,7 @@
 
 #include "lib/crypto/identity.h"
 #include "lib/kernel/error.h"
+#include "lib/rpc/address.h"
 #include "lib/rpc/connection.h"
 #include "lib/rpc/service.h"
 #include "lib/rpc/types.h"
@@ -58,9 +59,21 @@ struct NodeOptions {
   // Loopback peers are usually several nodes on one host (tests, the demo),
   // so the per-address limit leaves them alone unless this is set.
   bool limit_loopback_per_address = false;
+
+  // Where peers should dial this node when it is not where it listens (a
+  // port forwarded by hand): announced to every peer as it is.
+  std::string announce;
 };
 
 // What a node holds for its accepted connections; for tests and diagnostics.
+// What a dial-back check found (Node::check_reachable).
+struct Reachability {
+  enum class State { kUnknown, kReachable, kUnreachable };
+  State state = State::kUnknown;
+  std::string addr;    // the address that was tried ("" if none to try)
+  std::string reason;  // why not, when unreachable or unknown
+};
+
 struct NodeStats {
   std::size_t handshakes = 0;          // accepted, handshake not finished
   std::size_t accepted = 0;            // accepted and not closed, handshakes included
@@ -100,6 +113,29 @@ class Node {
   // reach this node).
   Result<std::uint16_t> listen(const std::string& host_port);
   std::string listen_addr() const;
+  // The address to tell peers that are not on the other end of a particular
+  // connection (addresses that travel on, in paths and redirects), "" when
+  // this node knows none that others could dial: NodeOptions::announce; the
+  // listening address when it names one host; when it listens on all
+  // interfaces, the local address of its connections of the widest scope
+  // (public over private over loopback) with the listening port. A node
+  // that a peer on a public address saw at another IP than its own is
+  // behind a NAT: it advertises "" (no --announce) unless a dial-back
+  // proved it reachable. Each connection's handshake tells its peer an
+  // address chosen for that peer (Connection::advertised_addr()).
+  std::string advertised_addr() const;
+
+  // Asks the peer of `via` to dial this node back (the built-in method
+  // peers.Reach.dial_back, docs/protocol.md) at the address it would
+  // advertise, or, behind a NAT without --announce, at the NAT's address
+  // (as `via`'s peer saw it) with the listening port, in case the port is
+  // forwarded. A reachable address becomes advertised_addr(); an
+  // unreachable one means the node advertises none. The peer dials only
+  // the IP the request came from and expects this node's identity in the
+  // handshake. Never throws; a peer that cannot tell gives kUnknown.
+  Task<Reachability> check_reachable(std::shared_ptr<Connection> via);
+  // The last check's verdict (kUnknown before any).
+  Reachability::State reachable() const;
 
   // Dials and authenticates; fails with Errc::kAuth if `expected` is given
   // and the other side is someone else, Errc::kUnavailable if nothing listens
@@ -132,12 +168,5 @@ class Node {
   // Owned here, not by core_ (which connections share): see NodeCore::Method.
   std::vector<std::shared_ptr<Service>> services_;
 };
-
-// "host:port" -> endpoint pieces; IPv6 as "[::1]:7000".
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
-Result<HostPort> parse_host_port(std::string_view text);
 
 }  // namespace peers::rpc

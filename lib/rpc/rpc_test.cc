@@ -574,6 +574,93 @@ TEST(Rpc, ReadingAChannelThisSideFailedFailsAtOnce) {
   }
 }
 
+TEST(Rpc, EachSideLearnsHowThePeerSeesItAndIsToldAnAddressItCanUse) {
+  Kernel k;
+  Node server(k.executor(), Identity::generate());
+  NodeOptions forwarded;
+  forwarded.announce = "198.51.100.7:7000";
+  Node client(k.executor(), Identity::generate(), forwarded);
+  // All interfaces: never "0.0.0.0:PORT" to a peer.
+  auto port = server.listen("0.0.0.0:0").value();
+  EXPECT_EQ(server.listen_addr(), "0.0.0.0:" + std::to_string(port));
+  EXPECT_EQ(server.advertised_addr(), "");  // no connection yet: no address known
+  client.listen("127.0.0.1:0").value();
+  auto conn = k.run(client.connect("127.0.0.1:" + std::to_string(port), server.id()));
+  EXPECT_EQ(conn->peer_listen_addr(), "127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(conn->observed_address(), conn->local_address());
+  EXPECT_EQ(conn->advertised_addr(), "198.51.100.7:7000");  // --announce, as it is
+  EXPECT_EQ(client.advertised_addr(), "198.51.100.7:7000");
+  EXPECT_EQ(server.advertised_addr(), "127.0.0.1:" + std::to_string(port));
+  std::shared_ptr<Connection> back;
+  for (int i = 0; i < 1000 && !back; ++i) {
+    back = server.find(client.id());
+    if (!back) std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->peer_listen_addr(), "198.51.100.7:7000");
+  EXPECT_EQ(back->observed_address(), conn->remote_address());
+  EXPECT_EQ(back->remote_address(), conn->local_address());
+}
+
+TEST(Rpc, DialBackTellsWhetherANodeIsReachable) {
+  Kernel k;
+  Node server(k.executor(), Identity::generate());
+  auto port = server.listen("127.0.0.1:0").value();
+  std::string at = "127.0.0.1:" + std::to_string(port);
+  {
+    Node client(k.executor(), Identity::generate());
+    auto cport = client.listen("0.0.0.0:0").value();
+    auto conn = k.run(client.connect(at, server.id()));
+    EXPECT_EQ(client.reachable(), Reachability::State::kUnknown);
+    Reachability r = k.run(client.check_reachable(conn));
+    EXPECT_EQ(r.state, Reachability::State::kReachable) << r.reason;
+    EXPECT_EQ(r.addr, "127.0.0.1:" + std::to_string(cport));
+    EXPECT_EQ(client.reachable(), Reachability::State::kReachable);
+    EXPECT_EQ(client.advertised_addr(), r.addr);
+  }
+  {
+    // Claims a port where nothing listens (a port forward that is not there).
+    NodeOptions o;
+    o.announce = "127.0.0.1:1";
+    Node client(k.executor(), Identity::generate(), o);
+    client.listen("127.0.0.1:0").value();
+    auto conn = k.run(client.connect(at, server.id()));
+    Reachability r = k.run(client.check_reachable(conn));
+    EXPECT_EQ(r.state, Reachability::State::kUnreachable);
+    EXPECT_NE(r.reason.find("cannot connect to 127.0.0.1:1"), std::string::npos) << r.reason;
+  }
+  {
+    // Not listening: nothing to try.
+    Node client(k.executor(), Identity::generate());
+    auto conn = k.run(client.connect(at, server.id()));
+    Reachability r = k.run(client.check_reachable(conn));
+    EXPECT_EQ(r.state, Reachability::State::kUnknown);
+    EXPECT_EQ(client.advertised_addr(), "");
+  }
+}
+
+TEST(Rpc, DialBackNeverDialsAThirdParty) {
+  Kernel k;
+  Node server(k.executor(), Identity::generate());
+  auto port = server.listen("127.0.0.1:0").value();
+  Node client(k.executor(), Identity::generate());
+  auto conn = k.run(client.connect("127.0.0.1:" + std::to_string(port), server.id()));
+  std::uint32_t id = 2166136261u;  // FNV-1a of the method's name (docs/protocol.md)
+  for (char c : std::string_view("peers.Reach.dial_back")) {
+    id = (id ^ static_cast<std::uint8_t>(c)) * 16777619u;
+  }
+  for (auto [arg, code] : {std::pair{"10.1.2.3:7000", Errc::kPermissionDenied},
+                           std::pair{"127.0.0.1:0", Errc::kInvalidArgument},
+                           std::pair{"junk", Errc::kInvalidArgument}}) {
+    try {
+      k.run(conn->call(id, arg));
+      ADD_FAILURE() << arg << " was dialed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), code) << arg << ": " << e.what();
+    }
+  }
+}
+
 TEST(Rpc, DistributedContinuationSkipsTheMiddleNode) {
   Kernel k;
   // a -> b -> c: b forwards to c and then exits; c answers a directly.
@@ -624,6 +711,42 @@ TEST(Rpc, ContinuationChainOfFourWithErrorsPropagated) {
   EXPECT_EQ(k.run(conn->call(kRelay, "")), "end of chain at n3");
   EXPECT_EQ(svcs[1]->forwards.load(), 1);
   EXPECT_EQ(svcs[2]->forwards.load(), 1);
+}
+
+TEST(Rpc, AnswerToACallerNobodyCanDialTravelsBackAlongTheChain) {
+  Kernel k;
+  // n0 -> n1 -> n2 -> n3: n0 does not listen at all, or announces an address
+  // where nothing listens (a NATed viewer's); n3's answer comes back through
+  // n2 and n1, and nobody dials n0.
+  for (std::string announce : {"", "127.0.0.1:1"}) {
+    NodeOptions o;
+    o.announce = announce;
+    Node n0(k.executor(), Identity::generate(), o);
+    std::vector<std::unique_ptr<Node>> nodes;
+    std::vector<std::shared_ptr<TestService>> svcs;
+    std::vector<std::uint16_t> ports;
+    for (int i = 1; i < 4; ++i) {
+      nodes.push_back(std::make_unique<Node>(k.executor(), Identity::generate()));
+      svcs.push_back(std::make_shared<TestService>());
+      svcs.back()->my_name = "n" + std::to_string(i);
+      nodes.back()->add_service(svcs.back());
+      ports.push_back(nodes.back()->listen("127.0.0.1:0").value());
+    }
+    for (int i = 0; i < 2; ++i) {
+      svcs[i]->next = k.run(nodes[i]->connect("127.0.0.1:" + std::to_string(ports[i + 1])));
+    }
+    auto conn = k.run(n0.connect("127.0.0.1:" + std::to_string(ports[0])));
+    EXPECT_EQ(conn->peer_listen_addr(), "127.0.0.1:" + std::to_string(ports[0]));
+    for (int call = 0; call < 3; ++call) {
+      EXPECT_EQ(k.run(conn->call(kRelay, "")), "end of chain at n3") << announce;
+    }
+    EXPECT_EQ(svcs[0]->forwards.load(), 3);
+    EXPECT_EQ(svcs[1]->forwards.load(), 3);
+    EXPECT_EQ(n0.find(nodes[2]->id()), nullptr) << "the answer dialed the caller";
+    EXPECT_EQ(nodes[2]->find(n0.id()), nullptr);
+    n0.close();
+    for (auto& n : nodes) n->close();
+  }
 }
 
 TEST(Rpc, GoawayLetsInFlightCallsFinish) {

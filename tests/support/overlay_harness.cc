@@ -112,6 +112,9 @@ Tool OverlayHarness::start(const std::string& tool, const std::string& name,
   if (at != std::string::npos) {
     at += std::strlen("listening addr=");
     t.addr = log.substr(at, log.find(' ', at) - at);
+    // A tool without --listen listens on all interfaces; on loopback it is
+    // reached, and advertises itself, at 127.0.0.1.
+    if (t.addr.starts_with("0.0.0.0:")) t.addr = "127.0.0.1:" + t.addr.substr(8);
   }
   return t;
 }

@@ -46,7 +46,7 @@ struct Tool {
   std::string name;
   std::string log;     // path of its stderr
   std::string output;  // path of its --output ("" when it writes elsewhere)
-  std::string addr;    // where it listens, from its "listening addr=" line
+  std::string addr;    // where it listens, from its "listening addr=" line (0.0.0.0 as 127.0.0.1)
   std::unique_ptr<peers::Subprocess> proc;
 
   std::string log_text() const { return read_file(log); }

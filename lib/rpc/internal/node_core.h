@@ -5,9 +5,11 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -74,8 +76,26 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   // An answer that came through a continuation.
   void complete_continuation(const wire::Continuation& c, std::exception_ptr error,
                              std::string result);
-  // Sends an answer to the original caller of a forwarded call.
-  void deliver_continuation(wire::Continuation c, std::exception_ptr error, std::string result);
+  // Sends an answer to the original caller of a forwarded call: on an open
+  // connection to the caller if there is one, else back along the
+  // connection the call arrived on (`arrived_on`: each node that forwarded
+  // it kept a route back), and only when that is gone by dialing the
+  // caller's address.
+  void deliver_continuation(wire::Continuation c, std::exception_ptr error, std::string result,
+                            std::weak_ptr<Connection> arrived_on);
+  // Remembers, until `expiry`, that answers for continuation `c` go back on
+  // `upstream` (the connection the forwarded call came in on). Bounded:
+  // kMaxRoutes, the one closest to expiry dropped first.
+  void add_route(const wire::Continuation& c, std::weak_ptr<Connection> upstream,
+                 std::chrono::steady_clock::time_point expiry);
+  // The connection an answer for `c` goes back on, or null; the route is
+  // used up.
+  std::shared_ptr<Connection> take_route(const wire::Continuation& c);
+  static constexpr std::size_t kMaxRoutes = 4096;
+  // An answer for another node's call that came back to this node, which
+  // forwarded the call: sent on along its route (dropped without one).
+  void relay_continuation(const wire::Continuation& c, std::optional<wire::ErrorBody> error,
+                          std::string result);
 
   void add_connection(const std::shared_ptr<Connection>& c);
   void remove_connection(const std::shared_ptr<Connection>& c, const Error& reason);
@@ -119,6 +139,26 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   NodeOptions options;
   std::unordered_map<std::uint32_t, Method> methods;  // filled before start
   std::string listen_addr;
+  // The first listening socket's host and port (see Node::listen).
+  std::string listen_host;
+  std::uint16_t listen_port = 0;
+
+  // The address to tell the peer of a connection with these ends ("ip:port"
+  // each): rpc/address.h's advertised_address().
+  std::string advertise_to(const std::string& local, const std::string& remote) const;
+  // After a handshake: this side's end, the peer's, and where the peer says
+  // it sees this side ("" if it did not say).
+  void learn_address(const std::string& local, const std::string& remote,
+                     const std::string& observed);
+  std::string advertised() const;
+  // A dial-back's verdict on `addr` (see Node::check_reachable).
+  void set_reachability(Reachability::State state, const std::string& addr);
+  Reachability::State reachability() const;
+  // The address check_reachable() asks a peer to dial, "" if none.
+  std::string dial_back_target(const Connection& via) const;
+  // Dials host_port and runs the handshake expecting `expected`, within
+  // `timeout`, then closes; fails with the reason. For dial-backs.
+  Task<void> probe(std::string host_port, PeerId expected, Duration timeout);
   std::vector<std::shared_ptr<Listener>> listeners;
   std::function<void(const std::shared_ptr<Connection>&)> on_connect;
   std::function<void(const std::shared_ptr<Connection>&, const Error&)> on_disconnect;
@@ -141,6 +181,23 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void arm_deadline_timer_locked();
   void on_deadline();
   std::vector<std::shared_ptr<Connection>> conns_;
+  // add_route(): (caller id, call id, token) -> the way back, and when the
+  // route expires.
+  struct Route {
+    std::weak_ptr<Connection> upstream;
+    std::chrono::steady_clock::time_point expiry;
+  };
+  std::map<std::tuple<std::string, std::uint64_t, std::string>, Route> routes_;
+  // Puts a continuation's answer on `conn`, on its strand.
+  static void send_continuation(const std::shared_ptr<Connection>& conn, wire::Continuation c,
+                                std::optional<wire::ErrorBody> error, std::string result);
+  // learn_address(): the local IP of the widest scope seen on a connection,
+  // and whether a peer on a public address saw this node at another IP.
+  std::string learned_ip_;
+  int learned_rank_ = 0;
+  bool behind_nat_ = false;
+  Reachability::State reach_state_ = Reachability::State::kUnknown;
+  std::string reach_addr_;  // the address a dial-back reached
 
   void arm_log_timer_locked();
   void write_held_back(LogThrottle::Clock::time_point now);
