@@ -774,12 +774,12 @@ TEST_F(OverlayFaults, SlowStdoutReaderGetsEverythingAndSlowsNobody) {
   // stops reading: A's loop still runs.
   paused = true;
   ASSERT_LT(slow_bytes.load(), ts_clip().size()) << "the reader was not slower than the stream";
-  std::size_t stats = a.log_lines({"stats in="}).size();
+  std::size_t stats = a.log_lines({"stats uptime="}).size();
   auto until = Clock::now() + 10s;
-  while (a.log_lines({"stats in="}).size() < stats + 5 && Clock::now() < until) {
+  while (a.log_lines({"stats uptime="}).size() < stats + 5 && Clock::now() < until) {
     std::this_thread::sleep_for(50ms);
   }
-  EXPECT_GE(a.log_lines({"stats in="}).size(), stats + 5)
+  EXPECT_GE(a.log_lines({"stats uptime="}).size(), stats + 5)
       << "A's event loop stalls while its output is blocked\n"
       << a.log_text();
 

@@ -4,6 +4,7 @@
 
 #include "lib/inspect/catalog.h"
 #include "lib/inspect/topology.h"
+#include "lib/kernel/log.h"
 
 namespace vt {
 
@@ -87,7 +88,11 @@ nlohmann::ordered_json event_json(const std::string& node_id, const inspect::Eve
   data["seq"] = e.seq;
   if (e.stripe) data["stripe"] = *e.stripe;
   for (const auto& [k, v] : e.fields) {
-    if (!data.contains(k)) data[k] = v;
+    // A field whose text is a number is a JSON number, as in the logs.
+    if (!data.contains(k)) {
+      data[k] =
+          peers::is_json_number(v) ? nlohmann::ordered_json::parse(v) : nlohmann::ordered_json(v);
+    }
   }
   nlohmann::ordered_json line = nlohmann::ordered_json::object();
   line["event"] = e.kind;

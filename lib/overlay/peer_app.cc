@@ -1,5 +1,6 @@
 #include "lib/overlay/peer_app.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -8,6 +9,9 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -32,6 +36,17 @@ using namespace std::chrono_literals;
 
 namespace {
 bool is_source_role(overlay::Role role) { return role == overlay::Role::kSource; }
+
+// --stats-file: "" = none, "-" = stdout, else a file created or truncated.
+std::FILE* open_stats_file(const std::string& path) {
+  if (path.empty()) return nullptr;
+  if (path == "-") return stdout;
+  std::FILE* f = std::fopen(path.c_str(), "we");
+  if (!f) {
+    throw peers::usage_error("cannot write --stats-file '" + path + "': " + std::strerror(errno));
+  }
+  return f;
+}
 }  // namespace
 
 void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
@@ -89,8 +104,14 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   app.add_option("--stream-rate", o.stream_rate, "Stream rate assumed until it is measured")
       ->capture_default_str();
   app.add_option("--stats-interval", o.stats_interval,
-                 "Print a stats line to stderr every DURATION (1s, 500ms)");
-  app.add_flag("--json", o.json, "Stats lines as JSON");
+                 "Write a stats record every DURATION (1s, 500ms): a text line on stderr, or "
+                 "JSON (--json, --stats-file)");
+  app.add_option("--stats-file", o.stats_file,
+                 "Write stats as JSON lines to PATH (- = stdout), apart from the logs; every "
+                 "1s unless --stats-interval says otherwise");
+  app.add_flag("--json", o.json,
+               "Stats as JSON lines; without --stats-file they go to stderr and the logs "
+               "there become JSON lines too");
   app.add_option("--inspect-allow", o.inspect_allow,
                  "Answer vt-inspect only from this peer id (repeatable; default: anyone)");
   app.add_option("--linger", o.linger,
@@ -111,10 +132,12 @@ class Shutdown {
            std::chrono::microseconds linger)
       : io_(io), rpc_(rpc), node_(node), linger_(linger), stop_pipe_(io, ::dup(peers::stop_fd())) {}
 
-  void stop(int code) {
+  // reason: how the run ended, for the final summary.
+  void stop(int code, std::string reason) {
     if (stopping_) return;
     stopping_ = true;
     exit_code_ = code;
+    reason_ = std::move(reason);
     rpc_.close();
     io_.stop();
   }
@@ -131,7 +154,7 @@ class Shutdown {
             auto w = t.async_wait(asio::use_awaitable);
             co_await std::move(w);
           }
-          stop(0);
+          stop(0, "end of stream");
         },
         asio::detached);
   }
@@ -140,27 +163,49 @@ class Shutdown {
   // hand over to gracefully: stop at once).
   void on_stop_signal(std::function<bool()> output_broken) {
     output_broken_ = std::move(output_broken);
-    stop_pipe_.async_wait(asio::posix::stream_descriptor::wait_read,
-                          [this](boost::system::error_code ec) {
-                            if (ec) return;
-                            if (output_broken_ && output_broken_()) {
-                              stop(0);
-                              return;
-                            }
-                            peers::log_info("stopping: handing children over");
-                            asio::co_spawn(
-                                io_,
-                                [this]() -> peers::rpc::Task<void> {
-                                  auto op = node_.leave();
-                                  co_await std::move(op);
-                                  stop(0);
-                                },
-                                asio::detached);
-                          });
+    stop_pipe_.async_wait(
+        asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+          if (ec) return;
+          if (output_broken_ && output_broken_()) {
+            stop(0, "output closed by its reader");
+            return;
+          }
+          std::string why = stop_reason();
+          std::size_t children = 0;
+          for (const auto& s : node_.stripe_status()) children += s.children;
+          if (children > 0) {
+            peers::log_info("stopping: handing children over",
+                            {{"why", why}, {"children", std::to_string(children)}});
+          } else {
+            peers::log_info("stopping", {{"why", why}});
+          }
+          leave_reason_ = why;
+          asio::co_spawn(
+              io_,
+              [this]() -> peers::rpc::Task<void> {
+                auto op = node_.leave();
+                co_await std::move(op);
+                stop(0, leave_reason_);
+              },
+              asio::detached);
+        });
   }
 
   int exit_code() const { return exit_code_; }
   bool stopping() const { return stopping_; }
+  const std::string& reason() const { return reason_; }
+
+  // "stopped by SIGINT", "stopped by SIGTERM", or "stop requested".
+  static std::string stop_reason() {
+    switch (peers::stop_signal()) {
+      case SIGINT:
+        return "stopped by SIGINT";
+      case SIGTERM:
+        return "stopped by SIGTERM";
+      default:
+        return "stop requested";
+    }
+  }
 
  private:
   asio::io_context& io_;
@@ -171,6 +216,8 @@ class Shutdown {
   std::function<bool()> output_broken_;
   int exit_code_ = 0;
   bool stopping_ = false;
+  std::string reason_;
+  std::string leave_reason_;
 };
 
 peers::rpc::NodeOptions node_options() {
@@ -217,7 +264,7 @@ void start_joining(asio::io_context& io, OverlayNode& node, const PeerConfig& c,
           }
         } catch (const Error& e) {
           peers::print_failure(peers::log_tool(), "cannot join: " + e.message());
-          shutdown.stop(e.code() == Errc::kAuth ? 2 : 1);
+          shutdown.stop(e.code() == Errc::kAuth ? 2 : 1, "cannot join: " + e.message());
         }
       },
       asio::detached);
@@ -231,6 +278,10 @@ int run_peer_app(const PeerAppOptions& o) {
   // Input and output files are opened before anything else can fail late.
   int in_fd = c.is_source ? open_source_input(o.input) : -1;
   int out_fd = c.is_sink ? open_sink_output(o.output) : -1;
+  std::FILE* stats_out = open_stats_file(o.stats_file);
+  // JSON stats on stderr: the logs there become JSON lines too, so a reader
+  // of stderr (jq) meets nothing else.
+  if (o.json && !stats_out) peers::log_set_format(peers::LogFormat::kJson);
 
   asio::io_context io(1);
   peers::rpc::Node rpc(io.get_executor(), std::move(*identity), node_options());
@@ -251,6 +302,11 @@ int run_peer_app(const PeerAppOptions& o) {
                                 {"children_per_stripe", std::to_string(c.capacity)}});
 
   Shutdown shutdown(io, rpc, *node, c.linger);
+  StatsReporter stats(io, *node,
+                      {.peer = rpc.id().short_id(),
+                       .every = c.stats_every,
+                       .json = o.json || stats_out != nullptr,
+                       .out = stats_out});
 
   // The role's part: a sink plays, a relay lingers after the end, the
   // source reads its input.
@@ -268,7 +324,7 @@ int run_peer_app(const PeerAppOptions& o) {
   inspect->playout_gaps = [&]() -> std::uint64_t { return sink ? sink->gaps() : 0; };
   node->on_lost = [&](const Error& e) {
     peers::print_failure(peers::log_tool(), "stream lost: " + e.message());
-    shutdown.stop(1);
+    shutdown.stop(1, "stream lost: " + e.message());
   };
   std::unique_ptr<SourceInput> input;
   if (c.is_source) {
@@ -277,7 +333,7 @@ int run_peer_app(const PeerAppOptions& o) {
     co.target_size = o.chunk_bytes;
     input = std::make_unique<SourceInput>(
         io, *node, o.input, in_fd, co, [&] { shutdown.linger_then_stop(); },
-        [&] { shutdown.stop(1); });
+        [&] { shutdown.stop(1, "cannot read --input"); });
     input->start();
   } else {
     start_joining(io, *node, c, sink.get(), shutdown);
@@ -285,24 +341,26 @@ int run_peer_app(const PeerAppOptions& o) {
 
   shutdown.on_stop_signal([&] { return sink && sink->broken(); });
 
-  std::unique_ptr<StatsReporter> stats;
-  if (c.stats_every) {
-    stats = std::make_unique<StatsReporter>(io, *node, rpc.id().short_id(), o.json, *c.stats_every,
-                                            [&] { return sink ? sink->gaps() : 0; });
-    stats->start();
-  }
+  if (sink) stats.playout = [&] { return sink->level(); };
+  if (input) stats.input_bytes = [&] { return input->bytes_read(); };
+  stats.start();
 
   io.run();
 
   // Shut down the threads we own.
   if (input) input->abandon();
   int exit_code = shutdown.exit_code();
+  std::string reason = shutdown.reason();
   if (sink) {
     sink->finish();
     if (!sink->broken() && exit_code == 0 && sink->incomplete() && !shutdown.stopping()) {
       exit_code = 1;
+      reason = "stream ended incomplete";
     }
   }
+  if (reason.empty()) reason = exit_code == 0 ? "end of stream" : "failed";
+  stats.summary(reason, exit_code);
+  if (stats_out && stats_out != stdout) std::fclose(stats_out);
   return exit_code;
 }
 

@@ -39,6 +39,7 @@ struct PeerAppOptions {
   std::string repair_timeout = "60s";  // relays, sinks: keep repairing this long
   std::string start = "live";          // relays, sinks: "live" or "oldest"
   std::string stats_interval;          // "" = no stats
+  std::string stats_file;              // JSON stats: "" = none, "-" = stdout
   bool json = false;
   std::string linger = "2s";  // after end of stream, keep serving repairs this long
   std::uint32_t chunk_bytes = 16 * 1024;

@@ -86,6 +86,7 @@ void SourceInput::read_loop() {
       });
       return;
     }
+    bytes_read_ += static_cast<std::uint64_t>(n);
     asio::post(io_, [this, data = std::string(buf.data(), static_cast<std::size_t>(n))] {
       for (auto& c : chunker_.push(data, steady_clock::now())) node_.publish(c);
     });

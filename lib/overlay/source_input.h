@@ -19,6 +19,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -51,6 +52,9 @@ class SourceInput {
   // is about to exit.
   void abandon();
 
+  // Bytes read from the input so far (any thread).
+  std::uint64_t bytes_read() const { return bytes_read_.load(); }
+
  private:
   void read_loop();
 
@@ -63,6 +67,7 @@ class SourceInput {
   std::function<void()> on_fail_;
   boost::asio::steady_timer flush_timer_;
   std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> bytes_read_{0};
   std::thread reader_;
 };
 
