@@ -5,6 +5,7 @@
 #include "lib/inspect/catalog.h"
 #include "lib/inspect/topology.h"
 #include "lib/kernel/log.h"
+#include "lib/kernel/units.h"
 
 namespace vt {
 
@@ -12,7 +13,7 @@ namespace {
 
 std::string neighbor_text(const inspect::Neighbor& n) {
   std::string s = short_peer(n.id) + " " + (n.addr.empty() ? std::string("-") : n.addr);
-  if (n.rtt_us) s += " rtt=" + human_rtt(*n.rtt_us);
+  if (n.rtt_us) s += " rtt=" + peers::format_millis(*n.rtt_us / 1000.0);
   return s;
 }
 
@@ -44,8 +45,8 @@ std::string status_text(const inspect::NodeStatus& st) {
   line("stream", (st.stream_id.empty() ? std::string("?") : st.stream_id) + ", " +
                      std::to_string(st.stripe_count) + " stripes, history " +
                      seconds_text(st.history_ms));
-  line("rates",
-       "in " + human_rate(st.rate_in_bps) + "bit/s, out " + human_rate(st.rate_out_bps) + "bit/s");
+  line("rates", "in " + peers::format_bit_rate(st.rate_in_bps) + ", out " +
+                    peers::format_bit_rate(st.rate_out_bps));
   line("chunks", "in " + std::to_string(st.chunks_in) + ", out " + std::to_string(st.chunks_out) +
                      ", duplicates " + std::to_string(st.duplicates) + ", rejected " +
                      std::to_string(st.rejected) + ", gaps " + std::to_string(st.gaps));

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "lib/crypto/peer_id.h"
+#include "lib/kernel/units.h"
 
 namespace vt {
 
@@ -59,31 +60,6 @@ std::string dot_quote(const std::string& s) {
 std::string short_peer(const std::string& id) {
   auto parsed = peers::PeerId::parse(id);
   return parsed ? parsed->short_id() : id.substr(0, 11);
-}
-
-std::string human_rate(double bps) {
-  const char* unit = "";
-  double v = bps < 0 ? 0 : bps;
-  if (v >= 1e9) {
-    v /= 1e9;
-    unit = "G";
-  } else if (v >= 1e6) {
-    v /= 1e6;
-    unit = "M";
-  } else if (v >= 1e3) {
-    v /= 1e3;
-    unit = "k";
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v < 10 && *unit ? "%.1f%s" : "%.0f%s", v, unit);
-  return buf;
-}
-
-std::string human_rtt(std::uint32_t rtt_us) {
-  char buf[32];
-  double ms = rtt_us / 1000.0;
-  std::snprintf(buf, sizeof buf, ms < 10 ? "%.2fms" : "%.0fms", ms);
-  return buf;
 }
 
 Topology::Topology(std::vector<CrawledNode> nodes) : nodes_(std::move(nodes)) {
@@ -263,13 +239,14 @@ std::string Topology::label(std::uint32_t stripe, const std::string& id) const {
     if (!sends) {
       for (const auto& s : st.stripes) sends |= !s.children.empty();
     }
-    if (st.role != overlay::Role::kSource) out += " in=" + human_rate(st.rate_in_bps);
-    if (sends) out += " out=" + human_rate(st.rate_out_bps);
+    if (st.role != overlay::Role::kSource) out += " in=" + peers::format_bit_rate(st.rate_in_bps);
+    if (sends) out += " out=" + peers::format_bit_rate(st.rate_out_bps);
   }
   if (stripe < k_) {
     auto it = links_[stripe].find(id);
     if (it != links_[stripe].end()) {
-      out += " rtt=" + (it->second.rtt_us ? human_rtt(*it->second.rtt_us) : std::string("?"));
+      out += " rtt=" + (it->second.rtt_us ? peers::format_millis(*it->second.rtt_us / 1000.0)
+                                          : std::string("-"));
     }
   }
   if (n && n->status) {
@@ -424,8 +401,8 @@ std::string Topology::dot() const {
       std::string text = short_peer(id) + "\n" + role_word(info.role) + " " + info.addr;
       std::string attrs;
       if (n && n->status) {
-        text += "\nin " + human_rate(n->status->rate_in_bps) + " out " +
-                human_rate(n->status->rate_out_bps);
+        text += "\nin " + peers::format_bit_rate(n->status->rate_in_bps) + " out " +
+                peers::format_bit_rate(n->status->rate_out_bps);
       } else {
         text += "\n[" + (n ? n->problem : std::string("not_visited")) + "]";
         attrs = ", style=dashed, color=red, fontcolor=red";
@@ -442,10 +419,10 @@ std::string Topology::dot() const {
       const CrawledNode* n = find(id);
       std::string text;
       if (n && n->status && n->status->stripe_count > 0) {
-        text = human_rate(n->status->rate_in_bps / n->status->stripe_count);
+        text = peers::format_bit_rate(n->status->rate_in_bps / n->status->stripe_count);
       }
       if (it->second.rtt_us) {
-        text += (text.empty() ? "" : " ") + human_rtt(*it->second.rtt_us);
+        text += (text.empty() ? "" : " ") + peers::format_millis(*it->second.rtt_us / 1000.0);
       }
       std::string attrs = "label=" + dot_quote(text);
       if (loops_[s].count(id) && loops_[s].count(it->second.parent)) attrs += ", color=red";

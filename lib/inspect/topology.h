@@ -96,9 +96,5 @@ class Topology {
 
 // "vt1abcdefgh" for a peer id text (the first 11 characters of anything else).
 std::string short_peer(const std::string& id);
-// 1500000 -> "1.5M", 812000 -> "812k", 950 -> "950".
-std::string human_rate(double bits_per_second);
-// 123 us -> "0.12ms", 15300 us -> "15ms".
-std::string human_rtt(std::uint32_t rtt_us);
 
 }  // namespace vt

@@ -100,17 +100,17 @@ TEST(Topology, DrawsEveryStripeAsASortedTree) {
   EXPECT_EQ(topo.text(),
             "stream vt1source00: 2 stripes, 5 nodes (1 did not answer)\n"
             "stripe 0\n"
-            "  vt1source00 source 10.0.0.1:7000 out=3.0M gaps=0\n"
-            "  ├── vt1relayaaa relay 10.0.0.2:7000 in=1.5M out=3.0M rtt=0.12ms gaps=0\n"
-            "  │   ├── vt1denied00 relay 10.0.0.5:7000 rtt=0.20ms [denied]\n"
-            "  │   └── vt1sinkccc0 sink 10.0.0.4:7000 in=1.5M rtt=0.12ms gaps=0\n"
-            "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5M out=3.0M rtt=0.12ms gaps=0\n"
+            "  vt1source00 source 10.0.0.1:7000 out=3Mbit/s gaps=0\n"
+            "  ├── vt1relayaaa relay 10.0.0.2:7000 in=1.5Mbit/s out=3Mbit/s rtt=0.12ms gaps=0\n"
+            "  │   ├── vt1denied00 relay 10.0.0.5:7000 rtt=0.2ms [denied]\n"
+            "  │   └── vt1sinkccc0 sink 10.0.0.4:7000 in=1.5Mbit/s rtt=0.12ms gaps=0\n"
+            "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5Mbit/s out=3Mbit/s rtt=0.12ms gaps=0\n"
             "stripe 1\n"
-            "  vt1source00 source 10.0.0.1:7000 out=3.0M gaps=0\n"
-            "  ├── vt1denied00 relay 10.0.0.5:7000 rtt=0.20ms [denied]\n"
-            "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5M out=3.0M rtt=0.13ms gaps=0\n"
-            "      ├── vt1relayaaa relay 10.0.0.2:7000 in=1.5M out=3.0M rtt=0.13ms gaps=0\n"
-            "      └── vt1sinkccc0 sink 10.0.0.4:7000 in=1.5M rtt=0.13ms gaps=2\n");
+            "  vt1source00 source 10.0.0.1:7000 out=3Mbit/s gaps=0\n"
+            "  ├── vt1denied00 relay 10.0.0.5:7000 rtt=0.2ms [denied]\n"
+            "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5Mbit/s out=3Mbit/s rtt=0.13ms gaps=0\n"
+            "      ├── vt1relayaaa relay 10.0.0.2:7000 in=1.5Mbit/s out=3Mbit/s rtt=0.13ms gaps=0\n"
+            "      └── vt1sinkccc0 sink 10.0.0.4:7000 in=1.5Mbit/s rtt=0.13ms gaps=2\n");
 }
 
 TEST(Topology, AsciiUsesPlainCharacters) {
@@ -165,8 +165,8 @@ TEST(Topology, MarksALoopOfParentLinks) {
   EXPECT_EQ(topo.loop_nodes(0), (std::set<std::string>{kRelayA, kRelayB}));
   std::string text = topo.text();
   EXPECT_NE(
-      text.find("  vt1relayaaa relay 10.0.0.2:7000 in=1.5M out=3.0M rtt=0.12ms gaps=0 [loop]\n"
-                "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5M out=3.0M rtt=0.12ms gaps=0 "
+      text.find("  vt1relayaaa relay 10.0.0.2:7000 in=1.5Mbit/s out=3Mbit/s rtt=0.12ms gaps=0 [loop]\n"
+                "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5Mbit/s out=3Mbit/s rtt=0.12ms gaps=0 "
                 "[loop]\n"
                 "      └── vt1relayaaa ↺ loop\n"),
       std::string::npos)
@@ -200,7 +200,7 @@ TEST(Topology, DotHasOneClusterPerStripeAndMarksSilentNodes) {
   EXPECT_EQ(dot.rfind("digraph overlay {", 0), 0u);
   EXPECT_NE(dot.find("subgraph cluster_0"), std::string::npos);
   EXPECT_NE(dot.find("subgraph cluster_1"), std::string::npos);
-  EXPECT_NE(dot.find("\"0:" + kSource + "\" -> \"0:" + kRelayA + "\" [label=\"750k 0.12ms\"]"),
+  EXPECT_NE(dot.find("\"0:" + kSource + "\" -> \"0:" + kRelayA + "\" [label=\"750kbit/s 0.12ms\"]"),
             std::string::npos)
       << dot;
   EXPECT_NE(dot.find("[denied]\", style=dashed, color=red"), std::string::npos) << dot;
@@ -472,17 +472,6 @@ TEST(Topology, TenThousandChildrenNobodyAskedAreDrawnNotVisited) {
   EXPECT_EQ(j["nodes"][kChildren]["problem"], "not_visited");
   EXPECT_EQ(j["nodes"][kChildren]["stripes"][2]["reported_by"], "parent");
   EXPECT_NE(topo.dot().find("[not_visited]\", style=dashed"), std::string::npos);
-}
-
-TEST(Topology, HumanUnits) {
-  EXPECT_EQ(human_rate(0), "0");
-  EXPECT_EQ(human_rate(950), "950");
-  EXPECT_EQ(human_rate(8100), "8.1k");
-  EXPECT_EQ(human_rate(812000), "812k");
-  EXPECT_EQ(human_rate(1500000), "1.5M");
-  EXPECT_EQ(human_rate(12000000), "12M");
-  EXPECT_EQ(human_rtt(123), "0.12ms");
-  EXPECT_EQ(human_rtt(15300), "15ms");
 }
 
 }  // namespace
