@@ -24,6 +24,7 @@
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
 #include "lib/kernel/units.h"
+#include "lib/overlay/peer_config.h"
 #include "lib/rpc/node.h"
 #include "proto/inspect.pidl.rpc.h"
 
@@ -37,20 +38,27 @@ using std::chrono::milliseconds;
 
 void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
   app.require_subcommand(1);
+  auto node_address = CLI::Validator(
+      [](std::string& text) { return address_problem(text, /*dialing=*/true); }, "", "address");
   // --key and --timeout may come after the subcommand too.
   app.fallthrough();
   app.add_option("--key", o.key,
                  "Identity key file (default: a fresh identity); nodes started "
                  "with --inspect-allow answer only the peer ids they name")
+      ->option_text("FILE")
       ->check(CLI::ExistingFile);
   app.add_option("--timeout", o.timeout,
                  "How long one node may take to connect and answer (2s, 500ms)")
+      ->option_text("DURATION")
       ->capture_default_str();
 
   auto* status = app.add_subcommand("status",
                                     "Show one node's state: role, stream, rates, "
                                     "parent and children in every stripe");
-  status->add_option("addr", o.addr, "HOST:PORT of the node")->required();
+  status->add_option("addr", o.addr, "HOST:PORT of the node")
+      ->option_text("HOST:PORT")
+      ->check(node_address)
+      ->required();
   status->add_flag("--json", o.json, "Print the status as JSON (IDL field names, docs/inspect.md)");
   status->footer(
       "Example:\n  vt-inspect status 127.0.0.1:7000\n"
@@ -62,14 +70,18 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
       "rate, RTT to the parent and gaps of each node; unreachable, denied and looping "
       "nodes are marked");
   tree->add_option("addr", o.addrs, "HOST:PORT of any node (more: also walk from these)")
+      ->option_text("HOST:PORT")
+      ->check(node_address)
       ->required();
   tree->add_flag("--json", o.json, "Print one JSON document (docs/inspect.md)");
   tree->add_flag("--dot", o.dot, "Print Graphviz: one cluster per stripe");
   tree->add_flag("--ascii", o.ascii, "Draw with ASCII instead of box-drawing characters");
-  tree->add_option("--watch", o.watch, "Redraw every DURATION (1s) until Ctrl-C");
+  tree->add_option("--watch", o.watch, "Redraw every DURATION (1s) until Ctrl-C")
+      ->option_text("DURATION");
   tree->add_option("--deadline", o.deadline,
                    "Stop walking after this long; nodes not asked by "
                    "then are shown as not visited")
+      ->option_text("DURATION")
       ->capture_default_str();
   tree->footer(
       "Example:\n  vt-inspect tree 127.0.0.1:7000\n"
@@ -80,10 +92,14 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
       "events",
       "Follow a node's events as JSON lines: joined, adopted, child_dropped, "
       "parent_lost, reattached, chunk_rejected, peer_banned, moved_up, redirected");
-  events->add_option("addr", o.addr, "HOST:PORT of the node")->required();
+  events->add_option("addr", o.addr, "HOST:PORT of the node")
+      ->option_text("HOST:PORT")
+      ->check(node_address)
+      ->required();
   events
       ->add_option("--since", o.since,
                    "Start after this event seq (0: every event the node still holds)")
+      ->option_text("SEQ")
       ->capture_default_str();
   events->add_flag("--no-follow", o.no_follow, "Print the events held now and exit");
   events->footer(
@@ -92,11 +108,17 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
 
   auto* call = app.add_subcommand(
       "call", "Call any method the node serves with JSON arguments; print the JSON result");
-  call->add_option("addr", o.addr, "HOST:PORT of the node")->required();
+  call->add_option("addr", o.addr, "HOST:PORT of the node")
+      ->option_text("HOST:PORT")
+      ->check(node_address)
+      ->required();
   call->add_option("method", o.method,
                    "Interface.method, e.g. Inspect.status or "
-                   "vt.overlay.Overlay.stream");
-  call->add_option("args", o.args, "The request as JSON")->capture_default_str();
+                   "vt.overlay.Overlay.stream")
+      ->option_text("METHOD");
+  call->add_option("args", o.args, "The request as JSON")
+      ->option_text("JSON")
+      ->capture_default_str();
   call->add_flag("--list", o.list, "List the methods the node serves instead");
   call->footer(
       "Example:\n  vt-inspect call 127.0.0.1:7000 Overlay.stream\n"

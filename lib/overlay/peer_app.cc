@@ -53,69 +53,101 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   o.role = role;
   bool source = role == overlay::Role::kSource;
   bool sink = role == overlay::Role::kSink;
+  auto listening = CLI::Validator(
+      [](std::string& text) { return address_problem(text, /*dialing=*/false); }, "", "address");
+  auto dialing = CLI::Validator(
+      [](std::string& text) { return address_problem(text, /*dialing=*/true); }, "", "address");
   auto* listen = app.add_option("--listen", o.listen,
-                                "Accept peers on HOST:PORT (port 0 picks one and logs it)");
+                                "Accept peers on HOST:PORT (port 0 picks one and logs it)")
+                     ->option_text("HOST:PORT")
+                     ->check(listening);
   if (source) listen->required();
   if (!source) {
     app.add_option("--join", o.join, "A node of the stream to join through (repeatable)")
+        ->option_text("HOST:PORT")
+        ->check(dialing)
         ->required();
-    app.add_option("--source-key", o.source_key, "Only accept the stream of this source peer id");
+    app.add_option("--source-key", o.source_key, "Only accept the stream of this source peer id")
+        ->option_text("PEER_ID");
     app.add_option("--join-timeout", o.join_timeout,
                    "Give up (exit 1) when no node adopts this one for this long")
+        ->option_text("DURATION")
         ->capture_default_str();
     app.add_option("--repair-timeout", o.repair_timeout,
                    "Keep trying every known node this long after losing a parent, then exit 1")
+        ->option_text("DURATION")
         ->capture_default_str();
     app.add_option("--start", o.start,
                    "Where a new feed begins: live (the newest random-access point) or oldest")
+        ->option_text("live|oldest")
         ->capture_default_str();
   }
   app.add_option("--key", o.key,
                  source ? "Identity key file (vt-keygen); the stream's id is its peer id"
                         : "Identity key file (default: a fresh identity)")
+      ->option_text("FILE")
       ->check(CLI::ExistingFile);
   if (source) app.get_option("--key")->required();
   if (source) {
     app.add_option("--input", o.input, "Read the stream from FILE (- = stdin)")
+        ->option_text("FILE")
         ->capture_default_str();
-    app.add_option("--stripes", o.stripes, "Number of stripes (trees), K")
-        ->check(CLI::Range(1, 64))
+    app.add_option("--stripes", o.stripes,
+                   "Number of stripes (trees), K, from 1 to " + std::to_string(kMaxFlagStripes))
+        ->option_text("K")
+        ->check(CLI::Range(1u, kMaxFlagStripes))
         ->capture_default_str();
-    app.add_option("--chunk-bytes", o.chunk_bytes, "Target chunk size")
-        ->check(CLI::Range(1024, 512 * 1024))
+    app.add_option("--chunk-bytes", o.chunk_bytes,
+                   "Target chunk size in bytes, from " + std::to_string(kMinFlagChunkBytes) +
+                       " to " + std::to_string(kMaxFlagChunkBytes))
+        ->option_text("BYTES")
+        ->check(CLI::Range(kMinFlagChunkBytes, kMaxFlagChunkBytes))
         ->capture_default_str();
   }
   if (sink) {
     app.add_option("--output", o.output, "Write the stream to FILE (- = stdout)")
+        ->option_text("FILE")
         ->capture_default_str();
     app.add_option("--buffer", o.buffer,
                    "Playout buffer: how long to wait for a lost chunk (one whose stripe "
                    "went past it); a late one (its stripe lags or repairs) is waited for "
                    "4 times as long")
+        ->option_text("DURATION")
         ->capture_default_str();
   }
   app.add_option("--upload", o.upload,
-                 "Uplink ceiling in bits/s (800k, 20M): children are sized by what the uplink "
-                 "is measured to carry, never above this; 0 = upload nothing");
+                 source ? "Uplink ceiling in bits/s (800k, 20M): the source feeds as many "
+                          "children per stripe as its uplink is measured to carry, never "
+                          "more than this allows (default: no ceiling)"
+                        : "Uplink ceiling in bits/s (800k, 20M): children are sized by what the "
+                          "uplink is measured to carry, never above this; 0 = relay nothing, "
+                          "a leaf in every stripe (default: no ceiling)")
+      ->option_text("RATE");
   app.add_option("--max-children", o.max_children,
-                 is_source_role(role) ? "Children per stripe (overrides --upload)"
-                                      : "Children in all stripes together (overrides --upload)")
+                 source ? "Children in each stripe, from 0 to 1024 (overrides --upload)"
+                        : "Children in all stripes together, from 0 to 1024 (overrides --upload)")
+      ->option_text("N")
       ->check(CLI::Range(0, 1024));
   app.add_option("--stream-rate", o.stream_rate, "Stream rate assumed until it is measured")
+      ->option_text("RATE")
       ->capture_default_str();
   app.add_option("--stats-interval", o.stats_interval,
                  "Write a stats record every DURATION (1s, 500ms): a text line on stderr, or "
-                 "JSON (--json, --stats-file)");
+                 "JSON (--json, --stats-file)")
+      ->option_text("DURATION");
   app.add_option("--stats-file", o.stats_file,
                  "Write stats as JSON lines to PATH (- = stdout), apart from the logs; every "
-                 "1s unless --stats-interval says otherwise");
+                 "1s unless --stats-interval says otherwise")
+      ->option_text("PATH");
   app.add_flag("--json", o.json,
                "Stats as JSON lines; without --stats-file they go to stderr and the logs "
                "there become JSON lines too");
   app.add_option("--inspect-allow", o.inspect_allow,
-                 "Answer vt-inspect only from this peer id (repeatable; default: anyone)");
+                 "Answer vt-inspect only from this peer id (repeatable; default: anyone)")
+      ->option_text("PEER_ID");
   app.add_option("--linger", o.linger,
                  "After the end of the stream, keep serving repairs this long")
+      ->option_text("DURATION")
       ->capture_default_str();
 }
 

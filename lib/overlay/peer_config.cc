@@ -4,11 +4,21 @@
 
 #include "lib/kernel/cli.h"
 #include "lib/kernel/units.h"
+#include "lib/rpc/node.h"
 #include "lib/stream/chunk.h"
 
 namespace vt {
 
 using namespace std::chrono_literals;
+
+std::string address_problem(const std::string& text, bool dialing) {
+  auto hp = peers::rpc::parse_host_port(text);
+  if (!hp) return hp.error().message();
+  if (dialing && hp->port == 0) {
+    return "bad address '" + text + "' (port 0 only listens; give the node's port)";
+  }
+  return "";
+}
 
 PeerConfig make_peer_config(const PeerAppOptions& o) {
   PeerConfig c;
