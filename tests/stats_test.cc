@@ -148,6 +148,9 @@ TEST_F(Stats, SummaryOnSigintAndSigterm) {
   EXPECT_EQ(relay.log_lines({"vt-relay: summary reason=\"stopped by SIGINT\" exit_code=0"}).size(),
             1u)
       << relay.log_text();
+  // Its parent logs a leave, not a failed feed.
+  EXPECT_TRUE(source.wait_log("why=left")) << source.log_text();
+  EXPECT_TRUE(source.log_lines({"child dropped", "feed failed"}).empty()) << source.log_text();
   // The relay had a child: it says it hands it over.
   EXPECT_EQ(relay.log_lines({"stopping: handing children over", "SIGINT"}).size(), 1u)
       << relay.log_text();

@@ -92,6 +92,9 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
     app.add_option("--input", o.input, "Read the stream from FILE (- = stdin)")
         ->option_text("FILE")
         ->capture_default_str();
+    app.add_flag("--realtime", o.realtime,
+                 "Send MPEG-TS at the pace of its own clock (PCR), so a recorded file "
+                 "streams like a live one (as ffmpeg -re would)");
     app.add_option("--stripes", o.stripes,
                    "Number of stripes (trees), K, from 1 to " + std::to_string(kMaxFlagStripes))
         ->option_text("K")
@@ -160,6 +163,10 @@ namespace {
 // sink whose reader went away) hands the children over, then stops with 0.
 class Shutdown {
  public:
+  // How long each connection may take to finish its calls after our GOAWAY
+  // (a heartbeat in flight) when leaving: short, a stop must be prompt.
+  static constexpr std::chrono::milliseconds kGoodbyeGrace{300};
+
   Shutdown(asio::io_context& io, peers::rpc::Node& rpc, OverlayNode& node,
            std::chrono::microseconds linger)
       : io_(io), rpc_(rpc), node_(node), linger_(linger), stop_pipe_(io, ::dup(peers::stop_fd())) {}
@@ -217,6 +224,10 @@ class Shutdown {
               [this]() -> peers::rpc::Task<void> {
                 auto op = node_.leave();
                 co_await std::move(op);
+                // GOAWAY to every peer, so parents log a leave, not a
+                // failed feed.
+                auto bye = rpc_.shutdown(kGoodbyeGrace);
+                co_await std::move(bye);
                 stop(0, leave_reason_);
               },
               asio::detached);
@@ -319,6 +330,15 @@ int run_peer_app(const PeerAppOptions& o) {
   peers::rpc::Node rpc(io.get_executor(), std::move(*identity), node_options());
   auto node = std::make_shared<OverlayNode>(rpc, overlay_config(o, c));
   rpc.add_service(node);
+  // A peer that said GOAWAY and closed has left: its parent says so at once
+  // rather than waiting for its heartbeats to be missed.
+  rpc.on_disconnect([&io, weak = std::weak_ptr<OverlayNode>(node)](
+                        const std::shared_ptr<peers::rpc::Connection>& conn, const Error& why) {
+    if (why.message() != "peer left") return;
+    asio::post(io, [weak, id = conn->peer()] {
+      if (auto n = weak.lock()) n->peer_left(id);
+    });
+  });
   auto inspect = std::make_shared<InspectService>(
       rpc, node, InspectOptions{.tool = peers::log_tool(), .allow = c.inspect_allow});
   rpc.add_service(inspect);
@@ -364,7 +384,7 @@ int run_peer_app(const PeerAppOptions& o) {
     co.stripes = o.stripes;
     co.target_size = o.chunk_bytes;
     input = std::make_unique<SourceInput>(
-        io, *node, o.input, in_fd, co, [&] { shutdown.linger_then_stop(); },
+        io, *node, o.input, in_fd, co, o.realtime, [&] { shutdown.linger_then_stop(); },
         [&] { shutdown.stop(1, "cannot read --input"); });
     input->start();
   } else {

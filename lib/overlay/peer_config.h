@@ -43,6 +43,7 @@ struct PeerAppOptions {
   std::vector<std::string> join;   // relays, sinks
   std::string key;                 // key file; "" = fresh identity (not for the source)
   std::string input = "-";         // source
+  bool realtime = false;           // source: pace MPEG-TS by its PCR
   std::string output = "-";        // sink
   std::uint32_t stripes = 4;       // source
   std::string upload;              // rate, e.g. "20M"; "" = unlimited
