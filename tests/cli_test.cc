@@ -41,6 +41,7 @@ TEST(Help, EveryToolAndSubcommandMatchesItsGolden) {
       {"vt-inspect", {"--help"}, "vt-inspect.txt"},
       {"vt-inspect", {"status", "--help"}, "vt-inspect-status.txt"},
       {"vt-inspect", {"tree", "--help"}, "vt-inspect-tree.txt"},
+      {"vt-inspect", {"nodes", "--help"}, "vt-inspect-nodes.txt"},
       {"vt-inspect", {"events", "--help"}, "vt-inspect-events.txt"},
       {"vt-inspect", {"call", "--help"}, "vt-inspect-call.txt"},
   };

@@ -827,7 +827,7 @@ TEST_F(OverlayFaults, LateJoinerWritesADecodableSuffix) {
   EXPECT_TRUE(clip.compare(clip.size() - out.size(), out.size(), out) == 0)
       << "the late sink's output is not a suffix of the input\n"
       << late->log_text();
-  EXPECT_EQ(late->log_lines({"end of stream", "gaps=0"}).size(), 1u) << late->log_text();
+  EXPECT_EQ(late->log_lines({"info: end of stream", "gaps=0"}).size(), 1u) << late->log_text();
 
   auto probe =
       peers::Subprocess::run("/usr/bin/ffprobe", {"-v", "error", "-count_frames", "-select_streams",

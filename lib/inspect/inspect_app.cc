@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <ctime>
 #include <optional>
 
 #include "lib/crypto/key_file.h"
@@ -69,24 +70,38 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
       "Walk the overlay from any node and draw every stripe's tree: short id, address, "
       "rate, RTT to the parent and gaps of each node; unreachable, denied and looping "
       "nodes are marked");
-  tree->add_option("addr", o.addrs, "HOST:PORT of any node (more: also walk from these)")
-      ->option_text("HOST:PORT")
-      ->check(node_address)
-      ->required();
+  // tree and nodes walk the same way.
+  auto add_walk_options = [&](CLI::App* walk) {
+    walk->add_option("addr", o.addrs, "HOST:PORT of any node (more: also walk from these)")
+        ->option_text("HOST:PORT")
+        ->check(node_address)
+        ->required();
+    walk->add_option("--watch", o.watch, "Redraw every DURATION (1s) until Ctrl-C")
+        ->option_text("DURATION");
+    walk->add_option("--deadline", o.deadline,
+                     "Stop walking after this long; nodes not asked by "
+                     "then are shown as not visited")
+        ->option_text("DURATION")
+        ->capture_default_str();
+  };
+  add_walk_options(tree);
   tree->add_flag("--json", o.json, "Print one JSON document (docs/inspect.md)");
   tree->add_flag("--dot", o.dot, "Print Graphviz: one cluster per stripe");
   tree->add_flag("--ascii", o.ascii, "Draw with ASCII instead of box-drawing characters");
-  tree->add_option("--watch", o.watch, "Redraw every DURATION (1s) until Ctrl-C")
-      ->option_text("DURATION");
-  tree->add_option("--deadline", o.deadline,
-                   "Stop walking after this long; nodes not asked by "
-                   "then are shown as not visited")
-      ->option_text("DURATION")
-      ->capture_default_str();
   tree->footer(
       "Example:\n  vt-inspect tree 127.0.0.1:7000\n"
       "  vt-inspect tree 127.0.0.1:7000 --dot | dot -Tpng > tree.png\n"
       "  watch -d vt-inspect tree 127.0.0.1:7000");
+
+  auto* nodes = app.add_subcommand(
+      "nodes",
+      "Walk the overlay from any node and list every node on one line: id, role, address, "
+      "depth in each stripe, rates in and out, children, delay behind live, gaps");
+  add_walk_options(nodes);
+  nodes->callback([&o] { o.nodes = true; });
+  nodes->footer(
+      "Example:\n  vt-inspect nodes 127.0.0.1:7000\n"
+      "  vt-inspect nodes 127.0.0.1:7000 --watch 1s");
 
   auto* events = app.add_subcommand(
       "events",
@@ -180,6 +195,16 @@ Task<int> run_status(Session& s) {
   co_return 0;
 }
 
+// "every 1s, 19:20:05 UTC": when a --watch view was taken (wall clock).
+std::string watch_header(milliseconds every) {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char clock[32];
+  std::strftime(clock, sizeof clock, "%H:%M:%S UTC", &utc);
+  return "every " + peers::format_duration(every) + ", " + clock + "\n";
+}
+
 Task<int> run_tree(Session& s, std::optional<milliseconds> watch) {
   CrawlOptions copts;
   copts.node_timeout = s.timeout;
@@ -198,9 +223,9 @@ Task<int> run_tree(Session& s, std::optional<milliseconds> watch) {
     } else if (s.o.dot) {
       text = topo.dot();
     } else {
-      text = topo.text({.ascii = s.o.ascii});
-      // Home, clear: redraw in place.
-      if (watch) text = "\x1b[H\x1b[2J" + text;
+      text = s.o.nodes ? topo.nodes_text() : topo.text({.ascii = s.o.ascii});
+      // Home, clear: redraw in place, under the time of this view.
+      if (watch) text = "\x1b[H\x1b[2J" + watch_header(*watch) + text;
     }
     if (!s.out(text)) co_return 0;
     if (!watch) {
@@ -247,9 +272,15 @@ Task<int> run_events(Session& s) {
       if (!print(*e)) co_return 0;
     }
   } catch (const Error& e) {
+    // A node that stops cleanly says GOAWAY first: its events simply end.
+    if (e.message() == "peer left") {
+      peers::log_info("the node stopped; no more events", {{"node", addr}});
+      co_return 0;
+    }
     throw with_context(e, addr);
   }
-  throw Error(Errc::kConnectionLost, addr + ": the node ended the event stream");
+  peers::log_info("the node ended its event stream", {{"node", addr}});
+  co_return 0;
 }
 
 Task<int> run_list(Session& s) {
@@ -409,7 +440,7 @@ int run_inspect_app(const CLI::App& app, const InspectAppOptions& o) {
           if (app.got_subcommand("status")) {
             auto op = run_status(session);
             code = co_await std::move(op);
-          } else if (app.got_subcommand("tree")) {
+          } else if (app.got_subcommand("tree") || app.got_subcommand("nodes")) {
             auto op = run_tree(session, watch);
             code = co_await std::move(op);
           } else if (app.got_subcommand("events")) {

@@ -48,6 +48,16 @@ class Topology {
   explicit Topology(std::vector<CrawledNode> nodes);
 
   std::string text(const TextOptions& options = {}) const;
+  // One line per node under the same header as text(): id, role, address,
+  // depth in each stripe, rates in and out, children, delay behind live,
+  // gaps (`vt-inspect nodes`), in columns.
+  std::string nodes_text() const;
+  // "stream vt1abc: 4 stripes, 5 nodes: 1 source, 2 relays, 2 viewers, max
+  // depth 2 (1 did not answer)\n": the first line of text() and nodes_text().
+  std::string header() const;
+  // Hops from the stripe's source to id (the source: 0); nullopt when its
+  // parents do not lead to the source (a loop, an orphan, not in the stripe).
+  std::optional<std::size_t> depth(std::uint32_t stripe, const std::string& id) const;
   // {"stream_id", "stripe_count", "nodes": [...], "loops": [...]}; docs/inspect.md.
   nlohmann::ordered_json json() const;
   // digraph with one cluster per stripe.
