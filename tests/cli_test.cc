@@ -4,6 +4,9 @@
 // stdout, nothing started (no listening, no joining, no retries).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -136,6 +139,60 @@ TEST(UsageErrors, FollowLogFormatJson) {
                          "'127.0.0.1'"),
             std::string::npos)
       << out.err;
+}
+
+// The generated manual pages and completion, from the files the build
+// wrote (//cmd:man, //cmd:completion): every option --help shows is in both.
+std::string built(const std::string& path) {
+  std::ifstream in(peers::test::runfile(path), std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> long_options(const std::string& help) {
+  std::vector<std::string> out;
+  std::smatch m;
+  std::regex option("(?:^|[ ,])(--[a-z][a-z-]+)");
+  for (auto it = std::sregex_iterator(help.begin(), help.end(), option);
+       it != std::sregex_iterator(); ++it) {
+    out.push_back((*it)[1]);
+  }
+  return out;
+}
+
+TEST(ManPages, EveryToolHasOneWithEveryOption) {
+  for (const char* tool : {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen"}) {
+    SCOPED_TRACE(tool);
+    std::string man = built(std::string("cmd/man/") + tool + ".1");
+    EXPECT_EQ(man.rfind(".TH ", 0), 0u);
+    EXPECT_NE(man.find(".SH EXAMPLES"), std::string::npos);
+    std::string help = run(tool, {"--help"}).out;
+    for (const std::string& opt : long_options(help)) {
+      std::string roff;
+      for (char c : opt) roff += c == '-' ? std::string("\\-") : std::string(1, c);
+      EXPECT_NE(man.find(roff), std::string::npos) << opt;
+    }
+  }
+}
+
+TEST(Completion, CompletesOptionsSubcommandsAndValues) {
+  auto complete = [](const std::string& tool, const std::string& line) {
+    // COMP_WORDS as bash would split the line, the cursor on the last word.
+    std::string script = built("cmd/completion/" + tool) + "\nCOMP_WORDS=(" + line +
+                         ")\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
+                         "_" +
+                         std::regex_replace(tool, std::regex("-"), "_") +
+                         "\necho \"${COMPREPLY[*]}\"\n";
+    auto out = Subprocess::run("/bin/bash", {"-c", script}, {}, {}, 30s);
+    EXPECT_TRUE(out && out->status.success()) << (out ? out->err : out.error().what());
+    return out ? out->out : std::string();
+  };
+  EXPECT_EQ(complete("vt-sink", "vt-sink --lis"), "--listen\n");
+  EXPECT_EQ(complete("vt-sink", "vt-sink --log-format ''"), "text json\n");
+  EXPECT_EQ(complete("vt-inspect", "vt-inspect ''"), "status tree nodes events call\n");
+  EXPECT_EQ(complete("vt-inspect", "vt-inspect tree --as"), "--ascii\n");
+  EXPECT_EQ(complete("vt-source", "vt-source --real"), "--realtime\n");
 }
 
 }  // namespace

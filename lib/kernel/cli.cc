@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "lib/kernel/cli_docs.h"
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
 #include "lib/kernel/version.h"
@@ -156,6 +157,16 @@ ToolCli::ToolCli(std::string name, std::string description, std::string example)
 }
 
 int ToolCli::run(int argc, char** argv, const std::function<int()>& body) {
+  // For the build (man pages, completion): before parsing, which would
+  // insist on required options.
+  if (argc == 2 && std::string_view(argv[1]) == "--help-man") {
+    std::cout << man_page(app_, name_, kVersion);
+    return kExitOk;
+  }
+  if (argc == 2 && std::string_view(argv[1]) == "--help-completion") {
+    std::cout << bash_completion(app_, name_);
+    return kExitOk;
+  }
   if (asks_for_json_logs(argc, argv)) log_set_format(LogFormat::kJson);
   try {
     app_.parse(argc, argv);
