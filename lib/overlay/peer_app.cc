@@ -397,7 +397,15 @@ int run_peer_app(const PeerAppOptions& o) {
   if (input) stats.input_bytes = [&] { return input->bytes_read(); };
   stats.start();
 
-  io.run();
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    // A failure the loop could not handle still ends with a summary.
+    if (input) input->abandon();
+    if (sink) sink->finish();
+    stats.summary(std::string("failed: ") + e.what(), peers::kExitFailure);
+    throw;
+  }
 
   // Shut down the threads we own.
   if (input) input->abandon();
