@@ -126,11 +126,25 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
                           "uplink is measured to carry, never above this; 0 = relay nothing, "
                           "a leaf in every stripe (default: no ceiling)")
       ->option_text("RATE");
-  app.add_option("--max-children", o.max_children,
-                 source ? "Children in each stripe, from 0 to 1024 (overrides --upload)"
-                        : "Children in all stripes together, from 0 to 1024 (overrides --upload)")
-      ->option_text("N")
-      ->check(CLI::Range(0, 1024));
+  // One name, one meaning: --max-children counts children in all stripes
+  // together; the source, root of every stripe, counts them per stripe
+  // under its own name (--max-children stays there as an alias).
+  if (source) {
+    app.add_option("--children-per-stripe", o.max_children,
+                   "Children in each stripe, from 0 to 1024 (overrides --upload)")
+        ->option_text("N")
+        ->check(CLI::Range(0, 1024));
+    app.add_option("--max-children", o.max_children,
+                   "The old name of --children-per-stripe (on relays and sinks it counts "
+                   "all stripes together)")
+        ->option_text("N")
+        ->check(CLI::Range(0, 1024));
+  } else {
+    app.add_option("--max-children", o.max_children,
+                   "Children in all stripes together, from 0 to 1024 (overrides --upload)")
+        ->option_text("N")
+        ->check(CLI::Range(0, 1024));
+  }
   app.add_option("--stream-rate", o.stream_rate, "Stream rate assumed until it is measured")
       ->option_text("RATE")
       ->capture_default_str();
