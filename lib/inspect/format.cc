@@ -1,6 +1,7 @@
 #include "lib/inspect/format.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "lib/inspect/catalog.h"
 #include "lib/inspect/topology.h"
@@ -81,6 +82,44 @@ nlohmann::json status_json(const inspect::NodeStatus& st) {
   auto j =
       Catalog::builtin().descriptors().wire_to_json(inspect::NodeStatus::kTypeName, st.encode());
   return j ? *j : nlohmann::json(nullptr);
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t at; (at = text.find(sep, start)) != std::string::npos; start = at + 1) {
+    out.push_back(text.substr(start, at - start));
+  }
+  out.push_back(text.substr(start));
+  return out;
+}
+
+}  // namespace
+
+std::string mark_changes(const std::string& before, const std::string& now) {
+  if (before.empty()) return now;
+  static const std::string kOn = "\x1b[7m", kOff = "\x1b[0m";
+  std::vector<std::string> old_lines = split(before, '\n');
+  std::vector<std::string> lines = split(now, '\n');
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i) out += "\n";
+    if (i >= old_lines.size()) {
+      out += lines[i].empty() ? "" : kOn + lines[i] + kOff;
+      continue;
+    }
+    // Words and the runs of spaces between them keep their places.
+    std::vector<std::string> old_words = split(old_lines[i], ' ');
+    std::vector<std::string> words = split(lines[i], ' ');
+    for (std::size_t j = 0; j < words.size(); ++j) {
+      if (j) out += " ";
+      bool changed = j >= old_words.size() || old_words[j] != words[j];
+      out += changed && !words[j].empty() ? kOn + words[j] + kOff : words[j];
+    }
+  }
+  return out;
 }
 
 nlohmann::ordered_json event_json(const std::string& node_id, const inspect::Event& e) {

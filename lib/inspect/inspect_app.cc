@@ -210,6 +210,7 @@ Task<int> run_tree(Session& s, std::optional<milliseconds> watch) {
   copts.node_timeout = s.timeout;
   copts.total_timeout = ms_flag("--deadline", s.o.deadline);
   asio::steady_timer pause(co_await asio::this_coro::executor);
+  std::string last_view;  // --watch: the previous text, to mark changes
   for (;;) {
     auto started = std::chrono::steady_clock::now();
     auto op = crawl(s.rpc, s.o.addrs, copts);
@@ -224,8 +225,13 @@ Task<int> run_tree(Session& s, std::optional<milliseconds> watch) {
       text = topo.dot();
     } else {
       text = s.o.nodes ? topo.nodes_text() : topo.text({.ascii = s.o.ascii});
-      // Home, clear: redraw in place, under the time of this view.
-      if (watch) text = "\x1b[H\x1b[2J" + watch_header(*watch) + text;
+      // Home, clear: redraw in place, under the time of this view, with
+      // what changed since the last one marked.
+      if (watch) {
+        std::string view = text;
+        text = "\x1b[H\x1b[2J" + watch_header(*watch) + mark_changes(last_view, view);
+        last_view = std::move(view);
+      }
     }
     if (!s.out(text)) co_return 0;
     if (!watch) {
