@@ -82,7 +82,6 @@ std::string json_number(const Field& f) {
   return buf;
 }
 
-std::optional<double> num(std::optional<double> v) { return v; }
 template <typename T>
 std::optional<double> num(std::optional<T> v) {
   return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;

@@ -184,7 +184,12 @@ void TsProbe::read_pat(std::string_view section) {
     if (number == 0) continue;  // the network PID
     bool known = false;
     for (const TsProgram& p : programs_) known = known || p.number == number;
-    if (!known) programs_.push_back({.number = number, .pmt_pid = pid});
+    if (!known) {
+      TsProgram program;
+      program.number = number;
+      program.pmt_pid = pid;
+      programs_.push_back(std::move(program));
+    }
   }
 }
 
