@@ -290,6 +290,7 @@ struct Node {
   Role role = Role::kRelay;
   std::string name;
   std::string log;
+  std::string stats;  // its --stats-file (JSON lines)
   std::optional<Subprocess> proc;
   Clock::time_point started;  // just before the spawn
   int stdin_fd = -1;          // the source's, written by the Feeder
@@ -449,8 +450,8 @@ std::map<std::uint32_t, std::string> current_parents(const std::string& text) {
   std::map<std::uint32_t, std::string> out;
   auto lines = stats_lines(text);
   if (lines.empty()) return out;
-  for (const auto& s : lines.back()["data"]["stripes"]) {
-    out[s["stripe"].get<std::uint32_t>()] = s["parent"].get<std::string>();
+  for (const auto& s : lines.back()["data"]["per_stripe"]) {
+    if (s["parent"].is_string()) out[s["stripe"].get<std::uint32_t>()] = s["parent"];
   }
   return out;
 }
@@ -755,7 +756,9 @@ class OverlayBench {
     n->role = role;
     n->name = name;
     n->log = dir_ + "/" + name + ".log";
-    args.insert(args.end(), {"--stats-interval", "1s", "--json", "--log-level", "debug"});
+    n->stats = dir_ + "/" + name + ".stats";
+    args.insert(args.end(),
+                {"--stats-interval", "1s", "--stats-file", n->stats, "--log-level", "debug"});
     const std::string& exe = role == Role::kSource  ? source_tool_
                              : role == Role::kRelay ? relay_tool_
                                                     : sink_tool_;
@@ -1060,7 +1063,7 @@ class OverlayBench {
     std::map<std::string, int> sink_children;
     for (auto& n : nodes_) {
       if (n->role == Role::kSource || n->victim) continue;
-      for (const auto& [stripe, parent] : current_parents(read_text(n->log))) {
+      for (const auto& [stripe, parent] : current_parents(read_text(n->stats))) {
         if (parent.empty() || parent == "-") continue;
         children[parent].push_back({n.get(), stripe});
         if (n->role == Role::kSink) ++sink_children[parent];
@@ -1334,7 +1337,7 @@ class OverlayBench {
     for (Node* r : steady_.relays) {
       double sum = 0;
       int n = 0;
-      for (const auto& s : stats_lines(read_text(r->log))) {
+      for (const auto& s : stats_lines(read_text(r->stats))) {
         double t = s["time"].get<double>();
         if (t < steady_.wall0 || t > steady_.wall1) continue;
         sum += s["data"]["rate_out_bps"].get<double>();
@@ -1358,7 +1361,7 @@ class OverlayBench {
     // What the viewers lost.
     double gaps = 0;
     for (Node* s : sinks_) {
-      auto lines = stats_lines(read_text(s->log));
+      auto lines = stats_lines(read_text(s->stats));
       if (!lines.empty()) gaps += lines.back()["data"]["gaps"].get<double>();
     }
     row("overlay.sink_gaps", gaps, "gaps");
@@ -1381,14 +1384,14 @@ class OverlayBench {
     for (auto& n : nodes_) {
       if (n->role == Role::kSource) continue;
       const nlohmann::json* last = nullptr;
-      auto lines = stats_lines(read_text(n->log));
+      auto lines = stats_lines(read_text(n->stats));
       for (const auto& s : lines) {
         if (s["time"].get<double>() <= steady_.wall1) last = &s;
       }
       if (!last) continue;
-      for (const auto& s : (*last)["data"]["stripes"]) {
-        std::string parent = s["parent"].get<std::string>();
-        if (parent.empty() || parent == "-") continue;
+      for (const auto& s : (*last)["data"]["per_stripe"]) {
+        if (!s["parent"].is_string()) continue;
+        std::string parent = s["parent"];
         ++children[s["stripe"].get<std::uint32_t>()][parent];
       }
     }

@@ -243,15 +243,15 @@ TEST_F(Inspect, TextTreeMatchesTheGoldenRendering) {
     return text;
   };
   const std::string golden =
-      "stream <source>: 2 stripes, 3 nodes\n"
+      "stream <source>: 2 stripes, 3 nodes: 1 source, 1 relay, 1 viewer, max depth 2\n"
       "stripe 0\n"
-      "  <source> source <source-addr> out=* gaps=0\n"
-      "  └── <r1> relay <r1-addr> in=* out=* rtt=* gaps=0\n"
-      "      └── <s1> sink <s1-addr> in=* rtt=* gaps=0\n"
+      "  <source> source <source-addr> rate_out=* gaps=0\n"
+      "  └── <r1> relay <r1-addr> rate_in=* rate_out=* rtt=* gaps=0\n"
+      "      └── <s1> sink <s1-addr> rate_in=* rtt=* gaps=0\n"
       "stripe 1\n"
-      "  <source> source <source-addr> out=* gaps=0\n"
-      "  ├── <r1> relay <r1-addr> in=* out=* rtt=* gaps=0\n"
-      "  └── <s1> sink <s1-addr> in=* rtt=* gaps=0\n";
+      "  <source> source <source-addr> rate_out=* gaps=0\n"
+      "  ├── <r1> relay <r1-addr> rate_in=* rate_out=* rtt=* gaps=0\n"
+      "  └── <s1> sink <s1-addr> rate_in=* rtt=* gaps=0\n";
   // Walked from each node, the drawing is the same.
   for (Tool* from : {&s1, &source, &r1}) {
     Output o = inspect({"tree", from->addr});
@@ -260,6 +260,20 @@ TEST_F(Inspect, TextTreeMatchesTheGoldenRendering) {
   }
   Output ascii = inspect({"tree", s1.addr, "--ascii"});
   EXPECT_NE(normalise(ascii.out).find("  |-- <r1> relay"), std::string::npos) << ascii.out;
+
+  // One line per node, the same header, depths per stripe (nothing was
+  // streamed: no delay behind live yet).
+  Output nodes = inspect({"nodes", s1.addr});
+  ASSERT_TRUE(nodes.status.success()) << nodes.err;
+  std::string text = std::regex_replace(normalise(nodes.out), std::regex(" +"), " ");
+  text = std::regex_replace(text, std::regex("[0-9.]+[kMG]?bit/s|[0-9.]+m?s\\b"), "*");
+  EXPECT_EQ(text,
+            "stream <source>: 2 stripes, 3 nodes: 1 source, 1 relay, 1 viewer, max depth 2\n"
+            "id role addr depth rate_in rate_out children behind_live gaps\n"
+            "<source> source <source-addr> 0,0 - * 3 - -\n"
+            "<r1> relay <r1-addr> 1,1 * * 1 - -\n"
+            "<s1> sink <s1-addr> 2,1 * * 0 - 0\n")
+      << nodes.out;
 }
 
 TEST_F(Inspect, EventsShowARelaysDeathAtOnce) {
@@ -289,6 +303,21 @@ TEST_F(Inspect, EventsShowARelaysDeathAtOnce) {
   auto st = events->wait(5s);
   ASSERT_TRUE(st);
   EXPECT_EQ(*st, peers::ExitStatus::exited(0));
+}
+
+TEST_F(Inspect, EventsEndWithExitZeroWhenTheNodeStopsCleanly) {
+  Tool source = start_source(2);
+  Tool r1 = start_relay("r1", source.addr);
+  SpawnOptions opts;
+  opts.stdin_to = Redirect::null();
+  auto events = Subprocess::spawn(peers::test::runfile("cmd/vt-inspect/vt-inspect"),
+                                  {"events", r1.addr}, opts);
+  ASSERT_TRUE(events);
+  ASSERT_TRUE(next_event(*events, "joined", 10s).is_object());
+  ASSERT_TRUE(r1.proc->signal(SIGTERM));
+  auto st = events->wait(30s);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(*st, peers::ExitStatus::exited(0)) << events->take(Stream::kStderr);
 }
 
 TEST_F(Inspect, CallInvokesAnyMethodWithJson) {

@@ -287,8 +287,7 @@ TEST_F(KeygenTest, UnknownFlagExitsTwo) {
   EXPECT_EQ(out.status, ExitStatus::exited(2));
   EXPECT_EQ(out.out, "");
   EXPECT_EQ(out.err,
-            "vt-keygen: The following argument was not expected: --nope\n"
-            "Run 'vt-keygen --help' for usage.\n");
+            "vt-keygen: the following argument was not expected: --nope (see vt-keygen --help)\n");
   EXPECT_EQ(keygen({"show", "--nope", path("a.key")}).status, ExitStatus::exited(2));
   EXPECT_EQ(keygen({"show"}).status, ExitStatus::exited(2));
 }

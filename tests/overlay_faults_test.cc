@@ -361,12 +361,12 @@ TEST_F(OverlayFaults, SlowStdoutReaderGetsEverythingAndSlowsNobody) {
   // stops reading: A's loop still runs.
   paused = true;
   ASSERT_LT(slow_bytes.load(), ts_clip().size()) << "the reader was not slower than the stream";
-  std::size_t stats = a.log_lines({"stats in="}).size();
+  std::size_t stats = a.log_lines({"stats uptime="}).size();
   auto until = Clock::now() + 10s;
-  while (a.log_lines({"stats in="}).size() < stats + 5 && Clock::now() < until) {
+  while (a.log_lines({"stats uptime="}).size() < stats + 5 && Clock::now() < until) {
     std::this_thread::sleep_for(50ms);
   }
-  EXPECT_GE(a.log_lines({"stats in="}).size(), stats + 5)
+  EXPECT_GE(a.log_lines({"stats uptime="}).size(), stats + 5)
       << "A's event loop stalls while its output is blocked\n"
       << a.log_text();
 
@@ -414,7 +414,7 @@ TEST_F(OverlayFaults, LateJoinerWritesADecodableSuffix) {
   EXPECT_TRUE(clip.compare(clip.size() - out.size(), out.size(), out) == 0)
       << "the late sink's output is not a suffix of the input\n"
       << late->log_text();
-  EXPECT_EQ(late->log_lines({"end of stream", "gaps=0"}).size(), 1u) << late->log_text();
+  EXPECT_EQ(late->log_lines({"info: end of stream", "gaps=0"}).size(), 1u) << late->log_text();
 
   auto probe =
       peers::Subprocess::run("/usr/bin/ffprobe", {"-v", "error", "-count_frames", "-select_streams",

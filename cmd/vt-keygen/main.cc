@@ -129,14 +129,17 @@ int main(int argc, char** argv) {
   bool force = false;
   CLI::Option* output_option =
       app.add_option("-o,--output", output,
-                     "Write a new identity to this key file (mode 0600); - writes to stdout");
+                     "Write a new identity to this key file (mode 0600); - writes to stdout")
+          ->option_text("FILE");
   CLI::Option* force_option = app.add_flag("--force", force, "Replace an existing key file");
 
   CLI::App* show = app.add_subcommand("show", "Print the peer id of a key file");
   show->footer("Example:\n  vt-keygen show alice.key --json\n  vt-keygen -o - | vt-keygen show -");
   std::string show_path;
   bool show_json = false;
-  show->add_option("file", show_path, "Key file to read; - reads stdin")->required();
+  show->add_option("file", show_path, "Key file to read; - reads stdin")
+      ->option_text("FILE")
+      ->required();
   show->add_flag("--json", show_json,
                  "Print one JSON object: peer_id, short_id, public_key (hex), version");
 
@@ -146,7 +149,7 @@ int main(int argc, char** argv) {
       "Example:\n  vt-keygen check-id "
       "vt1aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dyp6pwu22i");
   std::string id_text;
-  check->add_option("id", id_text, "Peer id (vt1...)")->required();
+  check->add_option("id", id_text, "Peer id (vt1...)")->option_text("PEER_ID")->required();
 
   if (argc <= 1) {
     std::cerr << app.help();

@@ -79,4 +79,12 @@ TEST(Format, EventLineHasTheToolsShape) {
 }
 
 }  // namespace
+TEST(Format, WatchMarksTheWordsThatChanged) {
+  EXPECT_EQ(mark_changes("", "a b\n"), "a b\n");
+  EXPECT_EQ(mark_changes("x rate_in=1Mbit/s gaps=0\n", "x rate_in=2Mbit/s gaps=0\n"),
+            "x \x1b[7mrate_in=2Mbit/s\x1b[0m gaps=0\n");
+  EXPECT_EQ(mark_changes("a\n", "a\nnew line\n"), "a\n\x1b[7mnew\x1b[0m \x1b[7mline\x1b[0m\n");
+  EXPECT_EQ(mark_changes("same  spaced\n", "same  spaced\n"), "same  spaced\n");
+}
+
 }  // namespace vt

@@ -189,7 +189,8 @@ TEST(Crawl, HundredsOfChildrenWhereNothingListensAreMarkedUnreachable) {
   Topology topo(nodes);
   std::string text = topo.text();
   EXPECT_EQ(text.substr(0, text.find('\n')),
-            "stream " + hub.server.id().short_id() + ": 4 stripes, 401 nodes (400 did not answer)");
+            "stream " + hub.server.id().short_id() +
+                ": 4 stripes, 401 nodes: 1 source, 400 viewers, max depth 1 (400 did not answer)");
   EXPECT_EQ(count_lines(text, " [unreachable]"), 400u * kStripes) << text;
   EXPECT_EQ(text.find("outside the trees"), std::string::npos) << text;
   auto j = topo.json();

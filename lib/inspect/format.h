@@ -24,4 +24,10 @@ nlohmann::json status_json(const inspect::NodeStatus& status);
 // Keys keep that order.
 nlohmann::ordered_json event_json(const std::string& node_id, const inspect::Event& event);
 
+// For --watch: `now` with every word that differs from the word at the same
+// place (line, then word) in `before` shown in reverse video (ANSI), as
+// `watch -d` does; lines that are new are marked whole. The first view
+// (before empty) is returned as it is.
+std::string mark_changes(const std::string& before, const std::string& now);
+
 }  // namespace vt

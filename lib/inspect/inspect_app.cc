@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <ctime>
 #include <optional>
 
 #include "lib/crypto/key_file.h"
@@ -24,6 +25,7 @@
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
 #include "lib/kernel/units.h"
+#include "lib/overlay/peer_config.h"
 #include "lib/rpc/node.h"
 #include "proto/inspect.pidl.rpc.h"
 
@@ -37,20 +39,27 @@ using std::chrono::milliseconds;
 
 void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
   app.require_subcommand(1);
+  auto node_address = CLI::Validator(
+      [](std::string& text) { return address_problem(text, /*dialing=*/true); }, "", "address");
   // --key and --timeout may come after the subcommand too.
   app.fallthrough();
   app.add_option("--key", o.key,
                  "Identity key file (default: a fresh identity); nodes started "
                  "with --inspect-allow answer only the peer ids they name")
+      ->option_text("FILE")
       ->check(CLI::ExistingFile);
   app.add_option("--timeout", o.timeout,
                  "How long one node may take to connect and answer (2s, 500ms)")
+      ->option_text("DURATION")
       ->capture_default_str();
 
   auto* status = app.add_subcommand("status",
                                     "Show one node's state: role, stream, rates, "
                                     "parent and children in every stripe");
-  status->add_option("addr", o.addr, "HOST:PORT of the node")->required();
+  status->add_option("addr", o.addr, "HOST:PORT of the node")
+      ->option_text("HOST:PORT")
+      ->check(node_address)
+      ->required();
   status->add_flag("--json", o.json, "Print the status as JSON (IDL field names, docs/inspect.md)");
   status->footer(
       "Example:\n  vt-inspect status 127.0.0.1:7000\n"
@@ -61,29 +70,51 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
       "Walk the overlay from any node and draw every stripe's tree: short id, address, "
       "rate, RTT to the parent and gaps of each node; unreachable, denied and looping "
       "nodes are marked");
-  tree->add_option("addr", o.addrs, "HOST:PORT of any node (more: also walk from these)")
-      ->required();
+  // tree and nodes walk the same way.
+  auto add_walk_options = [&](CLI::App* walk) {
+    walk->add_option("addr", o.addrs, "HOST:PORT of any node (more: also walk from these)")
+        ->option_text("HOST:PORT")
+        ->check(node_address)
+        ->required();
+    walk->add_option("--watch", o.watch, "Redraw every DURATION (1s) until Ctrl-C")
+        ->option_text("DURATION");
+    walk->add_option("--deadline", o.deadline,
+                     "Stop walking after this long; nodes not asked by "
+                     "then are shown as not visited")
+        ->option_text("DURATION")
+        ->capture_default_str();
+  };
+  add_walk_options(tree);
   tree->add_flag("--json", o.json, "Print one JSON document (docs/inspect.md)");
   tree->add_flag("--dot", o.dot, "Print Graphviz: one cluster per stripe");
   tree->add_flag("--ascii", o.ascii, "Draw with ASCII instead of box-drawing characters");
-  tree->add_option("--watch", o.watch, "Redraw every DURATION (1s) until Ctrl-C");
-  tree->add_option("--deadline", o.deadline,
-                   "Stop walking after this long; nodes not asked by "
-                   "then are shown as not visited")
-      ->capture_default_str();
   tree->footer(
       "Example:\n  vt-inspect tree 127.0.0.1:7000\n"
       "  vt-inspect tree 127.0.0.1:7000 --dot | dot -Tpng > tree.png\n"
       "  watch -d vt-inspect tree 127.0.0.1:7000");
 
+  auto* nodes = app.add_subcommand(
+      "nodes",
+      "Walk the overlay from any node and list every node on one line: id, role, address, "
+      "depth in each stripe, rates in and out, children, delay behind live, gaps");
+  add_walk_options(nodes);
+  nodes->callback([&o] { o.nodes = true; });
+  nodes->footer(
+      "Example:\n  vt-inspect nodes 127.0.0.1:7000\n"
+      "  vt-inspect nodes 127.0.0.1:7000 --watch 1s");
+
   auto* events = app.add_subcommand(
       "events",
       "Follow a node's events as JSON lines: joined, adopted, child_dropped, "
       "parent_lost, reattached, chunk_rejected, peer_banned, moved_up, redirected");
-  events->add_option("addr", o.addr, "HOST:PORT of the node")->required();
+  events->add_option("addr", o.addr, "HOST:PORT of the node")
+      ->option_text("HOST:PORT")
+      ->check(node_address)
+      ->required();
   events
       ->add_option("--since", o.since,
                    "Start after this event seq (0: every event the node still holds)")
+      ->option_text("SEQ")
       ->capture_default_str();
   events->add_flag("--no-follow", o.no_follow, "Print the events held now and exit");
   events->footer(
@@ -92,11 +123,17 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
 
   auto* call = app.add_subcommand(
       "call", "Call any method the node serves with JSON arguments; print the JSON result");
-  call->add_option("addr", o.addr, "HOST:PORT of the node")->required();
+  call->add_option("addr", o.addr, "HOST:PORT of the node")
+      ->option_text("HOST:PORT")
+      ->check(node_address)
+      ->required();
   call->add_option("method", o.method,
                    "Interface.method, e.g. Inspect.status or "
-                   "vt.overlay.Overlay.stream");
-  call->add_option("args", o.args, "The request as JSON")->capture_default_str();
+                   "vt.overlay.Overlay.stream")
+      ->option_text("METHOD");
+  call->add_option("args", o.args, "The request as JSON")
+      ->option_text("JSON")
+      ->capture_default_str();
   call->add_flag("--list", o.list, "List the methods the node serves instead");
   call->footer(
       "Example:\n  vt-inspect call 127.0.0.1:7000 Overlay.stream\n"
@@ -158,11 +195,22 @@ Task<int> run_status(Session& s) {
   co_return 0;
 }
 
+// "every 1s, 19:20:05 UTC": when a --watch view was taken (wall clock).
+std::string watch_header(milliseconds every) {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char clock[32];
+  std::strftime(clock, sizeof clock, "%H:%M:%S UTC", &utc);
+  return "every " + peers::format_duration(every) + ", " + clock + "\n";
+}
+
 Task<int> run_tree(Session& s, std::optional<milliseconds> watch) {
   CrawlOptions copts;
   copts.node_timeout = s.timeout;
   copts.total_timeout = ms_flag("--deadline", s.o.deadline);
   asio::steady_timer pause(co_await asio::this_coro::executor);
+  std::string last_view;  // --watch: the previous text, to mark changes
   for (;;) {
     auto started = std::chrono::steady_clock::now();
     auto op = crawl(s.rpc, s.o.addrs, copts);
@@ -176,9 +224,14 @@ Task<int> run_tree(Session& s, std::optional<milliseconds> watch) {
     } else if (s.o.dot) {
       text = topo.dot();
     } else {
-      text = topo.text({.ascii = s.o.ascii});
-      // Home, clear: redraw in place.
-      if (watch) text = "\x1b[H\x1b[2J" + text;
+      text = s.o.nodes ? topo.nodes_text() : topo.text({.ascii = s.o.ascii});
+      // Home, clear: redraw in place, under the time of this view, with
+      // what changed since the last one marked.
+      if (watch) {
+        std::string view = text;
+        text = "\x1b[H\x1b[2J" + watch_header(*watch) + mark_changes(last_view, view);
+        last_view = std::move(view);
+      }
     }
     if (!s.out(text)) co_return 0;
     if (!watch) {
@@ -225,9 +278,15 @@ Task<int> run_events(Session& s) {
       if (!print(*e)) co_return 0;
     }
   } catch (const Error& e) {
+    // A node that stops cleanly says GOAWAY first: its events simply end.
+    if (e.message() == "peer left") {
+      peers::log_info("the node stopped; no more events", {{"node", addr}});
+      co_return 0;
+    }
     throw with_context(e, addr);
   }
-  throw Error(Errc::kConnectionLost, addr + ": the node ended the event stream");
+  peers::log_info("the node ended its event stream", {{"node", addr}});
+  co_return 0;
 }
 
 Task<int> run_list(Session& s) {
@@ -387,7 +446,7 @@ int run_inspect_app(const CLI::App& app, const InspectAppOptions& o) {
           if (app.got_subcommand("status")) {
             auto op = run_status(session);
             code = co_await std::move(op);
-          } else if (app.got_subcommand("tree")) {
+          } else if (app.got_subcommand("tree") || app.got_subcommand("nodes")) {
             auto op = run_tree(session, watch);
             code = co_await std::move(op);
           } else if (app.got_subcommand("events")) {

@@ -20,10 +20,11 @@ struct InspectAppOptions {
   std::string timeout = "2s";      // per node: connect, handshake and answer
   std::string deadline = "10s";    // tree: the whole walk
   std::string addr;                // HOST:PORT (status, events, call)
-  std::vector<std::string> addrs;  // tree: one or more nodes to walk from
+  std::vector<std::string> addrs;  // tree, nodes: one or more nodes to walk from
   // status, tree
   bool json = false;
-  // tree
+  // tree, nodes
+  bool nodes = false;  // the nodes subcommand: one line per node
   bool dot = false;
   bool ascii = false;
   std::string watch;  // redraw every DURATION until Ctrl-C

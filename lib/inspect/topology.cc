@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "lib/crypto/peer_id.h"
+#include "lib/kernel/units.h"
 
 namespace vt {
 
@@ -59,31 +60,6 @@ std::string dot_quote(const std::string& s) {
 std::string short_peer(const std::string& id) {
   auto parsed = peers::PeerId::parse(id);
   return parsed ? parsed->short_id() : id.substr(0, 11);
-}
-
-std::string human_rate(double bps) {
-  const char* unit = "";
-  double v = bps < 0 ? 0 : bps;
-  if (v >= 1e9) {
-    v /= 1e9;
-    unit = "G";
-  } else if (v >= 1e6) {
-    v /= 1e6;
-    unit = "M";
-  } else if (v >= 1e3) {
-    v /= 1e3;
-    unit = "k";
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v < 10 && *unit ? "%.1f%s" : "%.0f%s", v, unit);
-  return buf;
-}
-
-std::string human_rtt(std::uint32_t rtt_us) {
-  char buf[32];
-  double ms = rtt_us / 1000.0;
-  std::snprintf(buf, sizeof buf, ms < 10 ? "%.2fms" : "%.0fms", ms);
-  return buf;
 }
 
 Topology::Topology(std::vector<CrawledNode> nodes) : nodes_(std::move(nodes)) {
@@ -263,13 +239,15 @@ std::string Topology::label(std::uint32_t stripe, const std::string& id) const {
     if (!sends) {
       for (const auto& s : st.stripes) sends |= !s.children.empty();
     }
-    if (st.role != overlay::Role::kSource) out += " in=" + human_rate(st.rate_in_bps);
-    if (sends) out += " out=" + human_rate(st.rate_out_bps);
+    if (st.role != overlay::Role::kSource)
+      out += " rate_in=" + peers::format_bit_rate(st.rate_in_bps);
+    if (sends) out += " rate_out=" + peers::format_bit_rate(st.rate_out_bps);
   }
   if (stripe < k_) {
     auto it = links_[stripe].find(id);
     if (it != links_[stripe].end()) {
-      out += " rtt=" + (it->second.rtt_us ? human_rtt(*it->second.rtt_us) : std::string("?"));
+      out += " rtt=" + (it->second.rtt_us ? peers::format_millis(*it->second.rtt_us / 1000.0)
+                                          : std::string("-"));
     }
   }
   if (n && n->status) {
@@ -302,16 +280,105 @@ void Topology::draw(std::uint32_t stripe, const std::string& id, const std::stri
   }
 }
 
-std::string Topology::text(const TextOptions& o) const {
+std::optional<std::size_t> Topology::depth(std::uint32_t stripe, const std::string& id) const {
+  if (!in_stripe(stripe, id) || loops_[stripe].count(id)) return std::nullopt;
+  std::string at = id;
+  for (std::size_t hops = 0; hops <= nodes_.size() + info_.size(); ++hops) {
+    std::string parent = parent_of(stripe, at);
+    if (parent.empty()) {
+      auto it = info_.find(at);
+      bool source = it != info_.end() && it->second.role == overlay::Role::kSource;
+      return source ? std::optional<std::size_t>(hops) : std::nullopt;
+    }
+    at = parent;
+  }
+  return std::nullopt;
+}
+
+std::string Topology::header() const {
   std::size_t answered = 0;
-  for (const auto& n : nodes_) answered += n.status ? 1 : 0;
+  std::map<overlay::Role, std::size_t> roles;
+  std::size_t max_depth = 0;
+  for (const auto& n : nodes_) {
+    answered += n.status ? 1 : 0;
+    auto it = info_.find(n.id);
+    ++roles[it == info_.end() ? overlay::Role::kUnknown : it->second.role];
+    for (std::uint32_t s = 0; s < k_; ++s)
+      max_depth = std::max(max_depth, depth(s, n.id).value_or(0));
+  }
+  auto count = [](std::size_t n, const std::string& one, const std::string& many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
   std::string out = "stream " + (stream_id_.empty() ? std::string("?") : short_peer(stream_id_)) +
-                    ": " + std::to_string(k_) + " stripes, " + std::to_string(nodes_.size()) +
-                    " nodes";
+                    ": " + count(k_, "stripe", "stripes") + ", " +
+                    count(nodes_.size(), "node", "nodes");
+  std::vector<std::string> parts;
+  if (roles[overlay::Role::kSource])
+    parts.push_back(count(roles[overlay::Role::kSource], "source", "sources"));
+  if (roles[overlay::Role::kRelay])
+    parts.push_back(count(roles[overlay::Role::kRelay], "relay", "relays"));
+  if (roles[overlay::Role::kSink])
+    parts.push_back(count(roles[overlay::Role::kSink], "viewer", "viewers"));
+  if (roles[overlay::Role::kUnknown])
+    parts.push_back(count(roles[overlay::Role::kUnknown], "unknown", "unknown"));
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : ": ") + parts[i];
+  out += ", max depth " + std::to_string(max_depth);
   if (answered < nodes_.size()) {
     out += " (" + std::to_string(nodes_.size() - answered) + " did not answer)";
   }
-  out += "\n";
+  return out + "\n";
+}
+
+std::string Topology::nodes_text() const {
+  std::vector<std::vector<std::string>> rows = {
+      {"id", "role", "addr", "depth", "rate_in", "rate_out", "children", "behind_live", "gaps"}};
+  for (const auto& n : nodes_) {
+    auto info = info_.count(n.id) ? info_.at(n.id) : Info{};
+    std::string depths;
+    for (std::uint32_t s = 0; s < k_; ++s) {
+      auto d = depth(s, n.id);
+      depths += (s ? "," : "") + (d ? std::to_string(*d) : std::string("-"));
+    }
+    std::vector<std::string> row = {n.id.empty() ? std::string("-") : short_peer(n.id),
+                                    role_word(info.role),
+                                    n.addr.empty() ? (info.addr.empty() ? "-" : info.addr) : n.addr,
+                                    depths.empty() ? "-" : depths};
+    if (n.status) {
+      const auto& st = *n.status;
+      std::size_t children = 0;
+      for (const auto& s : st.stripes) children += s.children.size();
+      row.push_back(st.role == overlay::Role::kSource ? "-"
+                                                      : peers::format_bit_rate(st.rate_in_bps));
+      row.push_back(peers::format_bit_rate(st.rate_out_bps));
+      row.push_back(std::to_string(children));
+      row.push_back(st.role == overlay::Role::kSource || !st.behind_live_ms
+                        ? "-"
+                        : peers::format_millis(static_cast<double>(*st.behind_live_ms)));
+      row.push_back(st.role == overlay::Role::kSink ? std::to_string(st.gaps) : "-");
+    } else {
+      for (int i = 0; i < 5; ++i) row.push_back("-");
+      row.back() = "- [" + (n.problem.empty() ? std::string("not_visited") : n.problem) + "]";
+    }
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out = header();
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string Topology::text(const TextOptions& o) const {
+  std::string out = header();
   for (std::uint32_t s = 0; s < k_; ++s) {
     out += "stripe " + std::to_string(s) + "\n";
     std::set<std::string> drawn;
@@ -424,8 +491,8 @@ std::string Topology::dot() const {
       std::string text = short_peer(id) + "\n" + role_word(info.role) + " " + info.addr;
       std::string attrs;
       if (n && n->status) {
-        text += "\nin " + human_rate(n->status->rate_in_bps) + " out " +
-                human_rate(n->status->rate_out_bps);
+        text += "\nin " + peers::format_bit_rate(n->status->rate_in_bps) + " out " +
+                peers::format_bit_rate(n->status->rate_out_bps);
       } else {
         text += "\n[" + (n ? n->problem : std::string("not_visited")) + "]";
         attrs = ", style=dashed, color=red, fontcolor=red";
@@ -442,10 +509,10 @@ std::string Topology::dot() const {
       const CrawledNode* n = find(id);
       std::string text;
       if (n && n->status && n->status->stripe_count > 0) {
-        text = human_rate(n->status->rate_in_bps / n->status->stripe_count);
+        text = peers::format_bit_rate(n->status->rate_in_bps / n->status->stripe_count);
       }
       if (it->second.rtt_us) {
-        text += (text.empty() ? "" : " ") + human_rtt(*it->second.rtt_us);
+        text += (text.empty() ? "" : " ") + peers::format_millis(*it->second.rtt_us / 1000.0);
       }
       std::string attrs = "label=" + dot_quote(text);
       if (loops_[s].count(id) && loops_[s].count(it->second.parent)) attrs += ", color=red";

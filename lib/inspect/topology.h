@@ -48,6 +48,16 @@ class Topology {
   explicit Topology(std::vector<CrawledNode> nodes);
 
   std::string text(const TextOptions& options = {}) const;
+  // One line per node under the same header as text(): id, role, address,
+  // depth in each stripe, rates in and out, children, delay behind live,
+  // gaps (`vt-inspect nodes`), in columns.
+  std::string nodes_text() const;
+  // "stream vt1abc: 4 stripes, 5 nodes: 1 source, 2 relays, 2 viewers, max
+  // depth 2 (1 did not answer)\n": the first line of text() and nodes_text().
+  std::string header() const;
+  // Hops from the stripe's source to id (the source: 0); nullopt when its
+  // parents do not lead to the source (a loop, an orphan, not in the stripe).
+  std::optional<std::size_t> depth(std::uint32_t stripe, const std::string& id) const;
   // {"stream_id", "stripe_count", "nodes": [...], "loops": [...]}; docs/inspect.md.
   nlohmann::ordered_json json() const;
   // digraph with one cluster per stripe.
@@ -96,9 +106,5 @@ class Topology {
 
 // "vt1abcdefgh" for a peer id text (the first 11 characters of anything else).
 std::string short_peer(const std::string& id);
-// 1500000 -> "1.5M", 812000 -> "812k", 950 -> "950".
-std::string human_rate(double bits_per_second);
-// 123 us -> "0.12ms", 15300 us -> "15ms".
-std::string human_rtt(std::uint32_t rtt_us);
 
 }  // namespace vt

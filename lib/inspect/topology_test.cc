@@ -97,20 +97,23 @@ std::vector<CrawledNode> fixed_overlay() {
 
 TEST(Topology, DrawsEveryStripeAsASortedTree) {
   Topology topo(fixed_overlay());
-  EXPECT_EQ(topo.text(),
-            "stream vt1source00: 2 stripes, 5 nodes (1 did not answer)\n"
-            "stripe 0\n"
-            "  vt1source00 source 10.0.0.1:7000 out=3.0M gaps=0\n"
-            "  ├── vt1relayaaa relay 10.0.0.2:7000 in=1.5M out=3.0M rtt=0.12ms gaps=0\n"
-            "  │   ├── vt1denied00 relay 10.0.0.5:7000 rtt=0.20ms [denied]\n"
-            "  │   └── vt1sinkccc0 sink 10.0.0.4:7000 in=1.5M rtt=0.12ms gaps=0\n"
-            "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5M out=3.0M rtt=0.12ms gaps=0\n"
-            "stripe 1\n"
-            "  vt1source00 source 10.0.0.1:7000 out=3.0M gaps=0\n"
-            "  ├── vt1denied00 relay 10.0.0.5:7000 rtt=0.20ms [denied]\n"
-            "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5M out=3.0M rtt=0.13ms gaps=0\n"
-            "      ├── vt1relayaaa relay 10.0.0.2:7000 in=1.5M out=3.0M rtt=0.13ms gaps=0\n"
-            "      └── vt1sinkccc0 sink 10.0.0.4:7000 in=1.5M rtt=0.13ms gaps=2\n");
+  EXPECT_EQ(
+      topo.text(),
+      "stream vt1source00: 2 stripes, 5 nodes: 1 source, 3 relays, 1 viewer, max depth 2 (1 did "
+      "not answer)\n"
+      "stripe 0\n"
+      "  vt1source00 source 10.0.0.1:7000 rate_out=3Mbit/s gaps=0\n"
+      "  ├── vt1relayaaa relay 10.0.0.2:7000 rate_in=1.5Mbit/s rate_out=3Mbit/s rtt=0.12ms gaps=0\n"
+      "  │   ├── vt1denied00 relay 10.0.0.5:7000 rtt=0.2ms [denied]\n"
+      "  │   └── vt1sinkccc0 sink 10.0.0.4:7000 rate_in=1.5Mbit/s rtt=0.12ms gaps=0\n"
+      "  └── vt1relaybbb relay 10.0.0.3:7000 rate_in=1.5Mbit/s rate_out=3Mbit/s rtt=0.12ms gaps=0\n"
+      "stripe 1\n"
+      "  vt1source00 source 10.0.0.1:7000 rate_out=3Mbit/s gaps=0\n"
+      "  ├── vt1denied00 relay 10.0.0.5:7000 rtt=0.2ms [denied]\n"
+      "  └── vt1relaybbb relay 10.0.0.3:7000 rate_in=1.5Mbit/s rate_out=3Mbit/s rtt=0.13ms gaps=0\n"
+      "      ├── vt1relayaaa relay 10.0.0.2:7000 rate_in=1.5Mbit/s rate_out=3Mbit/s rtt=0.13ms "
+      "gaps=0\n"
+      "      └── vt1sinkccc0 sink 10.0.0.4:7000 rate_in=1.5Mbit/s rtt=0.13ms gaps=2\n");
 }
 
 TEST(Topology, AsciiUsesPlainCharacters) {
@@ -164,12 +167,13 @@ TEST(Topology, MarksALoopOfParentLinks) {
   Topology topo(nodes);
   EXPECT_EQ(topo.loop_nodes(0), (std::set<std::string>{kRelayA, kRelayB}));
   std::string text = topo.text();
-  EXPECT_NE(
-      text.find("  vt1relayaaa relay 10.0.0.2:7000 in=1.5M out=3.0M rtt=0.12ms gaps=0 [loop]\n"
-                "  └── vt1relaybbb relay 10.0.0.3:7000 in=1.5M out=3.0M rtt=0.12ms gaps=0 "
-                "[loop]\n"
-                "      └── vt1relayaaa ↺ loop\n"),
-      std::string::npos)
+  EXPECT_NE(text.find("  vt1relayaaa relay 10.0.0.2:7000 rate_in=1.5Mbit/s rate_out=3Mbit/s "
+                      "rtt=0.12ms gaps=0 [loop]\n"
+                      "  └── vt1relaybbb relay 10.0.0.3:7000 rate_in=1.5Mbit/s rate_out=3Mbit/s "
+                      "rtt=0.12ms gaps=0 "
+                      "[loop]\n"
+                      "      └── vt1relayaaa ↺ loop\n"),
+            std::string::npos)
       << text;
   auto j = topo.json();
   ASSERT_EQ(j["loops"].size(), 1u);
@@ -200,7 +204,7 @@ TEST(Topology, DotHasOneClusterPerStripeAndMarksSilentNodes) {
   EXPECT_EQ(dot.rfind("digraph overlay {", 0), 0u);
   EXPECT_NE(dot.find("subgraph cluster_0"), std::string::npos);
   EXPECT_NE(dot.find("subgraph cluster_1"), std::string::npos);
-  EXPECT_NE(dot.find("\"0:" + kSource + "\" -> \"0:" + kRelayA + "\" [label=\"750k 0.12ms\"]"),
+  EXPECT_NE(dot.find("\"0:" + kSource + "\" -> \"0:" + kRelayA + "\" [label=\"750kbit/s 0.12ms\"]"),
             std::string::npos)
       << dot;
   EXPECT_NE(dot.find("[denied]\", style=dashed, color=red"), std::string::npos) << dot;
@@ -365,8 +369,10 @@ TEST(Topology, HundredsOfNodesAppearOncePerStripe) {
   for (bool ascii : {false, true}) {
     std::string text = topo.text({.ascii = ascii});
     Drawing d = parse_drawing(text, BigOverlay::kStripes);
-    EXPECT_EQ(d.header, "stream vt1s0000000: 4 stripes, 401 nodes (" +
-                            std::to_string(big.silent.size()) + " did not answer)");
+    EXPECT_EQ(d.header,
+              "stream vt1s0000000: 4 stripes, 401 nodes: 1 source, 100 relays, 300 "
+              "viewers, max depth 4 (" +
+                  std::to_string(big.silent.size()) + " did not answer)");
     EXPECT_TRUE(d.bad.empty()) << d.bad.front();
     EXPECT_EQ(std::multiset<std::string>(d.marked.begin(), d.marked.end()), quiet);
     for (std::uint32_t s = 0; s < BigOverlay::kStripes; ++s) {
@@ -455,7 +461,7 @@ TEST(Topology, TenThousandChildrenNobodyAskedAreDrawnNotVisited) {
   Topology topo({source});
   std::string text = topo.text();
   Drawing d = parse_drawing(text, BigOverlay::kStripes);
-  EXPECT_EQ(d.header, "stream vt1s0000000: 4 stripes, 1 nodes");
+  EXPECT_EQ(d.header, "stream vt1s0000000: 4 stripes, 1 node: 1 source, max depth 0");
   EXPECT_TRUE(d.bad.empty()) << d.bad.front();
   std::size_t marks = 0;
   for (std::size_t at = text.find(" [not_visited]\n"); at != std::string::npos;
@@ -474,15 +480,23 @@ TEST(Topology, TenThousandChildrenNobodyAskedAreDrawnNotVisited) {
   EXPECT_NE(topo.dot().find("[not_visited]\", style=dashed"), std::string::npos);
 }
 
-TEST(Topology, HumanUnits) {
-  EXPECT_EQ(human_rate(0), "0");
-  EXPECT_EQ(human_rate(950), "950");
-  EXPECT_EQ(human_rate(8100), "8.1k");
-  EXPECT_EQ(human_rate(812000), "812k");
-  EXPECT_EQ(human_rate(1500000), "1.5M");
-  EXPECT_EQ(human_rate(12000000), "12M");
-  EXPECT_EQ(human_rtt(123), "0.12ms");
-  EXPECT_EQ(human_rtt(15300), "15ms");
+TEST(Topology, NodesTextIsOneLinePerNodeWithDepthsAndTotals) {
+  Topology topo(fixed_overlay());
+  EXPECT_EQ(topo.depth(0, kSource), 0u);
+  EXPECT_EQ(topo.depth(0, kRelayA), 1u);
+  EXPECT_EQ(topo.depth(1, kRelayA), 2u);
+  EXPECT_EQ(topo.nodes_text(),
+            "stream vt1source00: 2 stripes, 5 nodes: 1 source, 3 relays, 1 viewer, max depth 2 "
+            "(1 did not answer)\n"
+            "id           role    addr           depth  rate_in    rate_out  children  behind_live  "
+            "gaps\n"
+            "vt1source00  source  10.0.0.1:7000  0,0    -          3Mbit/s   4         -            -\n"
+            "vt1denied00  relay   10.0.0.5:7000  2,1    -          -         -         -            "
+            "- [denied]\n"
+            "vt1relayaaa  relay   10.0.0.2:7000  1,2    1.5Mbit/s  3Mbit/s   2         -            -\n"
+            "vt1relaybbb  relay   10.0.0.3:7000  1,1    1.5Mbit/s  3Mbit/s   2         -            -\n"
+            "vt1sinkccc0  sink    10.0.0.4:7000  2,2    1.5Mbit/s  0bit/s    0         -            "
+            "0\n");
 }
 
 }  // namespace

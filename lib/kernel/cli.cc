@@ -1,7 +1,12 @@
 #include "lib/kernel/cli.h"
 
+#include <cstdio>
 #include <iostream>
+#include <memory>
+#include <sstream>
+#include <string_view>
 
+#include "lib/kernel/cli_docs.h"
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
 #include "lib/kernel/version.h"
@@ -22,22 +27,147 @@ int exit_code_for(const Error& e) {
 }
 
 void print_failure(const std::string& tool, const std::string& message) {
-  std::cerr << tool << ": " << message << std::endl;
+  // One line, whatever the message held; JSON when the logs are.
+  std::string one_line = message;
+  for (char& c : one_line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (log_format() == LogFormat::kJson) {
+    char time[32];
+    std::snprintf(time, sizeof time, "%.3f", wall_seconds());
+    std::cerr << "{\"event\":\"log\",\"time\":" << time
+              << ",\"data\":{\"level\":\"error\",\"tool\":" << json_quote(tool)
+              << ",\"msg\":" << json_quote(one_line) << "}}" << std::endl;
+    return;
+  }
+  std::cerr << tool << ": " << one_line << std::endl;
 }
+
+namespace {
+
+// Words wrapped to `width` columns, lines joined by "\n".
+std::string wrap(const std::string& text, std::size_t width) {
+  std::string out, line;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find_first_of(" \n", start);
+    if (end == std::string::npos) end = text.size();
+    std::string word = text.substr(start, end - start);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    if (end < text.size() && text[end] == '\n') {
+      out += line + "\n";
+      line.clear();
+    }
+    start = end + 1;
+  }
+  return out + line;
+}
+
+// --help without CLI11's type clutter ("TEXT:{text,json}=text"): an
+// option shows its value's name (option_text: HOST:PORT, DURATION; VALUE
+// when none is set), and its description says the default or that it is
+// required; descriptions wrap at 80 columns.
+class ToolFormatter : public CLI::Formatter {
+ public:
+  ToolFormatter() { column_width(kColumn); }
+
+  // Flags have no type name (and nothing to show).
+  static bool is_flag(const CLI::Option* opt) {
+    return opt->get_option_text().empty() && opt->get_type_name().empty();
+  }
+
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    if (is_flag(opt)) return "";
+    std::string out =
+        " " + (opt->get_option_text().empty() ? std::string("VALUE") : opt->get_option_text());
+    if (opt->get_expected_max() == CLI::detail::expected_max_vector_size) out += " ...";
+    return out;
+  }
+
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    std::string desc = opt->get_description();
+    if (!is_flag(opt)) {
+      if (opt->get_required()) {
+        desc += " (required)";
+      } else if (!opt->get_default_str().empty()) {
+        desc += " (default " + opt->get_default_str() + ")";
+      }
+    }
+    return wrap(desc, kWidth - kColumn);
+  }
+
+  std::string make_subcommand(const CLI::App* sub) const override {
+    std::stringstream out;
+    CLI::detail::format_help(out, sub->get_display_name(true),
+                             wrap(sub->get_description(), kWidth - kColumn), column_width_);
+    return out.str();
+  }
+
+  std::string make_description(const CLI::App* app) const override {
+    std::string desc = app->get_description();
+    return desc.empty() ? "" : wrap(desc, kWidth) + "\n";
+  }
+
+ private:
+  static constexpr std::size_t kColumn = 30;
+  static constexpr std::size_t kWidth = 80;
+};
+
+// CLI11's messages start with a capital ("The following argument was not
+// expected"); the tools' own are lower case.
+std::string lower_first(std::string message) {
+  if (!message.empty() && message[0] >= 'A' && message[0] <= 'Z' &&
+      !(message.size() > 1 && message[1] >= 'A' && message[1] <= 'Z')) {
+    message[0] = static_cast<char>(message[0] - 'A' + 'a');
+  }
+  return message;
+}
+
+// --log-format json anywhere on the command line: failures while parsing
+// it are JSON too.
+bool asks_for_json_logs(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--log-format=json") return true;
+    if (a == "--log-format" && i + 1 < argc && std::string_view(argv[i + 1]) == "json") return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 ToolCli::ToolCli(std::string name, std::string description, std::string example)
     : name_(std::move(name)), app_(std::move(description), name_) {
-  app_.set_version_flag("--version", name_ + " " + kVersion);
+  app_.formatter(std::make_shared<ToolFormatter>());
+  app_.set_help_flag("-h,--help", "Print this help and exit");
+  app_.set_version_flag("--version", name_ + " " + kVersion, "Print the version and exit");
   app_.footer("Example:\n  " + example);
-  app_.add_option("--log-format", log_format_, "Log format on stderr: text or json")
+  app_.add_option("--log-format", log_format_, "Logs on stderr as text or JSON lines")
       ->check(CLI::IsMember({"text", "json"}))
+      ->option_text("text|json")
       ->capture_default_str();
-  app_.add_option("--log-level", log_level_, "Log threshold: trace, debug, info, warn, error, off")
+  app_.add_option("--log-level", log_level_, "Log threshold")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->option_text("trace|debug|info|warn|error|off")
       ->capture_default_str();
 }
 
 int ToolCli::run(int argc, char** argv, const std::function<int()>& body) {
+  // For the build (man pages, completion): before parsing, which would
+  // insist on required options.
+  if (argc == 2 && std::string_view(argv[1]) == "--help-man") {
+    std::cout << man_page(app_, name_, kVersion);
+    return kExitOk;
+  }
+  if (argc == 2 && std::string_view(argv[1]) == "--help-completion") {
+    std::cout << bash_completion(app_, name_);
+    return kExitOk;
+  }
+  if (asks_for_json_logs(argc, argv)) log_set_format(LogFormat::kJson);
   try {
     app_.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -47,8 +177,7 @@ int ToolCli::run(int argc, char** argv, const std::function<int()>& body) {
   } catch (const CLI::CallForVersion& e) {
     return app_.exit(e);
   } catch (const CLI::ParseError& e) {
-    print_failure(name_, e.what());
-    std::cerr << "Run '" << name_ << " --help' for usage." << std::endl;
+    print_failure(name_, lower_first(e.what()) + " (see " + name_ + " --help)");
     return kExitUsage;
   } catch (const Error& e) {
     // A subcommand callback may already fail while parsing.

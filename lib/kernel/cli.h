@@ -3,7 +3,10 @@
 // ToolCli gives each tool the same --help (with an example), --version,
 // --log-format text|json, --log-level, signal handling and exit codes:
 // 0 success, 1 runtime failure, 2 a user's mistake (bad flag, bad file, bad
-// id). Failures print one line on stderr: "<tool>: <message>".
+// id). Failures print one line on stderr: "<tool>: <message>", or a JSON
+// log line with --log-format json. --help shows each option's value by name
+// (option_text: `--listen HOST:PORT`), its default or "(required)", wrapped
+// at 80 columns, without CLI11's type names.
 //
 //   int main(int argc, char** argv) {
 //     peers::ToolCli cli("vt-keygen", "Makes identities.", "vt-keygen -o alice.key");
@@ -51,7 +54,8 @@ class ToolCli {
   std::string log_level_ = "info";
 };
 
-// Prints "<tool>: <message>" on stderr (always, whatever the log level).
+// Prints "<tool>: <message>" on stderr as one line (always, whatever the log
+// level); with JSON logs, {"event":"log",...,"data":{"level":"error",...}}.
 void print_failure(const std::string& tool, const std::string& message);
 
 }  // namespace peers

@@ -70,6 +70,8 @@ void log_setup(std::string tool, LogFormat format, LogLevel level) {
   g_level = level;
 }
 
+void log_set_format(LogFormat format) { g_format = format; }
+
 void log_set_sink(std::function<void(std::string_view line)> sink) {
   std::lock_guard lock(g_mu);
   g_sink = std::move(sink);
@@ -119,6 +121,25 @@ std::string json_quote(std::string_view s) {
   return out;
 }
 
+bool is_json_number(std::string_view t) {
+  std::size_t i = 0;
+  if (i < t.size() && t[i] == '-') ++i;
+  std::size_t int_start = i;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+  std::size_t int_digits = i - int_start;
+  if (int_digits == 0 || int_digits > 20) return false;
+  if (int_digits > 1 && t[int_start] == '0') return false;
+  if (i == t.size()) return true;
+  if (t[i] != '.') return false;
+  std::size_t frac_start = ++i;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+  return i == t.size() && i > frac_start && i - frac_start <= 20;
+}
+
+std::string json_value(std::string_view text) {
+  return is_json_number(text) ? std::string(text) : json_quote(text);
+}
+
 void log(LogLevel level, std::string_view msg, LogFields fields) {
   if (!log_enabled(level)) return;
   std::string line;
@@ -130,7 +151,7 @@ void log(LogLevel level, std::string_view msg, LogFields fields) {
     line += t;
     line += ",\"data\":{\"level\":" + json_quote(log_level_name(level)) +
             ",\"tool\":" + json_quote(g_tool) + ",\"msg\":" + json_quote(msg);
-    for (const auto& [k, v] : fields) line += "," + json_quote(k) + ":" + json_quote(v);
+    for (const auto& [k, v] : fields) line += "," + json_quote(k) + ":" + json_value(v);
     line += "}}\n";
   } else {
     line = g_tool + ": " + std::string(log_level_name(level)) + ": " + std::string(msg);

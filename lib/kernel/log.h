@@ -7,7 +7,8 @@
 //   peers::log_info("joined", {{"stripe", "2"}, {"parent", id}});
 //   // text:  vt-sink: info: joined stripe=2 parent=vt1...
 //   // json:  {"event":"log","time":1764083000.123,"data":{"level":"info",
-//   //         "tool":"vt-sink","msg":"joined","stripe":"2","parent":"vt1..."}}
+//   //         "tool":"vt-sink","msg":"joined","stripe":2,"parent":"vt1..."}}
+//   // (a field whose text is a number is a JSON number: is_json_number())
 #pragma once
 
 #include <functional>
@@ -29,6 +30,8 @@ std::string_view log_level_name(LogLevel level);
 
 // Sets the tool name, format and threshold. Safe to call again.
 void log_setup(std::string tool, LogFormat format, LogLevel level);
+// Changes only the format (a tool whose JSON stats share stderr with the logs).
+void log_set_format(LogFormat format);
 bool log_enabled(LogLevel level);
 LogFormat log_format();
 const std::string& log_tool();
@@ -48,6 +51,17 @@ void log_set_sink(std::function<void(std::string_view line)> sink);
 
 // Escapes a string as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);
+
+// True when text is a plain decimal number as programs write them ("0",
+// "-12", "3.25"; no leading zeros, no exponent, at most 20 digits): log
+// fields and event fields holding one are written as JSON numbers, so
+// `"first_seq":0`, not `"first_seq":"0"`. Ids and hex never qualify by
+// design (peer ids start with "vt1"; hex with a leading zero stays text).
+bool is_json_number(std::string_view text);
+
+// text as a JSON value: the number itself when is_json_number(text), else
+// json_quote(text).
+std::string json_value(std::string_view text);
 
 // Seconds since the Unix epoch, with milliseconds.
 double wall_seconds();

@@ -48,6 +48,32 @@ TEST(Log, JsonLineIsOneObject) {
   EXPECT_EQ(line.find('\n'), line.size() - 1);
 }
 
+TEST(Log, JsonFieldsThatAreNumbersAreNumbers) {
+  std::string line = capture(LogFormat::kJson, LogLevel::kInfo, LogLevel::kInfo, "joined",
+                             {{"first_seq", "0"},
+                              {"rtt", "1.25"},
+                              {"peer", "vt1abc"},
+                              {"hex", "0a"},
+                              {"addr", "127.0.0.1:7000"},
+                              {"neg", "-3"}});
+  EXPECT_NE(line.find("\"first_seq\":0,"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"rtt\":1.25,"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"peer\":\"vt1abc\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"hex\":\"0a\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"addr\":\"127.0.0.1:7000\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"neg\":-3}"), std::string::npos) << line;
+}
+
+TEST(Log, IsJsonNumberTakesOnlyPlainDecimals) {
+  for (const char* yes : {"0", "7", "-12", "3.25", "0.5", "18446744073709551615"}) {
+    EXPECT_TRUE(is_json_number(yes)) << yes;
+  }
+  for (const char* no : {"", "-", "01", "1.", ".5", "1e5", "1.2.3", "+1", "0x10", "12ab", " 1",
+                         "nan", "123456789012345678901"}) {
+    EXPECT_FALSE(is_json_number(no)) << no;
+  }
+}
+
 TEST(Log, BelowThresholdIsSilent) {
   EXPECT_EQ(capture(LogFormat::kText, LogLevel::kWarn, LogLevel::kInfo, "quiet", {}), "");
   EXPECT_EQ(capture(LogFormat::kText, LogLevel::kOff, LogLevel::kError, "quiet", {}), "");

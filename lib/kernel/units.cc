@@ -1,6 +1,7 @@
 #include "lib/kernel/units.h"
 
 #include <cstddef>
+#include <cstdio>
 #include <limits>
 #include <optional>
 
@@ -182,6 +183,50 @@ std::string format_rate(std::uint64_t bits_per_second) {
   static constexpr std::pair<std::uint64_t, const char*> kUnits[] = {
       {1'000'000'000, "G"}, {1'000'000, "M"}, {1'000, "k"}, {1, ""}};
   return shortest(bits_per_second, kUnits);
+}
+
+namespace {
+
+// Three significant digits: "4.34", "43.4", "434".
+std::string three_digits(double v) {
+  char buf[32];
+  const char* format = v < 9.995 ? "%.2f" : v < 99.95 ? "%.1f" : "%.0f";
+  std::snprintf(buf, sizeof buf, format, v);
+  std::string s = buf;
+  // "4.00" reads better as "4", "4.50" as "4.5".
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+std::string with_prefix(double v, const char* unit) {
+  if (!(v > 0)) return std::string("0") + unit;
+  static constexpr std::pair<double, const char*> kPrefixes[] = {
+      {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+  for (const auto& [scale, prefix] : kPrefixes) {
+    // 999.6k rounds to "1000k": such values take the next prefix.
+    if (v >= scale * 0.9995) return three_digits(v / scale) + prefix + unit;
+  }
+  return three_digits(v) + unit;
+}
+
+}  // namespace
+
+std::string format_bit_rate(double bits_per_second) {
+  return with_prefix(bits_per_second, "bit/s");
+}
+
+std::string format_bytes(double bytes) {
+  if (bytes < 1000) return std::to_string(bytes > 0 ? static_cast<long long>(bytes) : 0) + "B";
+  return with_prefix(bytes, "B");
+}
+
+std::string format_millis(double ms) {
+  if (!(ms > 0)) return "0ms";
+  if (ms >= 999.5) return three_digits(ms / 1000) + "s";
+  return three_digits(ms) + "ms";
 }
 
 std::chrono::microseconds duration_flag(std::string_view flag, std::string_view text,

@@ -49,6 +49,18 @@ std::string format_duration(std::chrono::microseconds d);
 // "800k", "0".
 std::string format_rate(std::uint64_t bits_per_second);
 
+// Measured quantities for people, the one style every tool's output uses
+// (stats lines, summaries, vt-inspect): three significant digits and the
+// unit written out, no space, so a text line stays `key=value` pairs.
+//   format_bit_rate(4342867) == "4.34Mbit/s"    format_bit_rate(0) == "0bit/s"
+//   format_bytes(6510000)    == "6.51MB"        format_bytes(512) == "512B"
+//   format_millis(0.412)     == "0.41ms"        format_millis(1234) == "1.23s"
+// Decimal prefixes (k = 1000), like the rates typed on command lines.
+// Negative values print as 0.
+std::string format_bit_rate(double bits_per_second);
+std::string format_bytes(double bytes);
+std::string format_millis(double milliseconds);
+
 // The value of a command-line flag: parse_duration(text), at least at_least.
 // Throws Error(kInvalidArgument, "--timeout: invalid duration '5x': unknown
 // unit 'x' (...)") or "--timeout: must be at least 1ms"; a tool exits 2.

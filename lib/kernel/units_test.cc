@@ -145,5 +145,23 @@ TEST(RateFlag, ReturnsTheValueOrThrowsWithTheFlagName) {
   }
 }
 
+TEST(FormatMeasured, ThreeDigitsAndTheUnit) {
+  EXPECT_EQ(format_bit_rate(4342867), "4.34Mbit/s");
+  EXPECT_EQ(format_bit_rate(800000), "800kbit/s");
+  EXPECT_EQ(format_bit_rate(20e6), "20Mbit/s");
+  EXPECT_EQ(format_bit_rate(999), "999bit/s");
+  EXPECT_EQ(format_bit_rate(999700), "1Mbit/s");
+  EXPECT_EQ(format_bit_rate(0), "0bit/s");
+  EXPECT_EQ(format_bit_rate(-1), "0bit/s");
+  EXPECT_EQ(format_bytes(512), "512B");
+  EXPECT_EQ(format_bytes(6510000), "6.51MB");
+  EXPECT_EQ(format_bytes(1.5e9), "1.5GB");
+  EXPECT_EQ(format_millis(0.412), "0.41ms");
+  EXPECT_EQ(format_millis(12.34), "12.3ms");
+  EXPECT_EQ(format_millis(450), "450ms");
+  EXPECT_EQ(format_millis(1234), "1.23s");
+  EXPECT_EQ(format_millis(0), "0ms");
+}
+
 }  // namespace
 }  // namespace peers

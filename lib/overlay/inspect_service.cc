@@ -142,7 +142,7 @@ inspect::NodeStatus InspectService::status_now() const {
   s.chunks_in = st.chunks_in;
   s.chunks_out = st.chunks_out;
   s.duplicates = st.duplicates;
-  s.rtt_ms = st.rtt_ms;
+  if (st.rtt_ms >= 0) s.rtt_ms = st.rtt_ms;
   if (auto behind = node_->receive_behind_live()) {
     s.behind_live_ms = static_cast<std::uint64_t>(behind->count() / 1000);
   }

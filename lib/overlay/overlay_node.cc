@@ -1084,7 +1084,8 @@ void OverlayNode::start_writer(std::uint32_t stripe, std::shared_ptr<Child> chil
           auto& s = self->stripes_[stripe];
           auto it = s.children.find(child->id);
           if (it != s.children.end() && it->second == child) {
-            self->drop_child(s, child->id, std::string("feed failed: ") + e.what());
+            std::string why = e.what();
+            self->drop_child(s, child->id, why == "peer left" ? "left" : "feed failed: " + why);
           }
         }
       },
@@ -1608,6 +1609,10 @@ Task<void> OverlayNode::leave() {
     for (auto& [id, c] : s.children) ids.push_back(id);
     for (auto& id : ids) drop_child(s, id, "leaving");
   }
+}
+
+void OverlayNode::peer_left(const peers::PeerId& id) {
+  for (auto& s : stripes_) drop_child(s, id, "left");
 }
 
 std::size_t OverlayNode::queued_to_children() const {

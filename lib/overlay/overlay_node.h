@@ -176,6 +176,9 @@ class OverlayNode : public overlay::OverlayServer,
 
   // Graceful leave: hand children to their grandparent, then stop.
   peers::rpc::Task<void> leave();
+  // A peer closed its connection after its GOAWAY (it left on purpose): its
+  // places as a child are freed at once and logged as a leave ("left").
+  void peer_left(const peers::PeerId& id);
 
   const overlay::StreamInfo& stream() const { return stream_; }
   const OverlayConfig& config() const { return config_; }

@@ -1,5 +1,6 @@
 #include "lib/overlay/peer_app.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +9,9 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,76 +39,148 @@ using namespace std::chrono_literals;
 
 namespace {
 bool is_source_role(overlay::Role role) { return role == overlay::Role::kSource; }
+
+// --stats-file: "" = none, "-" = stdout, else a file created or truncated.
+std::FILE* open_stats_file(const std::string& path) {
+  if (path.empty()) return nullptr;
+  if (path == "-") return stdout;
+  std::FILE* f = std::fopen(path.c_str(), "we");
+  if (!f) {
+    throw peers::usage_error("cannot write --stats-file '" + path + "': " + std::strerror(errno));
+  }
+  return f;
+}
 }  // namespace
 
 void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   o.role = role;
   bool source = role == overlay::Role::kSource;
   bool sink = role == overlay::Role::kSink;
-  auto* listen = app.add_option(
-      "--listen", o.listen,
-      "Accept peers on HOST:PORT (port 0 picks one and logs it; default: all interfaces, "
-      "a port chosen by the system)");
+  auto listening = CLI::Validator(
+      [](std::string& text) { return address_problem(text, /*dialing=*/false); }, "", "address");
+  // A node to join through: HOST:PORT, or a join link (checked when the
+  // link is read: a bad one is a usage error too).
+  auto dialing = CLI::Validator(
+      [](std::string& text) {
+        return text.rfind("vt://", 0) == 0 ? std::string() : address_problem(text, true);
+      },
+      "", "address");
+  auto* listen = app.add_option("--listen", o.listen,
+                                "Accept peers on HOST:PORT (port 0 picks one and logs it; "
+                                "default: all interfaces, a port chosen by the system)")
+                     ->option_text("HOST:PORT")
+                     ->check(listening);
   if (source) listen->required();
   if (!source) {
     app.add_option("link", o.link,
                    "The join link vt-source printed (vt://HOST:PORT[,HOST:PORT...]/vt1...): "
-                   "where to join, and the source to accept");
+                   "where to join, and the source to accept")
+        ->option_text("LINK");
     app.add_option("--join", o.join,
-                   "A node of the stream to join through, HOST:PORT or a join link (repeatable)");
-    app.add_option("--source-key", o.source_key, "Only accept the stream of this source peer id");
+                   "A node of the stream to join through, HOST:PORT or a join link (repeatable)")
+        ->option_text("HOST:PORT")
+        ->check(dialing);
+    app.add_option("--source-key", o.source_key, "Only accept the stream of this source peer id")
+        ->option_text("PEER_ID");
     app.add_option("--join-timeout", o.join_timeout,
                    "Give up (exit 1) when no node adopts this one for this long")
+        ->option_text("DURATION")
         ->capture_default_str();
     app.add_option("--repair-timeout", o.repair_timeout,
                    "Keep trying every known node this long after losing a parent, then exit 1")
+        ->option_text("DURATION")
         ->capture_default_str();
     app.add_option("--start", o.start,
                    "Where a new feed begins: live (the newest random-access point) or oldest")
+        ->option_text("live|oldest")
         ->capture_default_str();
   }
   app.add_option("--announce", o.announce,
-                 "Tell peers HOST:PORT as this node's address (a port forwarded by hand)");
+                 "Tell peers HOST:PORT as this node's address (a port forwarded by hand)")
+      ->option_text("HOST:PORT");
   app.add_option("--key", o.key,
                  source ? "Identity key file (vt-keygen); the stream's id is its peer id"
                         : "Identity key file (default: a fresh identity)")
+      ->option_text("FILE")
       ->check(CLI::ExistingFile);
   if (source) app.get_option("--key")->required();
   if (source) {
     app.add_option("--input", o.input, "Read the stream from FILE (- = stdin)")
+        ->option_text("FILE")
         ->capture_default_str();
-    app.add_option("--stripes", o.stripes, "Number of stripes (trees), K")
-        ->check(CLI::Range(1, 64))
+    app.add_flag("--realtime", o.realtime,
+                 "Send MPEG-TS at the pace of its own clock (PCR), so a recorded file "
+                 "streams like a live one (as ffmpeg -re would)");
+    app.add_option("--stripes", o.stripes,
+                   "Number of stripes (trees), K, from 1 to " + std::to_string(kMaxFlagStripes))
+        ->option_text("K")
+        ->check(CLI::Range(1u, kMaxFlagStripes))
         ->capture_default_str();
-    app.add_option("--chunk-bytes", o.chunk_bytes, "Target chunk size")
-        ->check(CLI::Range(1024, 512 * 1024))
+    app.add_option("--chunk-bytes", o.chunk_bytes,
+                   "Target chunk size in bytes, from " + std::to_string(kMinFlagChunkBytes) +
+                       " to " + std::to_string(kMaxFlagChunkBytes))
+        ->option_text("BYTES")
+        ->check(CLI::Range(kMinFlagChunkBytes, kMaxFlagChunkBytes))
         ->capture_default_str();
   }
   if (sink) {
     app.add_option("--output", o.output, "Write the stream to FILE (- = stdout)")
+        ->option_text("FILE")
         ->capture_default_str();
     app.add_option("--buffer", o.buffer,
                    "Playout buffer: how long to wait for a lost chunk (one whose stripe "
                    "went past it); a late one (its stripe lags or repairs) is waited for "
                    "4 times as long")
+        ->option_text("DURATION")
         ->capture_default_str();
   }
   app.add_option("--upload", o.upload,
-                 "Uplink ceiling in bits/s (800k, 20M): children are sized by what the uplink "
-                 "is measured to carry, never above this; 0 = upload nothing");
-  app.add_option("--max-children", o.max_children,
-                 is_source_role(role) ? "Children per stripe (overrides --upload)"
-                                      : "Children in all stripes together (overrides --upload)")
-      ->check(CLI::Range(0, 1024));
+                 source ? "Uplink ceiling in bits/s (800k, 20M): the source feeds as many "
+                          "children per stripe as its uplink is measured to carry, never "
+                          "more than this allows (default: no ceiling)"
+                        : "Uplink ceiling in bits/s (800k, 20M): children are sized by what the "
+                          "uplink is measured to carry, never above this; 0 = relay nothing, "
+                          "a leaf in every stripe (default: no ceiling)")
+      ->option_text("RATE");
+  // One name, one meaning: --max-children counts children in all stripes
+  // together; the source, root of every stripe, counts them per stripe
+  // under its own name (--max-children stays there as an alias).
+  if (source) {
+    app.add_option("--children-per-stripe", o.max_children,
+                   "Children in each stripe, from 0 to 1024 (overrides --upload)")
+        ->option_text("N")
+        ->check(CLI::Range(0, 1024));
+    app.add_option("--max-children", o.max_children,
+                   "The old name of --children-per-stripe (on relays and sinks it counts "
+                   "all stripes together)")
+        ->option_text("N")
+        ->check(CLI::Range(0, 1024));
+  } else {
+    app.add_option("--max-children", o.max_children,
+                   "Children in all stripes together, from 0 to 1024 (overrides --upload)")
+        ->option_text("N")
+        ->check(CLI::Range(0, 1024));
+  }
   app.add_option("--stream-rate", o.stream_rate, "Stream rate assumed until it is measured")
+      ->option_text("RATE")
       ->capture_default_str();
   app.add_option("--stats-interval", o.stats_interval,
-                 "Print a stats line to stderr every DURATION (1s, 500ms)");
-  app.add_flag("--json", o.json, "Stats lines as JSON");
+                 "Write a stats record every DURATION (1s, 500ms): a text line on stderr, or "
+                 "JSON (--json, --stats-file)")
+      ->option_text("DURATION");
+  app.add_option("--stats-file", o.stats_file,
+                 "Write stats as JSON lines to PATH (- = stdout), apart from the logs; every "
+                 "1s unless --stats-interval says otherwise")
+      ->option_text("PATH");
+  app.add_flag("--json", o.json,
+               "Stats as JSON lines; without --stats-file they go to stderr and the logs "
+               "there become JSON lines too");
   app.add_option("--inspect-allow", o.inspect_allow,
-                 "Answer vt-inspect only from this peer id (repeatable; default: anyone)");
+                 "Answer vt-inspect only from this peer id (repeatable; default: anyone)")
+      ->option_text("PEER_ID");
   app.add_option("--linger", o.linger,
                  "After the end of the stream, keep serving repairs this long")
+      ->option_text("DURATION")
       ->capture_default_str();
 }
 
@@ -118,14 +193,20 @@ namespace {
 // sink whose reader went away) hands the children over, then stops with 0.
 class Shutdown {
  public:
+  // How long each connection may take to finish its calls after our GOAWAY
+  // (a heartbeat in flight) when leaving: short, a stop must be prompt.
+  static constexpr std::chrono::milliseconds kGoodbyeGrace{300};
+
   Shutdown(asio::io_context& io, peers::rpc::Node& rpc, OverlayNode& node,
            std::chrono::microseconds linger)
       : io_(io), rpc_(rpc), node_(node), linger_(linger), stop_pipe_(io, ::dup(peers::stop_fd())) {}
 
-  void stop(int code) {
+  // reason: how the run ended, for the final summary.
+  void stop(int code, std::string reason) {
     if (stopping_) return;
     stopping_ = true;
     exit_code_ = code;
+    reason_ = std::move(reason);
     rpc_.close();
     io_.stop();
   }
@@ -142,7 +223,7 @@ class Shutdown {
             auto w = t.async_wait(asio::use_awaitable);
             co_await std::move(w);
           }
-          stop(0);
+          stop(0, "end of stream");
         },
         asio::detached);
   }
@@ -151,27 +232,53 @@ class Shutdown {
   // hand over to gracefully: stop at once).
   void on_stop_signal(std::function<bool()> output_broken) {
     output_broken_ = std::move(output_broken);
-    stop_pipe_.async_wait(asio::posix::stream_descriptor::wait_read,
-                          [this](boost::system::error_code ec) {
-                            if (ec) return;
-                            if (output_broken_ && output_broken_()) {
-                              stop(0);
-                              return;
-                            }
-                            peers::log_info("stopping: handing children over");
-                            asio::co_spawn(
-                                io_,
-                                [this]() -> peers::rpc::Task<void> {
-                                  auto op = node_.leave();
-                                  co_await std::move(op);
-                                  stop(0);
-                                },
-                                asio::detached);
-                          });
+    stop_pipe_.async_wait(
+        asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+          if (ec) return;
+          if (output_broken_ && output_broken_()) {
+            stop(0, "output closed by its reader");
+            return;
+          }
+          std::string why = stop_reason();
+          std::size_t children = 0;
+          for (const auto& s : node_.stripe_status()) children += s.children;
+          if (children > 0) {
+            peers::log_info("stopping: handing children over",
+                            {{"why", why}, {"children", std::to_string(children)}});
+          } else {
+            peers::log_info("stopping", {{"why", why}});
+          }
+          leave_reason_ = why;
+          asio::co_spawn(
+              io_,
+              [this]() -> peers::rpc::Task<void> {
+                auto op = node_.leave();
+                co_await std::move(op);
+                // GOAWAY to every peer, so parents log a leave, not a
+                // failed feed.
+                auto bye = rpc_.shutdown(kGoodbyeGrace);
+                co_await std::move(bye);
+                stop(0, leave_reason_);
+              },
+              asio::detached);
+        });
   }
 
   int exit_code() const { return exit_code_; }
   bool stopping() const { return stopping_; }
+  const std::string& reason() const { return reason_; }
+
+  // "stopped by SIGINT", "stopped by SIGTERM", or "stop requested".
+  static std::string stop_reason() {
+    switch (peers::stop_signal()) {
+      case SIGINT:
+        return "stopped by SIGINT";
+      case SIGTERM:
+        return "stopped by SIGTERM";
+      default:
+        return "stop requested";
+    }
+  }
 
  private:
   asio::io_context& io_;
@@ -182,6 +289,8 @@ class Shutdown {
   std::function<bool()> output_broken_;
   int exit_code_ = 0;
   bool stopping_ = false;
+  std::string reason_;
+  std::string leave_reason_;
 };
 
 peers::rpc::NodeOptions node_options() {
@@ -261,7 +370,7 @@ void start_joining(asio::io_context& io, peers::rpc::Node& rpc, OverlayNode& nod
           }
         } catch (const Error& e) {
           peers::print_failure(peers::log_tool(), "cannot join: " + e.message());
-          shutdown.stop(e.code() == Errc::kAuth ? 2 : 1);
+          shutdown.stop(e.code() == Errc::kAuth ? 2 : 1, "cannot join: " + e.message());
         }
       },
       asio::detached);
@@ -275,6 +384,10 @@ int run_peer_app(const PeerAppOptions& o) {
   // Input and output files are opened before anything else can fail late.
   int in_fd = c.is_source ? open_source_input(o.input) : -1;
   int out_fd = c.is_sink ? open_sink_output(o.output) : -1;
+  std::FILE* stats_out = open_stats_file(o.stats_file);
+  // JSON stats on stderr: the logs there become JSON lines too, so a reader
+  // of stderr (jq) meets nothing else.
+  if (o.json && !stats_out) peers::log_set_format(peers::LogFormat::kJson);
 
   asio::io_context io(1);
   peers::rpc::NodeOptions nopts = node_options();
@@ -282,6 +395,15 @@ int run_peer_app(const PeerAppOptions& o) {
   peers::rpc::Node rpc(io.get_executor(), std::move(*identity), nopts);
   auto node = std::make_shared<OverlayNode>(rpc, overlay_config(o, c));
   rpc.add_service(node);
+  // A peer that said GOAWAY and closed has left: its parent says so at once
+  // rather than waiting for its heartbeats to be missed.
+  rpc.on_disconnect([&io, weak = std::weak_ptr<OverlayNode>(node)](
+                        const std::shared_ptr<peers::rpc::Connection>& conn, const Error& why) {
+    if (why.message() != "peer left") return;
+    asio::post(io, [weak, id = conn->peer()] {
+      if (auto n = weak.lock()) n->peer_left(id);
+    });
+  });
   auto inspect = std::make_shared<InspectService>(
       rpc, node, InspectOptions{.tool = peers::log_tool(), .allow = c.inspect_allow});
   rpc.add_service(inspect);
@@ -315,6 +437,11 @@ int run_peer_app(const PeerAppOptions& o) {
   }
 
   Shutdown shutdown(io, rpc, *node, c.linger);
+  StatsReporter stats(io, *node,
+                      {.peer = rpc.id().short_id(),
+                       .every = c.stats_every,
+                       .json = o.json || stats_out != nullptr,
+                       .out = stats_out});
 
   // The role's part: a sink plays, a relay lingers after the end, the
   // source reads its input.
@@ -332,7 +459,7 @@ int run_peer_app(const PeerAppOptions& o) {
   inspect->playout_gaps = [&]() -> std::uint64_t { return sink ? sink->gaps() : 0; };
   node->on_lost = [&](const Error& e) {
     peers::print_failure(peers::log_tool(), "stream lost: " + e.message());
-    shutdown.stop(1);
+    shutdown.stop(1, "stream lost: " + e.message());
   };
   std::unique_ptr<SourceInput> input;
   if (c.is_source) {
@@ -340,8 +467,8 @@ int run_peer_app(const PeerAppOptions& o) {
     co.stripes = o.stripes;
     co.target_size = o.chunk_bytes;
     input = std::make_unique<SourceInput>(
-        io, *node, o.input, in_fd, co, [&] { shutdown.linger_then_stop(); },
-        [&] { shutdown.stop(1); });
+        io, *node, o.input, in_fd, co, o.realtime, [&] { shutdown.linger_then_stop(); },
+        [&] { shutdown.stop(1, "cannot read --input"); });
     input->start();
   } else {
     start_joining(io, rpc, *node, c, sink.get(), shutdown);
@@ -349,24 +476,34 @@ int run_peer_app(const PeerAppOptions& o) {
 
   shutdown.on_stop_signal([&] { return sink && sink->broken(); });
 
-  std::unique_ptr<StatsReporter> stats;
-  if (c.stats_every) {
-    stats = std::make_unique<StatsReporter>(io, *node, rpc.id().short_id(), o.json, *c.stats_every,
-                                            [&] { return sink ? sink->gaps() : 0; });
-    stats->start();
-  }
+  if (sink) stats.playout = [&] { return sink->level(); };
+  if (input) stats.input_bytes = [&] { return input->bytes_read(); };
+  stats.start();
 
-  io.run();
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    // A failure the loop could not handle still ends with a summary.
+    if (input) input->abandon();
+    if (sink) sink->finish();
+    stats.summary(std::string("failed: ") + e.what(), peers::kExitFailure);
+    throw;
+  }
 
   // Shut down the threads we own.
   if (input) input->abandon();
   int exit_code = shutdown.exit_code();
+  std::string reason = shutdown.reason();
   if (sink) {
     sink->finish();
     if (!sink->broken() && exit_code == 0 && sink->incomplete() && !shutdown.stopping()) {
       exit_code = 1;
+      reason = "stream ended incomplete";
     }
   }
+  if (reason.empty()) reason = exit_code == 0 ? "end of stream" : "failed";
+  stats.summary(reason, exit_code);
+  if (stats_out && stats_out != stdout) std::fclose(stats_out);
   return exit_code;
 }
 

@@ -10,6 +10,17 @@
 
 namespace vt {
 
+using namespace std::chrono_literals;
+
+std::string address_problem(const std::string& text, bool dialing) {
+  auto hp = peers::rpc::parse_host_port(text);
+  if (!hp) return hp.error().message();
+  if (dialing && hp->port == 0) {
+    return "bad address '" + text + "' (port 0 only listens; give the node's port)";
+  }
+  return "";
+}
+
 PeerConfig make_peer_config(const PeerAppOptions& o) {
   PeerConfig c;
   c.role = o.role;
@@ -24,7 +35,13 @@ PeerConfig make_peer_config(const PeerAppOptions& o) {
   c.linger = peers::duration_flag("--linger", o.linger);
   c.buffer = peers::duration_flag("--buffer", o.buffer);
   if (!o.stats_interval.empty()) {
-    c.stats_every = peers::duration_flag("--stats-interval", o.stats_interval);
+    c.stats_every = peers::duration_flag("--stats-interval", o.stats_interval, 1ms);
+  } else if (!o.stats_file.empty()) {
+    c.stats_every = std::chrono::seconds(1);
+  }
+  if (o.stats_file == "-" && c.is_sink && o.output == "-") {
+    throw peers::usage_error(
+        "--stats-file -: stdout carries the stream; give --output FILE or a stats file");
   }
   for (const auto& text : o.inspect_allow) {
     auto id = peers::PeerId::parse(text);

@@ -21,6 +21,21 @@
 
 namespace vt {
 
+// The ranges of the source's flags. The chunker takes K up to kMaxStripes
+// and chunks up to 1 MiB; the tools take less: a feed's send window holds
+// two whole chunks and at most 256 KiB, and every node keeps per-stripe
+// state that more than 64 stripes would spread thin.
+inline constexpr std::uint32_t kMaxFlagStripes = 64;
+inline constexpr std::uint32_t kMinFlagChunkBytes = 1024;
+inline constexpr std::uint32_t kMaxFlagChunkBytes = 512 * 1024;
+
+// What is wrong with a peer address given on the command line ("" when
+// nothing): HOST:PORT ([v6]:PORT), a port from 1 (dialing: --join,
+// vt-inspect's targets) or 0 (listening) to 65535.
+//   address_problem("127.0.0.1", true) ==
+//       "bad address '127.0.0.1' (want HOST:PORT, IPv6 as [::1]:PORT)"
+std::string address_problem(const std::string& text, bool dialing);
+
 // The flags as typed (add_peer_flags() in peer_app.h registers them).
 struct PeerAppOptions {
   overlay::Role role = overlay::Role::kRelay;
@@ -30,6 +45,7 @@ struct PeerAppOptions {
   std::string announce;            // --announce HOST:PORT: advertised instead of what is seen
   std::string key;                 // key file; "" = fresh identity (not for the source)
   std::string input = "-";         // source
+  bool realtime = false;           // source: pace MPEG-TS by its PCR
   std::string output = "-";        // sink
   std::uint32_t stripes = 4;       // source
   std::string upload;              // rate, e.g. "20M"; "" = unlimited
@@ -41,6 +57,7 @@ struct PeerAppOptions {
   std::string repair_timeout = "60s";  // relays, sinks: keep repairing this long
   std::string start = "live";          // relays, sinks: "live" or "oldest"
   std::string stats_interval;          // "" = no stats
+  std::string stats_file;              // JSON stats: "" = none, "-" = stdout
   bool json = false;
   std::string linger = "2s";  // after end of stream, keep serving repairs this long
   std::uint32_t chunk_bytes = 16 * 1024;

@@ -71,7 +71,14 @@ void OutputWriter::run() {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         broken_ = true;
-        peers::log_warn("output closed by its reader; stopping", {{"error", std::strerror(errno)}});
+        // A reader that went away (a player closed, `| head`) is an ordinary
+        // end for a sink; any other write error is worth a warning.
+        if (n < 0 && errno == EPIPE) {
+          peers::log_info("output closed by its reader; stopping");
+        } else {
+          peers::log_warn("cannot write output; stopping",
+                          {{"error", n < 0 ? std::strerror(errno) : "no progress"}});
+        }
         peers::request_stop();
         break;
       }
@@ -105,6 +112,7 @@ void SinkOutput::start() {
     drain();
   };
   node_.on_chunk = [this](const Chunk& c) {
+    if (!newest_timestamp_ || c.timestamp > *newest_timestamp_) newest_timestamp_ = c.timestamp;
     if (!playout_) {
       held_back_.push_back(c);  // until every stripe is joined
       return;
@@ -164,9 +172,23 @@ void SinkOutput::start_playout() {
   peers::log_debug("playout starts", {{"from_seq", std::to_string(play_floor_)}});
 }
 
+PlayoutLevel SinkOutput::level() const {
+  PlayoutLevel l;
+  if (!playout_) return l;
+  l.gaps = playout_->stats().gaps;
+  l.skipped_chunks = playout_->stats().skipped_chunks;
+  l.buffer_chunks = playout_->held_chunks();
+  l.buffer_ms = 0;
+  if (newest_timestamp_ && played_timestamp_ && *newest_timestamp_ > *played_timestamp_) {
+    l.buffer_ms = static_cast<double>((*newest_timestamp_ - *played_timestamp_).count()) / 1000;
+  }
+  return l;
+}
+
 void SinkOutput::drain() {
   if (!playout_) return;
   for (auto& c : playout_->pop_ready(steady_clock::now())) {
+    played_timestamp_ = c.timestamp;
     if (!c.payload.empty()) writer_.write(std::move(c.payload));
   }
   if (playout_->finished() && !output_done_) {

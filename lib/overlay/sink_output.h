@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "lib/overlay/overlay_node.h"
+#include "lib/overlay/stats_record.h"
 #include "lib/stream/playout_buffer.h"
 
 namespace vt {
@@ -89,6 +90,9 @@ class SinkOutput {
 
   // Chunks given up on after the buffer's deadline (0 before playing starts).
   std::uint64_t gaps() const { return playout_ ? playout_->stats().gaps : 0; }
+  // The stats' view of playout: gaps, skipped chunks, and what the buffer
+  // holds (stream time from the last chunk written to the newest received).
+  PlayoutLevel level() const;
   bool broken() const { return writer_.broken(); }
   // Playing started and has not reached the end of the stream.
   bool incomplete() const { return playout_ && !playout_->finished(); }
@@ -106,6 +110,8 @@ class SinkOutput {
   bool output_done_ = false;
   std::vector<Chunk> held_back_;  // until every stripe is joined
   ChunkSeq play_floor_ = 0;
+  std::optional<std::chrono::microseconds> newest_timestamp_;  // of chunks received
+  std::optional<std::chrono::microseconds> played_timestamp_;  // of the last chunk written
 };
 
 }  // namespace vt

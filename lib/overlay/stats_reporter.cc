@@ -4,114 +4,134 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cstdio>
 
 #include "lib/kernel/log.h"
-#include "lib/kernel/units.h"
 
 namespace vt {
 
 namespace asio = boost::asio;
 using std::chrono::steady_clock;
 
-namespace {
-
-std::string rate_text(double bps) { return peers::format_rate(static_cast<std::uint64_t>(bps)); }
-
-}  // namespace
-
-StatsReporter::StatsReporter(asio::io_context& io, OverlayNode& node, std::string peer, bool json,
-                             std::chrono::microseconds every, std::function<std::uint64_t()> gaps)
+StatsReporter::StatsReporter(asio::io_context& io, OverlayNode& node, StatsOptions options)
     : io_(io),
       node_(node),
-      peer_(std::move(peer)),
-      json_(json),
-      every_(every),
-      gaps_(std::move(gaps)),
+      options_(std::move(options)),
+      started_(steady_clock::now()),
       timer_(io) {}
 
+StatsRecord StatsReporter::record(const StatsRecord* since, double seconds) const {
+  StatsRecord r;
+  r.time = peers::wall_seconds();
+  r.tool = peers::log_tool();
+  r.peer = options_.peer;
+  r.role = node_.config().role;
+  bool source = r.role == overlay::Role::kSource;
+  r.uptime_s = std::chrono::duration<double>(steady_clock::now() - started_).count();
+  OverlayStats st = node_.stats();
+  r.bytes_in = st.bytes_in;
+  r.chunks_in = st.chunks_in;
+  r.bytes_out = st.bytes_out;
+  r.chunks_out = st.chunks_out;
+  auto rate = [&](std::uint64_t now, std::uint64_t then) {
+    return seconds > 0 && now >= then ? static_cast<double>(now - then) * 8 / seconds : 0.0;
+  };
+  r.rate_in_bps = rate(r.bytes_in, since ? since->bytes_in : 0);
+  r.rate_out_bps = rate(r.bytes_out, since ? since->bytes_out : 0);
+  if (source && input_bytes) {
+    r.input_bytes = input_bytes();
+    r.input_bps = rate(*r.input_bytes, since && since->input_bytes ? *since->input_bytes : 0);
+  }
+  r.stripes = node_.stripes();
+  std::uint32_t parents = 0;
+  for (const auto& s : node_.stripe_status()) {
+    r.children += s.children;
+    r.repairs += s.repairs;
+    StripeRecord sr;
+    sr.stripe = s.stripe;
+    if (!source && !s.parent.empty()) {
+      sr.parent = s.parent;
+      ++parents;
+    }
+    sr.children = s.children;
+    sr.interior = s.interior;
+    sr.repairs = s.repairs;
+    r.per_stripe.push_back(sr);
+  }
+  if (!source) r.parents = parents;
+  r.duplicates = st.duplicates;
+  r.rejected = st.rejected;
+  if (!source) {
+    r.has_behind_live = true;
+    if (auto behind = node_.receive_behind_live()) {
+      r.behind_live_ms = static_cast<double>(behind->count()) / 1000;
+    }
+    r.has_rtt = true;
+    if (st.rtt_ms >= 0) r.rtt_ms = st.rtt_ms;
+  }
+  if (playout) {
+    PlayoutLevel level = playout();
+    r.gaps = level.gaps;
+    r.skipped_chunks = level.skipped_chunks;
+    r.has_buffer = true;
+    r.buffer_ms = level.buffer_ms;
+    if (level.buffer_ms) r.buffer_chunks = level.buffer_chunks;
+  }
+  r.uplink_bps = st.uplink_bps;
+  r.capacity = st.capacity;
+  r.queue_ms = st.queue_delay_ms;
+  r.stream_bps = st.stream_bps;
+  r.shed = st.shed;
+  r.slow_parents = st.slow_parents;
+  return r;
+}
+
+void StatsReporter::write(const StatsRecord& r) {
+  std::FILE* out = options_.out ? options_.out : stderr;
+  std::string line = options_.json ? stats_json(r) : stats_text(r);
+  // A reader of --stats-file - that went away costs the records, not the
+  // stream (SIGPIPE is ignored; the write fails with EPIPE).
+  std::fputs(line.c_str(), out);
+  std::fflush(out);
+}
+
 void StatsReporter::start() {
+  if (!options_.every) return;
   asio::co_spawn(
       io_,
       [this]() -> peers::rpc::Task<void> {
-        auto last = node_.stats();
+        StatsRecord last = record(nullptr, 0);
         auto last_t = steady_clock::now();
         for (;;) {
-          timer_.expires_after(every_);
+          timer_.expires_after(*options_.every);
           boost::system::error_code ec;
           auto w = timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
           co_await std::move(w);
           if (ec) co_return;
           auto now_t = steady_clock::now();
-          double secs = std::chrono::duration<double>(now_t - last_t).count();
-          auto st = node_.stats();
-          double in_bps = (st.bytes_in - last.bytes_in) * 8 / secs;
-          double out_bps = (st.bytes_out - last.bytes_out) * 8 / secs;
-          last = st;
+          StatsRecord r = record(&last, std::chrono::duration<double>(now_t - last_t).count());
+          write(r);
+          last = std::move(r);
           last_t = now_t;
-          std::size_t children = 0, parents = 0;
-          std::string per_stripe;
-          for (const auto& s : node_.stripe_status()) {
-            children += s.children;
-            if (!s.parent.empty()) ++parents;
-            if (!per_stripe.empty()) per_stripe += ",";
-            per_stripe += "{\"stripe\":" + std::to_string(s.stripe) +
-                          ",\"parent\":" + peers::json_quote(s.parent) +
-                          ",\"children\":" + std::to_string(s.children) +
-                          ",\"interior\":" + (s.interior ? "true" : "false") +
-                          ",\"repairs\":" + std::to_string(s.repairs) + "}";
-          }
-          std::uint64_t gaps = gaps_();
-          // Measured, not declared: the uplink estimate, the children it
-          // pays for, how long chunks wait to leave, how far behind live.
-          auto behind = node_.receive_behind_live();
-          double behind_ms = behind ? static_cast<double>(behind->count()) / 1000 : -1;
-          char measured[256];
-          if (json_) {
-            std::snprintf(
-                measured, sizeof measured,
-                "\"uplink_bps\":%.0f,\"capacity\":%u,\"queue_ms\":%.1f,"
-                "\"stream_bps\":%.0f,\"behind_live_ms\":%s,\"shed\":%llu,"
-                "\"slow_parents\":%llu,",
-                st.uplink_bps, st.capacity, st.queue_delay_ms, st.stream_bps,
-                behind ? std::to_string(static_cast<long long>(behind_ms)).c_str() : "null",
-                static_cast<unsigned long long>(st.shed),
-                static_cast<unsigned long long>(st.slow_parents));
-          } else {
-            std::snprintf(
-                measured, sizeof measured, " uplink=%s capacity=%u queue=%.0fms%s",
-                rate_text(st.uplink_bps).c_str(), st.capacity, st.queue_delay_ms,
-                behind
-                    ? (" behind_live=" + std::to_string(static_cast<long long>(behind_ms)) + "ms")
-                          .c_str()
-                    : "");
-          }
-          char line[512];
-          if (json_) {
-            std::snprintf(line, sizeof line,
-                          "{\"event\":\"stats\",\"time\":%.3f,\"data\":{\"tool\":%s,"
-                          "\"peer\":%s,\"rate_in_bps\":%.0f,\"rate_out_bps\":%.0f,"
-                          "\"children\":%zu,\"parents\":%zu,\"gaps\":%llu,\"rejected\":%llu,"
-                          "\"rtt_ms\":%.3f,%s\"stripes\":[",
-                          peers::wall_seconds(), peers::json_quote(peers::log_tool()).c_str(),
-                          peers::json_quote(peer_).c_str(), in_bps, out_bps, children, parents,
-                          static_cast<unsigned long long>(gaps),
-                          static_cast<unsigned long long>(st.rejected), st.rtt_ms, measured);
-            std::string out = std::string(line) + per_stripe + "]}}\n";
-            std::fputs(out.c_str(), stderr);
-          } else {
-            std::snprintf(line, sizeof line,
-                          "%s: stats in=%s out=%s children=%zu parents=%zu/%u gaps=%llu "
-                          "rejected=%llu rtt=%.2fms%s\n",
-                          peers::log_tool().c_str(), rate_text(in_bps).c_str(),
-                          rate_text(out_bps).c_str(), children, parents, node_.stripes(),
-                          static_cast<unsigned long long>(gaps),
-                          static_cast<unsigned long long>(st.rejected), st.rtt_ms, measured);
-            std::fputs(line, stderr);
-          }
         }
       },
       asio::detached);
+}
+
+void StatsReporter::summary(const std::string& reason, int exit_code) {
+  double run_s = std::chrono::duration<double>(steady_clock::now() - started_).count();
+  StatsRecord r = record(nullptr, run_s);
+  r.event = "summary";
+  r.reason = reason;
+  r.exit_code = exit_code;
+  if (options_.json) write(r);
+  // People get the summary on stderr as well, unless that is where the JSON
+  // records just went.
+  bool json_on_stderr = options_.json && (!options_.out || options_.out == stderr);
+  if (!json_on_stderr && peers::log_enabled(peers::LogLevel::kInfo)) {
+    std::string line = stats_text(r);
+    std::fputs(line.c_str(), stderr);
+    std::fflush(stderr);
+  }
 }
 
 }  // namespace vt

@@ -250,9 +250,11 @@ Task<Result<void>> Connection::fill_input(std::size_t need) {
     auto [ec, n] = co_await std::move(read);
     if (ec) {
       if (ec == asio::error::eof) {
-        co_return Error(Errc::kConnectionLost, in_.size() == 0
-                                                   ? "connection closed by peer"
-                                                   : "connection closed in the middle of a record");
+        // After its GOAWAY, a peer that closes has left on purpose.
+        co_return Error(Errc::kConnectionLost, in_.size() != 0
+                                                   ? "connection closed in the middle of a record"
+                                               : goaway_received_ ? "peer left"
+                                                                  : "connection closed by peer");
       }
       if (ec == asio::error::operation_aborted && close_reason_) co_return *close_reason_;
       co_return Error(Errc::kConnectionLost, "read failed: " + ec.message()).set_system_code(ec);

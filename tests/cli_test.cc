@@ -1,0 +1,198 @@
+// Every tool's command line as a user meets it: each --help (and each
+// subcommand's) against a golden file in testdata/golden/help/, and the
+// mistakes that must fail at once: exit 2, one line on stderr, nothing on
+// stdout, nothing started (no listening, no joining, no retries).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lib/kernel/subprocess.h"
+#include "tests/support/golden.h"
+#include "tests/support/runfiles.h"
+
+namespace {
+
+using peers::ExitStatus;
+using peers::Output;
+using peers::Subprocess;
+using namespace std::chrono_literals;
+
+Output run(const std::string& tool, const std::vector<std::string>& args) {
+  auto out = Subprocess::run(peers::test::runfile("cmd/" + tool + "/" + tool), args, {}, {}, 30s);
+  EXPECT_TRUE(out) << (out ? "" : out.error().what());
+  return out ? *out : Output{ExitStatus::exited(-1), "", ""};
+}
+
+struct HelpCase {
+  std::string tool;
+  std::vector<std::string> args;
+  std::string golden;
+};
+
+TEST(Help, EveryToolAndSubcommandMatchesItsGolden) {
+  const std::vector<HelpCase> cases = {
+      {"vt-source", {"--help"}, "vt-source.txt"},
+      {"vt-relay", {"--help"}, "vt-relay.txt"},
+      {"vt-sink", {"--help"}, "vt-sink.txt"},
+      {"vt-keygen", {"--help"}, "vt-keygen.txt"},
+      {"vt-keygen", {"show", "--help"}, "vt-keygen-show.txt"},
+      {"vt-keygen", {"check-id", "--help"}, "vt-keygen-check-id.txt"},
+      {"vt-inspect", {"--help"}, "vt-inspect.txt"},
+      {"vt-inspect", {"status", "--help"}, "vt-inspect-status.txt"},
+      {"vt-inspect", {"tree", "--help"}, "vt-inspect-tree.txt"},
+      {"vt-inspect", {"nodes", "--help"}, "vt-inspect-nodes.txt"},
+      {"vt-inspect", {"events", "--help"}, "vt-inspect-events.txt"},
+      {"vt-inspect", {"call", "--help"}, "vt-inspect-call.txt"},
+  };
+  for (const HelpCase& c : cases) {
+    SCOPED_TRACE(c.golden);
+    Output out = run(c.tool, c.args);
+    EXPECT_EQ(out.status, ExitStatus::exited(0)) << out.err;
+    EXPECT_EQ(out.err, "");
+    vt::test::expect_golden("help/" + c.golden, out.out);
+    // No CLI11 type clutter ("TEXT:{text,json}=text", "UINT:INT in [1 - 64]").
+    for (const char* clutter : {"TEXT", "UINT", "INT:", ":{", " in ["}) {
+      EXPECT_EQ(out.out.find(clutter), std::string::npos) << clutter << " in\n" << out.out;
+    }
+    EXPECT_NE(out.out.find("Example:\n"), std::string::npos);
+  }
+}
+
+TEST(Help, ExamplesAgreeWithTheReadme) {
+  // The README's examples: the relay listens where its peers reach it.
+  EXPECT_NE(run("vt-relay", {"--help"}).out.find("vt-relay --join host:7000 --upload 20M --listen"),
+            std::string::npos);
+  // The source's --upload does not describe a viewer.
+  std::string source = run("vt-source", {"--help"}).out;
+  EXPECT_EQ(source.find("viewer"), std::string::npos);
+  EXPECT_EQ(source.find("0 = "), std::string::npos);
+}
+
+struct Mistake {
+  std::string tool;
+  std::vector<std::string> args;
+  std::string message;  // the one line on stderr
+};
+
+TEST(UsageErrors, ExitTwoAtOnceWithOneLine) {
+  const std::vector<Mistake> cases = {
+      {"vt-sink",
+       {"--join", "127.0.0.1"},
+       "vt-sink: --join: bad address '127.0.0.1' (want HOST:PORT, IPv6 as [::1]:PORT) (see "
+       "vt-sink --help)"},
+      {"vt-relay",
+       {"--join", "host:port"},
+       "vt-relay: --join: bad address 'host:port' (want HOST:PORT with a port from 0 to 65535) "
+       "(see vt-relay --help)"},
+      {"vt-relay",
+       {"--join", "127.0.0.1:0"},
+       "vt-relay: --join: bad address '127.0.0.1:0' (port 0 only listens; give the node's port) "
+       "(see vt-relay --help)"},
+      {"vt-sink",
+       {"--join", "127.0.0.1:7000", "--listen", "0.0.0.0"},
+       "vt-sink: --listen: bad address '0.0.0.0' (want HOST:PORT, IPv6 as [::1]:PORT) (see "
+       "vt-sink --help)"},
+      {"vt-source",
+       {"--listen", "127.0.0.1:99999", "--key", "/dev/null"},
+       "vt-source: --listen: bad address '127.0.0.1:99999' (want HOST:PORT with a port from 0 "
+       "to 65535) (see vt-source --help)"},
+      {"vt-inspect",
+       {"status", "localhost"},
+       "vt-inspect: addr: bad address 'localhost' (want HOST:PORT, IPv6 as [::1]:PORT) (see "
+       "vt-inspect --help)"},
+      {"vt-inspect",
+       {"tree", "127.0.0.1:7000", "nohost"},
+       "vt-inspect: addr: bad address 'nohost' (want HOST:PORT, IPv6 as [::1]:PORT) (see "
+       "vt-inspect --help)"},
+      {"vt-source",
+       {"--listen", "127.0.0.1:0", "--key", "/dev/null", "--stripes", "65"},
+       "vt-source: --stripes: Value 65 not in range 1 to 64 (see vt-source --help)"},
+      {"vt-sink",
+       {"--join", "127.0.0.1:7000", "--stats-file", "-"},
+       "vt-sink: --stats-file -: stdout carries the stream; give --output FILE or a stats file"},
+      {"vt-relay",
+       {"--join", "127.0.0.1:7000", "--stats-interval", "0"},
+       "vt-relay: --stats-interval: must be at least 1ms"},
+  };
+  for (const Mistake& m : cases) {
+    SCOPED_TRACE(m.tool + " " + m.message);
+    auto started = std::chrono::steady_clock::now();
+    Output out = run(m.tool, m.args);
+    EXPECT_EQ(out.status, ExitStatus::exited(2)) << out.err;
+    EXPECT_EQ(out.out, "");
+    EXPECT_EQ(out.err, m.message + "\n");
+    // At once: no retries, no timeouts (generous for a loaded machine).
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  }
+}
+
+TEST(UsageErrors, FollowLogFormatJson) {
+  Output out = run("vt-sink", {"--log-format", "json", "--join", "127.0.0.1"});
+  EXPECT_EQ(out.status, ExitStatus::exited(2));
+  EXPECT_EQ(out.err.find('\n'), out.err.size() - 1) << out.err;
+  EXPECT_EQ(out.err.rfind("{\"event\":\"log\",\"time\":", 0), 0u) << out.err;
+  EXPECT_NE(out.err.find("\"level\":\"error\",\"tool\":\"vt-sink\",\"msg\":\"--join: bad address "
+                         "'127.0.0.1'"),
+            std::string::npos)
+      << out.err;
+}
+
+// The generated manual pages and completion, from the files the build
+// wrote (//cmd:man, //cmd:completion): every option --help shows is in both.
+std::string built(const std::string& path) {
+  std::ifstream in(peers::test::runfile(path), std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> long_options(const std::string& help) {
+  std::vector<std::string> out;
+  std::smatch m;
+  std::regex option("(?:^|[ ,])(--[a-z][a-z-]+)");
+  for (auto it = std::sregex_iterator(help.begin(), help.end(), option);
+       it != std::sregex_iterator(); ++it) {
+    out.push_back((*it)[1]);
+  }
+  return out;
+}
+
+TEST(ManPages, EveryToolHasOneWithEveryOption) {
+  for (const char* tool : {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen"}) {
+    SCOPED_TRACE(tool);
+    std::string man = built(std::string("cmd/man/") + tool + ".1");
+    EXPECT_EQ(man.rfind(".TH ", 0), 0u);
+    EXPECT_NE(man.find(".SH EXAMPLES"), std::string::npos);
+    std::string help = run(tool, {"--help"}).out;
+    for (const std::string& opt : long_options(help)) {
+      std::string roff;
+      for (char c : opt) roff += c == '-' ? std::string("\\-") : std::string(1, c);
+      EXPECT_NE(man.find(roff), std::string::npos) << opt;
+    }
+  }
+}
+
+TEST(Completion, CompletesOptionsSubcommandsAndValues) {
+  auto complete = [](const std::string& tool, const std::string& line) {
+    // COMP_WORDS as bash would split the line, the cursor on the last word.
+    std::string script = built("cmd/completion/" + tool) + "\nCOMP_WORDS=(" + line +
+                         ")\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
+                         "_" +
+                         std::regex_replace(tool, std::regex("-"), "_") +
+                         "\necho \"${COMPREPLY[*]}\"\n";
+    auto out = Subprocess::run("/bin/bash", {"-c", script}, {}, {}, 30s);
+    EXPECT_TRUE(out && out->status.success()) << (out ? out->err : out.error().what());
+    return out ? out->out : std::string();
+  };
+  EXPECT_EQ(complete("vt-sink", "vt-sink --lis"), "--listen\n");
+  EXPECT_EQ(complete("vt-sink", "vt-sink --log-format ''"), "text json\n");
+  EXPECT_EQ(complete("vt-inspect", "vt-inspect ''"), "status tree nodes events call\n");
+  EXPECT_EQ(complete("vt-inspect", "vt-inspect tree --as"), "--ascii\n");
+  EXPECT_EQ(complete("vt-source", "vt-source --real"), "--realtime\n");
+}
+
+}  // namespace
