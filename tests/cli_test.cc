@@ -63,8 +63,9 @@ TEST(Help, EveryToolAndSubcommandMatchesItsGolden) {
 }
 
 TEST(Help, ExamplesAgreeWithTheReadme) {
-  // The README's examples: the relay listens where its peers reach it.
-  EXPECT_NE(run("vt-relay", {"--help"}).out.find("vt-relay --join host:7000 --upload 20M --listen"),
+  // The README's example: the relay joins by the link vt-source printed
+  // (it listens on all interfaces by default and learns its address).
+  EXPECT_NE(run("vt-relay", {"--help"}).out.find("vt-relay vt://host:7000/vt1... --upload 20M"),
             std::string::npos);
   // The source's --upload does not describe a viewer.
   std::string source = run("vt-source", {"--help"}).out;

@@ -49,14 +49,6 @@ TEST_F(Reach, SourcePrintsALinkASinkJoinsBy) {
   EXPECT_EQ(relay.log_text().find("not verified"), std::string::npos) << relay.log_text();
 }
 
-// The peer id from a tool's "listening ... peer=vt1..." line.
-std::string peer_of(const Tool& t) {
-  auto lines = t.log_lines({"listening", "peer="});
-  if (lines.empty()) return "";
-  auto at = lines[0].find("peer=") + 5;
-  return lines[0].substr(at, lines[0].find(' ', at) - at);
-}
-
 TEST_F(Reach, AForwardedJoinAnswersAViewerNobodyCanDial) {
   // The source is full (one child per stripe: r1), so it forwards the
   // viewer's joins to r1, which adopts it. The viewer announces an address
