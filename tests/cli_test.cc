@@ -22,7 +22,8 @@ using peers::Subprocess;
 using namespace std::chrono_literals;
 
 Output run(const std::string& tool, const std::vector<std::string>& args) {
-  auto out = Subprocess::run(peers::test::runfile("cmd/" + tool + "/" + tool), args, {}, {}, 30s);
+  std::string path = tool == "peers-idlc" ? "idlc/peers-idlc" : "cmd/" + tool + "/" + tool;
+  auto out = Subprocess::run(peers::test::runfile(path), args, {}, {}, 30s);
   EXPECT_TRUE(out) << (out ? "" : out.error().what());
   return out ? *out : Output{ExitStatus::exited(-1), "", ""};
 }
@@ -163,7 +164,8 @@ std::vector<std::string> long_options(const std::string& help) {
 }
 
 TEST(ManPages, EveryToolHasOneWithEveryOption) {
-  for (const char* tool : {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen"}) {
+  for (const char* tool :
+       {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen", "peers-idlc"}) {
     SCOPED_TRACE(tool);
     std::string man = built(std::string("cmd/man/") + tool + ".1");
     EXPECT_EQ(man.rfind(".TH ", 0), 0u);
@@ -194,6 +196,7 @@ TEST(Completion, CompletesOptionsSubcommandsAndValues) {
   EXPECT_EQ(complete("vt-inspect", "vt-inspect ''"), "status tree nodes events call\n");
   EXPECT_EQ(complete("vt-inspect", "vt-inspect tree --as"), "--ascii\n");
   EXPECT_EQ(complete("vt-source", "vt-source --real"), "--realtime\n");
+  EXPECT_EQ(complete("peers-idlc", "peers-idlc --la"), "--lang\n");
 }
 
 }  // namespace

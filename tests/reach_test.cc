@@ -105,7 +105,7 @@ TEST_F(Reach, BadLinksAreUsageErrors) {
       {{"vt://127.0.0.1:7000/vt1nope"}, "bad join link"},
       {{"vt://127.0.0.1:7000"}, "no source id"},
       {{"vt://127.0.0.1:7000/" + source_id_, "--source-key", other_key}, "is for source"},
-      {{"--join", "localhost"}, "bad --join"},
+      {{"--join", "localhost"}, "--join: bad address 'localhost'"},
       {{}, "nowhere to join"},
       {{"--join", "127.0.0.1:7000", "--announce", "0.0.0.0:7000"}, "bad --announce"},
   };
