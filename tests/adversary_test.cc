@@ -12,7 +12,11 @@
 //    chunk, in every stripe of one viewer and in two of another's;
 //  - a flood of joins from fresh identities that never open their feeds.
 // Tests wait on log lines, replies and exits with generous deadlines.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -408,6 +412,38 @@ TEST_F(Adversary, AFloodOfJoinsFromFreshIdentitiesLeavesViewersWhole) {
   expect_complete(early, clip);
   EXPECT_TRUE(early.log_lines({"parent redirects"}).empty()) << early.log_text();
   expect_suffix(during, clip);
+}
+
+// A TCP connection to 127.0.0.1:port that says nothing (-1 on failure).
+int stalled_connection(const std::string& addr) {
+  auto colon = addr.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<std::uint16_t>(std::stoi(addr.substr(colon + 1))));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(Adversary, StalledStrangersAreHeldToTheLimitFlags) {
+  // --max-handshakes 2: strangers that connect and say nothing hold at most
+  // two handshake places; the next is refused at once (logged with its
+  // reason), and once they are gone a viewer joins and plays every byte.
+  Tool source = start_source(4, {"--max-handshakes", "2", "--max-connections", "64"});
+  std::vector<int> fds;
+  for (int i = 0; i < 6; ++i) fds.push_back(stalled_connection(source.addr));
+  for (int fd : fds) EXPECT_GE(fd, 0);
+  EXPECT_TRUE(source.wait_log("reason=too_many_handshakes")) << source.log_text();
+  for (int fd : fds) {
+    if (fd >= 0) ::close(fd);
+  }
+  Tool sink = start_sink("s1", source.addr, {"--upload", "0"});
+  feed(source, ts_clip(), ts_clip().size() / 250);
+  expect_complete(sink);
 }
 
 }  // namespace

@@ -102,6 +102,9 @@ TEST(UsageErrors, ExitTwoAtOnceWithOneLine) {
        {"--listen", "127.0.0.1:99999", "--key", "/dev/null"},
        "vt-source: --listen: bad address '127.0.0.1:99999' (want HOST:PORT with a port from 0 "
        "to 65535) (see vt-source --help)"},
+      {"vt-relay",
+       {"--join", "127.0.0.1:7000", "--max-connections", "0"},
+       "vt-relay: --max-connections: Value 0 not in range 1 to 1000000 (see vt-relay --help)"},
       {"vt-inspect",
        {"status", "localhost"},
        "vt-inspect: addr: bad address 'localhost' (want HOST:PORT, IPv6 as [::1]:PORT) (see "

@@ -1,6 +1,7 @@
 #include "lib/overlay/peer_app.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -178,6 +179,21 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   app.add_option("--inspect-allow", o.inspect_allow,
                  "Answer vt-inspect only from this peer id (repeatable; default: anyone)")
       ->option_text("PEER_ID");
+  app.add_option("--max-connections", o.max_connections,
+                 "Accept at most N connections in all (also held below the open-file limit)")
+      ->option_text("N")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  app.add_option("--max-handshakes", o.max_handshakes,
+                 "Accept at most N connections that have not proved who they are yet")
+      ->option_text("N")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  app.add_option("--max-per-address", o.max_per_address,
+                 "Accept at most N connections from one IP address (loopback is not limited)")
+      ->option_text("N")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
   app.add_option("--linger", o.linger,
                  "After the end of the stream, keep serving repairs this long")
       ->option_text("DURATION")
@@ -392,6 +408,16 @@ int run_peer_app(const PeerAppOptions& o) {
   asio::io_context io(1);
   peers::rpc::NodeOptions nopts = node_options();
   nopts.announce = o.announce;
+  nopts.max_handshakes = o.max_handshakes;
+  nopts.max_connections_per_address = o.max_per_address;
+  // Descriptors run out before the connection limit would: keep some for
+  // dialing, files and the listener.
+  nopts.max_connections = o.max_connections;
+  if (struct rlimit rl;
+      getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 128) {
+    nopts.max_connections =
+        std::min<std::size_t>(nopts.max_connections, static_cast<std::size_t>(rl.rlim_cur) - 64);
+  }
   peers::rpc::Node rpc(io.get_executor(), std::move(*identity), nopts);
   auto node = std::make_shared<OverlayNode>(rpc, overlay_config(o, c));
   rpc.add_service(node);

@@ -62,6 +62,11 @@ struct PeerAppOptions {
   std::string linger = "2s";  // after end of stream, keep serving repairs this long
   std::uint32_t chunk_bytes = 16 * 1024;
   std::vector<std::string> inspect_allow;  // peer ids allowed to inspect; empty = anyone
+  // Strangers' cost (docs/security.md): accepted connections in all, in the
+  // handshake, and from one IP address (loopback exempt).
+  std::uint32_t max_connections = 1024;
+  std::uint32_t max_handshakes = 64;
+  std::uint32_t max_per_address = 32;
 };
 
 // The flags that need checking, as values.
