@@ -179,21 +179,24 @@ void add_peer_flags(CLI::App& app, PeerAppOptions& o, overlay::Role role) {
   app.add_option("--inspect-allow", o.inspect_allow,
                  "Answer vt-inspect only from this peer id (repeatable; default: anyone)")
       ->option_text("PEER_ID");
-  app.add_option("--max-connections", o.max_connections,
-                 "Accept at most N connections in all (also held below the open-file limit)")
-      ->option_text("N")
-      ->check(CLI::Range(1u, 1000000u))
-      ->capture_default_str();
-  app.add_option("--max-handshakes", o.max_handshakes,
-                 "Accept at most N connections that have not proved who they are yet")
-      ->option_text("N")
-      ->check(CLI::Range(1u, 1000000u))
-      ->capture_default_str();
-  app.add_option("--max-per-address", o.max_per_address,
-                 "Accept at most N connections from one IP address (loopback is not limited)")
-      ->option_text("N")
-      ->check(CLI::Range(1u, 1000000u))
-      ->capture_default_str();
+  struct Limit {
+    const char* flag;
+    std::uint32_t* value;
+    const char* what;
+  };
+  for (const Limit& l : {
+           Limit{"--max-connections", &o.max_connections,
+                 "Accept at most N connections in all (also held below the open-file limit)"},
+           Limit{"--max-handshakes", &o.max_handshakes,
+                 "Accept at most N connections that have not proved who they are yet"},
+           Limit{"--max-per-address", &o.max_per_address,
+                 "Accept at most N connections from one IP address (loopback is not limited)"},
+       }) {
+    app.add_option(l.flag, *l.value, l.what)
+        ->option_text("N")
+        ->check(CLI::Range(1u, 1000000u))
+        ->capture_default_str();
+  }
   app.add_option("--linger", o.linger,
                  "After the end of the stream, keep serving repairs this long")
       ->option_text("DURATION")
