@@ -485,18 +485,19 @@ TEST(Topology, NodesTextIsOneLinePerNodeWithDepthsAndTotals) {
   EXPECT_EQ(topo.depth(0, kSource), 0u);
   EXPECT_EQ(topo.depth(0, kRelayA), 1u);
   EXPECT_EQ(topo.depth(1, kRelayA), 2u);
-  EXPECT_EQ(topo.nodes_text(),
-            "stream vt1source00: 2 stripes, 5 nodes: 1 source, 3 relays, 1 viewer, max depth 2 "
-            "(1 did not answer)\n"
-            "id           role    addr           depth  rate_in    rate_out  children  behind_live  "
-            "gaps\n"
-            "vt1source00  source  10.0.0.1:7000  0,0    -          3Mbit/s   4         -            -\n"
-            "vt1denied00  relay   10.0.0.5:7000  2,1    -          -         -         -            "
-            "- [denied]\n"
-            "vt1relayaaa  relay   10.0.0.2:7000  1,2    1.5Mbit/s  3Mbit/s   2         -            -\n"
-            "vt1relaybbb  relay   10.0.0.3:7000  1,1    1.5Mbit/s  3Mbit/s   2         -            -\n"
-            "vt1sinkccc0  sink    10.0.0.4:7000  2,2    1.5Mbit/s  0bit/s    0         -            "
-            "0\n");
+  EXPECT_EQ(
+      topo.nodes_text(),
+      "stream vt1source00: 2 stripes, 5 nodes: 1 source, 3 relays, 1 viewer, max depth 2 "
+      "(1 did not answer)\n"
+      "id           role    addr           depth  rate_in    rate_out  children  behind_live  "
+      "gaps\n"
+      "vt1source00  source  10.0.0.1:7000  0,0    -          3Mbit/s   4         -            -\n"
+      "vt1denied00  relay   10.0.0.5:7000  2,1    -          -         -         -            "
+      "- [denied]\n"
+      "vt1relayaaa  relay   10.0.0.2:7000  1,2    1.5Mbit/s  3Mbit/s   2         -            -\n"
+      "vt1relaybbb  relay   10.0.0.3:7000  1,1    1.5Mbit/s  3Mbit/s   2         -            -\n"
+      "vt1sinkccc0  sink    10.0.0.4:7000  2,2    1.5Mbit/s  0bit/s    0         -            "
+      "0\n");
 }
 
 }  // namespace
