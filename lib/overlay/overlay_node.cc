@@ -712,6 +712,8 @@ void OverlayNode::start_maintenance() {
 }
 
 void OverlayNode::maintain(steady_clock::time_point now) {
+  // Refusals that ran out go (a ghost that never asks again is not kept).
+  std::erase_if(refused_, [&](const auto& r) { return r.second <= now; });
   // A child that stops sending heartbeats (crashed or frozen) gives its
   // slot back; a child on a long or congested path gets longer.
   for (auto& s : stripes_) {
