@@ -1,6 +1,5 @@
 #include "lib/kernel/timer.h"
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/post.hpp>
 #include <stdexcept>
 
@@ -22,8 +21,10 @@ struct VirtualTimerState {
 namespace {
 
 void complete(asio::any_io_executor ex, Timer::WaitHandler h, boost::system::error_code ec) {
-  // Through the handler's own executor when it has one (a strand, a coroutine's).
-  asio::post(ex, asio::append(std::move(h), ec));
+  // Virtual time runs on one thread, so invoking a handler from the
+  // executor's queue never races its strand. (Not asio::append: with an
+  // any_completion_handler it recurses without end in Boost 1.81.)
+  asio::post(ex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
 }
 
 std::size_t fail_all(detail::VirtualTimerState& s) {
@@ -87,7 +88,7 @@ VirtualTime::~VirtualTime() {
 
 void VirtualTime::arm(const std::shared_ptr<detail::VirtualTimerState>& t) {
   Key k{t->expiry, next_seq_++};
-  armed_.emplace(k, t);
+  armed_.emplace(k, Armed{t, {}});
   t->key = k;
 }
 
@@ -97,10 +98,15 @@ void VirtualTime::disarm(detail::VirtualTimerState& t) {
   t.key.reset();
 }
 
+void VirtualTime::call_at(Clock::time_point t, std::function<void()> fn) {
+  armed_.emplace(Key{std::max(t, now()), next_seq_++}, Armed{{}, std::move(fn)});
+}
+
 std::optional<Clock::time_point> VirtualTime::next_deadline() {
   while (!armed_.empty()) {
     auto it = armed_.begin();
-    if (auto t = it->second.lock(); t && !t->waiters.empty()) return it->first.first;
+    if (it->second.fn) return it->first.first;
+    if (auto t = it->second.timer.lock(); t && !t->waiters.empty()) return it->first.first;
     armed_.erase(it);
   }
   return std::nullopt;
@@ -109,9 +115,14 @@ std::optional<Clock::time_point> VirtualTime::next_deadline() {
 void VirtualTime::advance_to(Clock::time_point t) {
   while (!armed_.empty() && armed_.begin()->first.first <= t) {
     auto it = armed_.begin();
-    auto state = it->second.lock();
+    auto state = it->second.timer.lock();
+    auto fn = std::move(it->second.fn);
     Clock::virtual_now_ = std::max(Clock::virtual_now_, it->first.first);
     armed_.erase(it);
+    if (fn) {
+      fn();
+      continue;
+    }
     if (!state) continue;
     state->key.reset();
     auto waiters = std::move(state->waiters);

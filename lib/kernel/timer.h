@@ -15,6 +15,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,8 @@ class Timer {
   using WaitHandler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
   explicit Timer(const executor_type& ex);
+  Timer(const executor_type& ex, duration d) : Timer(ex) { expires_after(d); }
+  Timer(const executor_type& ex, time_point t) : Timer(ex) { expires_at(t); }
   template <typename ExecutionContext, typename = std::enable_if_t<std::is_convertible_v<
                                            ExecutionContext&, boost::asio::execution_context&>>>
   explicit Timer(ExecutionContext& ctx) : Timer(executor_type(ctx.get_executor())) {}
@@ -93,8 +96,12 @@ class VirtualTime {
   // Completes, in expiry order, every wait due at or before t, then sets the
   // clock to t (never backwards). Completions are posted to their executors.
   void advance_to(Clock::time_point t);
-  // Timers waiting now (a measure of pending work).
+  // Timers and calls waiting now (a measure of pending work).
   std::size_t armed() const { return armed_.size(); }
+  // Runs fn when virtual time reaches t (from advance_to, on the thread that
+  // drives the simulation): cheaper than a Timer for a simulator's own
+  // events, such as a packet leaving a link.
+  void call_at(Clock::time_point t, std::function<void()> fn);
 
  private:
   friend class Timer;
@@ -103,7 +110,11 @@ class VirtualTime {
 
   static inline VirtualTime* current_ = nullptr;
   std::uint64_t next_seq_ = 0;
-  std::map<Key, std::weak_ptr<detail::VirtualTimerState>> armed_;
+  struct Armed {
+    std::weak_ptr<detail::VirtualTimerState> timer;
+    std::function<void()> fn;  // or a call_at
+  };
+  std::map<Key, Armed> armed_;
 };
 
 }  // namespace peers

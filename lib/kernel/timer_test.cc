@@ -116,5 +116,23 @@ TEST(Timer, DestroyingAVirtualTimerAbortsItsWait) {
   EXPECT_FALSE(vt.next_deadline());
 }
 
+TEST(Timer, CallsAtAVirtualTimeRunInOrderWithTimers) {
+  asio::io_context io;
+  VirtualTime vt;
+  auto t0 = Clock::now();
+  std::vector<std::string> order;
+  vt.call_at(t0 + 2s, [&] { order.push_back("call 2s"); });
+  Timer t(io);
+  t.expires_after(1s);
+  t.async_wait([&](boost::system::error_code) { order.push_back("timer 1s"); });
+  vt.call_at(t0 + 1s, [&] {
+    order.push_back("call 1s");
+    vt.call_at(Clock::now(), [&] { order.push_back("call 1s+0"); });
+  });
+  run_virtual(io, vt);
+  EXPECT_EQ(order, (std::vector<std::string>{"call 1s", "call 1s+0", "timer 1s", "call 2s"}));
+  EXPECT_EQ(Clock::now() - t0, 2s);
+}
+
 }  // namespace
 }  // namespace peers

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "lib/kernel/timer.h"
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
@@ -38,7 +38,7 @@ InspectService::InspectService(peers::rpc::Node& rpc, std::shared_ptr<OverlayNod
     : rpc_(rpc),
       node_(std::move(node)),
       options_(std::move(options)),
-      started_(steady_clock::now()) {
+      started_(peers::Clock::now()) {
   auto st = node_->stats();
   last_ = previous_ = Sample{started_, st.bytes_in, st.bytes_out};
 }
@@ -62,7 +62,7 @@ void InspectService::start() {
           if (!self) co_return;
           period = self->options_.rate_period;
         }
-        asio::steady_timer timer(co_await asio::this_coro::executor);
+        peers::Timer timer(co_await asio::this_coro::executor);
         for (;;) {
           timer.expires_after(period);
           auto wait = timer.async_wait(asio::use_awaitable);
@@ -71,7 +71,7 @@ void InspectService::start() {
           if (!self) co_return;
           auto st = self->node_->stats();
           self->previous_ = self->last_;
-          self->last_ = Sample{steady_clock::now(), st.bytes_in, st.bytes_out};
+          self->last_ = Sample{peers::Clock::now(), st.bytes_in, st.bytes_out};
         }
       },
       asio::detached);
@@ -125,7 +125,7 @@ inspect::NodeStatus InspectService::status_now() const {
   s.stream_id = node_->stream().source_id;
   s.stripe_count = node_->stripes();
   s.uptime_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started_)
+      std::chrono::duration_cast<std::chrono::milliseconds>(peers::Clock::now() - started_)
           .count());
   s.version = peers::kVersion;
   s.tool = options_.tool;

@@ -4,13 +4,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 #include <tuple>
 
 #include "lib/kernel/log.h"
+#include "lib/kernel/timer.h"
 #include "lib/overlay/join_decision.h"
 #include "lib/stream/signed_chunk.h"
 
@@ -41,7 +41,7 @@ constexpr std::size_t kFeedChunksInFlight = 2;
 constexpr std::uint64_t kSwapSettleMs = 5000;
 
 Task<void> sleep_for(steady_clock::duration d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  peers::Timer t(co_await asio::this_coro::executor, d);
   auto wait = t.async_wait(asio::use_awaitable);
   co_await std::move(wait);
 }
@@ -117,7 +117,7 @@ void OverlayNode::init_stripes(std::uint32_t k) {
     stripes_[i].history = std::make_unique<History>(config_.history);
     stripes_[i].interior =
         config_.role == overlay::Role::kSource || (config_.capacity > 0 && i == home_stripe());
-    stripes_[i].last_arrival = steady_clock::now();
+    stripes_[i].last_arrival = peers::Clock::now();
   }
 }
 
@@ -194,7 +194,7 @@ std::uint32_t OverlayNode::room_depth(const Stripe& s) const {
   // else one more than the shallowest room a fresh child reported.
   if ((s.interior || config_.role == overlay::Role::kSource) && free_slots(s) > 0) return 1;
   std::uint32_t best = 0;
-  auto stale = steady_clock::now() - config_.heartbeat_interval * 3;
+  auto stale = peers::Clock::now() - config_.heartbeat_interval * 3;
   for (const auto& [id, c] : s.children) {
     if (c->room_depth == 0 || c->last_heartbeat < stale) continue;
     if (best == 0 || c->room_depth + 1 < best) best = c->room_depth + 1;
@@ -243,8 +243,8 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   st.interior = s.interior;
   for (const auto& p : s.path) st.path.push_back(p.id);
   st.root_id_valid = !s.path.empty() && peers::PeerId::parse(s.path.front().id).ok();
-  auto stale = steady_clock::now() - config_.heartbeat_interval * 3;
-  auto now = steady_clock::now();
+  auto stale = peers::Clock::now() - config_.heartbeat_interval * 3;
+  auto now = peers::Clock::now();
   std::set<peers::PeerId> leaving;
   for (const auto& [ticket, r] : s.reservations) {
     if (r.displace && r.expires >= now) leaving.insert(r.displace->child);
@@ -286,7 +286,7 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   }
   req.joiner.id = joiner->to_string();
   if (auto until = refused_.find(*joiner); until != refused_.end()) {
-    if (until->second > steady_clock::now()) {
+    if (until->second > peers::Clock::now()) {
       throw overlay::Full("refused here for a while: it held a slot and read nothing", req.stripe);
     }
     refused_.erase(until);
@@ -305,7 +305,7 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   if (checked) {
     auto& reservations = stripes_[req.stripe].reservations;
     for (auto it = reservations.begin(); it != reservations.end();) {
-      it = it->second.expires < steady_clock::now() ? reservations.erase(it) : std::next(it);
+      it = it->second.expires < peers::Clock::now() ? reservations.erase(it) : std::next(it);
     }
   }
   switch (d.refusal) {
@@ -323,7 +323,7 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       throw overlay::Full("no room here", req.stripe);
     case JoinRefusal::kNoRoomInSubtree: {
       const Stripe& full = stripes_[req.stripe];
-      auto retry = soonest_free(full, steady_clock::now());
+      auto retry = soonest_free(full, peers::Clock::now());
       std::string slots = std::to_string(used_slots(full)) + " of " +
                           std::to_string(budget_for(full)) + " slots here in use";
       if (retry) {
@@ -494,7 +494,7 @@ Task<Answer<overlay::ChildReport>> OverlayNode::vouch(CallContext& ctx, overlay:
     if (auto it = s.children.find(*id); it != s.children.end()) {
       r.feeding = true;
       r.for_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                steady_clock::now() - it->second->since)
+                                                peers::Clock::now() - it->second->since)
                                                 .count());
       r.capacity = it->second->info.capacity;
     }
@@ -508,7 +508,7 @@ overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req
   // repeated joins do not hoard slots.
   std::erase_if(s.reservations, [&](const auto& r) { return r.second.joiner.id == req.joiner.id; });
   std::uint64_t ticket = next_ticket_++;
-  auto now = steady_clock::now();
+  auto now = peers::Clock::now();
   s.reservations[ticket] = {req.joiner, req.home_stripe, now, now + 5s, std::move(displace)};
   overlay::JoinReply reply;
   reply.stripe = req.stripe;
@@ -624,11 +624,11 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
       reply.first_seq = newest ? *newest + stream_.stripes : req.stripe;
     }
   }
-  auto queued_at = steady_clock::now();
+  auto queued_at = peers::Clock::now();
   for (std::size_t i = start; i < held.size(); ++i) {
     child->queue.push_back({held[i].bytes, queued_at});
   }
-  child->last_heartbeat = steady_clock::now();
+  child->last_heartbeat = peers::Clock::now();
   child->since = child->last_heartbeat;
   child->last_write = child->last_heartbeat;
   s.children[child->id] = child;
@@ -654,7 +654,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   it->second->info.capacity = req.capacity;  // measured by the child, now
   it->second->rtt_us = req.rtt_us;
   it->second->room_depth = req.room_depth;
-  it->second->last_heartbeat = steady_clock::now();
+  it->second->last_heartbeat = peers::Clock::now();
   overlay::HeartbeatReply reply;
   reply.path = s.path;
   reply.path.push_back(self_info());
@@ -663,10 +663,10 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   std::uint32_t spare = free_slots(s);
   for (auto& [id, c] : s.children) spare += c->spare;
   reply.spare = spare;
-  reply.stream_clock_us = clock_.to_wire(steady_clock::now());
+  reply.stream_clock_us = clock_.to_wire(peers::Clock::now());
   reply.end_after = end_seq_ ? *end_seq_ + 1 : 0;
   reply.lag_ms = static_cast<std::uint32_t>(
-      std::clamp<std::int64_t>(judge(s, steady_clock::now()).lag.count(), 0, 3600000));
+      std::clamp<std::int64_t>(judge(s, peers::Clock::now()).lag.count(), 0, 3600000));
   co_return reply;
 }
 
@@ -705,7 +705,7 @@ void OverlayNode::start_maintenance() {
           auto sl = sleep_for(self->config_.heartbeat_interval);
           co_await std::move(sl);
           if (self->leaving_) co_return;
-          self->maintain(steady_clock::now());
+          self->maintain(peers::Clock::now());
         }
       },
       asio::detached);
@@ -934,7 +934,7 @@ std::chrono::milliseconds OverlayNode::heartbeat_timeout(const Stripe& s) const 
 
 std::optional<std::chrono::microseconds> OverlayNode::behind_live(
     std::chrono::microseconds timestamp) const {
-  return clock_.behind_live(timestamp, steady_clock::now());
+  return clock_.behind_live(timestamp, peers::Clock::now());
 }
 
 std::optional<std::chrono::microseconds> OverlayNode::receive_behind_live() const {
@@ -947,7 +947,7 @@ std::optional<std::chrono::microseconds> OverlayNode::receive_behind_live() cons
 void OverlayNode::publish(const Chunk& chunk) {
   Stripe& s = stripes_[chunk.stripe];
   auto bytes = std::make_shared<const std::string>(sign_chunk(rpc_.identity(), chunk));
-  auto signed_at = steady_clock::now();
+  auto signed_at = peers::Clock::now();
   clock_.bound_origin(signed_at, chunk.timestamp);
   rate_.add(chunk.seq, chunk.timestamp, chunk.payload.size());
   newest_seq_ = chunk.seq;
@@ -962,7 +962,7 @@ void OverlayNode::publish(const Chunk& chunk) {
 }
 
 void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk) {
-  auto arrived = steady_clock::now();
+  auto arrived = peers::Clock::now();
   s.last_arrival = arrived;
   rate_.add(chunk.seq, chunk.timestamp, chunk.payload.size());
   if (!newest_seq_ || chunk.seq > *newest_seq_) {
@@ -975,7 +975,7 @@ void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk)
   if (!s.last_seq || chunk.seq > *s.last_seq) s.last_seq = chunk.seq;
   ++stats_.chunks_in;
   stats_.bytes_in += bytes->size();
-  s.history->add(chunk.seq, bytes, steady_clock::now());
+  s.history->add(chunk.seq, bytes, peers::Clock::now());
   push_to_children(s, bytes);
   log_chunk_time("chunk", s, chunk, arrived);
   if (on_chunk) on_chunk(chunk);
@@ -1034,7 +1034,7 @@ std::uint64_t OverlayNode::holes(const Stripe& s) const {
 void OverlayNode::push_to_children(Stripe& s, const SharedBytes& bytes) {
   std::vector<peers::PeerId> slow;
   std::vector<std::shared_ptr<Child>> idle;
-  auto now = steady_clock::now();
+  auto now = peers::Clock::now();
   for (auto& [id, child] : s.children) {
     child->queue.push_back({bytes, now});
     // Bounded in time: a child whose path does not carry the stripe would
@@ -1078,7 +1078,7 @@ void OverlayNode::start_writer(std::uint32_t stripe, std::shared_ptr<Child> chil
             co_await std::move(op);
             ++self->stats_.chunks_out;
             self->stats_.bytes_out += next->size();
-            child->last_write = steady_clock::now();
+            child->last_write = peers::Clock::now();
           }
           child->writing = false;
         } catch (const std::exception& e) {
@@ -1111,7 +1111,7 @@ void OverlayNode::drop_child(Stripe& s, peers::PeerId id, const std::string& why
 // ------------------------------------------------------------------ joining
 
 Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
-  auto deadline = steady_clock::now() + join_timeout;
+  auto deadline = peers::Clock::now() + join_timeout;
   std::chrono::milliseconds backoff = 100ms;
   // Learn the stream (K, source id) from any bootstrap node.
   for (;;) {
@@ -1144,7 +1144,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
       }
     }
     if (stream_.stripes > 0) break;
-    if (steady_clock::now() + backoff > deadline) {
+    if (peers::Clock::now() + backoff > deadline) {
       throw Error(Errc::kUnavailable, "no node to join answered within the join timeout");
     }
     auto sl = sleep_for(backoff);
@@ -1158,7 +1158,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   auto pending = std::make_shared<std::size_t>(stripes_.size());
   auto failure = std::make_shared<std::optional<Error>>();
   auto self = shared_from_this();
-  asio::steady_timer done(co_await asio::this_coro::executor, steady_clock::time_point::max());
+  peers::Timer done(co_await asio::this_coro::executor, steady_clock::time_point::max());
   for (std::uint32_t i = 0; i < stripes_.size(); ++i) {
     asio::co_spawn(
         rpc_.executor(),
@@ -1216,7 +1216,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   if (!parent_id) throw Error(Errc::kProtocol, "adopter sent a bad peer id");
   if (banned_.count(*parent_id))
     throw Error(Errc::kAuth, "adopter is banned (sent a forged chunk)");
-  if (avoid_penalized && penalized(reply.parent.id, steady_clock::now())) {
+  if (avoid_penalized && penalized(reply.parent.id, peers::Clock::now())) {
     throw Error(Errc::kUnavailable, "adopter was left for being slow a moment ago");
   }
   auto pconn = rpc_.find(*parent_id);
@@ -1240,7 +1240,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   s.path.push_back(reply.parent);
   s.parent_conn = pconn;
   s.feed = channel;
-  s.last_arrival = steady_clock::now();
+  s.last_arrival = peers::Clock::now();
   s.attached_at = s.last_arrival;
   s.unhealthy_since.reset();
   s.parent_lag.reset();
@@ -1287,11 +1287,12 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
   // that hears only that learns it within 3 s; an orphan keeps trying.
   std::optional<steady_clock::time_point> full_since;
   std::string last_error = "no node to ask";
-  const auto began = steady_clock::now();
+  const auto began = peers::Clock::now();
   auto last_report = began;
   for (std::uint32_t round = 0;; ++round) {
     bool any = false, all_full = true, busy = false;
     std::chrono::milliseconds retry{0};
+    std::set<std::string> failed;  // not "full": no answer, or an error
     for (const auto& addr : candidates) {
       if (leaving_ || stripes_[stripe].ended) co_return;
       try {
@@ -1309,11 +1310,12 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
         any = true;
         all_full = false;
         last_error = e.what();
+        failed.insert(addr);
         peers::log_debug("join attempt failed",
                          {{"stripe", std::to_string(stripe)}, {"addr", addr}, {"error", e.what()}});
       }
     }
-    auto now = steady_clock::now();
+    auto now = peers::Clock::now();
     if (any && all_full && !busy) {
       if (!full_since) full_since = now;
     } else {
@@ -1351,16 +1353,20 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
     auto sl = sleep_for(std::clamp(retry, backoff, std::max(backoff, 2000ms)));
     co_await std::move(sl);
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, resume ? 2000ms : 1000ms);
-    if (resume) {
-      // Everyone it knows, again: the lost parent may be back, the source
-      // and the --join addresses always count, and so do the parents of
-      // the other stripes and the nodes on their paths.
-      auto more = repair_candidates(stripes_[stripe], "", round + 1);
-      for (auto& a : more) {
-        if (std::find(candidates.begin(), candidates.end(), a) == candidates.end()) {
-          candidates.push_back(a);
-        }
+    // Everyone it knows, again: the lost parent may be back, the source
+    // and the --join addresses always count, and so do the parents of the
+    // other stripes and the nodes on their paths. A first join too: when a
+    // join forwarded by the --join node goes unanswered (a loaded node on
+    // the way), the other stripes' trees are another way in, tried first.
+    auto more = repair_candidates(stripes_[stripe], "", round + 1);
+    for (auto& a : more) {
+      if (std::find(candidates.begin(), candidates.end(), a) == candidates.end()) {
+        candidates.push_back(a);
       }
+    }
+    if (!resume) {
+      std::stable_partition(candidates.begin(), candidates.end(),
+                            [&](const std::string& a) { return !failed.count(a); });
     }
   }
 }
@@ -1444,7 +1450,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     // sends a subtree through a repair, so the churn must pay for itself.
     if (++beats % kMoveUpEvery == 0 && s.parent && s.interior && s.path.size() >= 2 &&
         !s.repairing && !s.moving_up &&
-        steady_clock::now() - s.attached_at >= config_.parent_watch_settle * 2 && dialable() &&
+        peers::Clock::now() - s.attached_at >= config_.parent_watch_settle * 2 && dialable() &&
         capacity_ >= s.path.back().capacity + 2) {
       s.moving_up = true;
       const overlay::PeerInfo grandparent = s.path[s.path.size() - 2];
@@ -1470,17 +1476,17 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     }
     try {
       auto timeout = heartbeat_timeout(s);
-      auto sent = steady_clock::now();
+      auto sent = peers::Clock::now();
       overlay::OverlayClient client(s.parent_conn);
       auto op = client.heartbeat(hb, CallOptions{timeout});
       overlay::HeartbeatReply reply = co_await std::move(op);
       Stripe& s2 = stripes_[stripe];
       if (s2.generation != generation) co_return;
-      clock_.sample(sent, steady_clock::now(), reply.stream_clock_us);
+      clock_.sample(sent, peers::Clock::now(), reply.stream_clock_us);
       s2.parent_lag = std::chrono::milliseconds(reply.lag_ms);
       if (reply.end_after > 0 && !end_seq_) {
         end_seq_ = reply.end_after - 1;
-        end_seen_at_ = steady_clock::now();
+        end_seen_at_ = peers::Clock::now();
         check_end();
       }
       late = 0;
@@ -1497,7 +1503,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       // timeouts in a row with no data for twice as long.
       const auto* err = dynamic_cast<const Error*>(&e);
       ++late;
-      auto quiet = steady_clock::now() - s2.last_arrival;
+      auto quiet = peers::Clock::now() - s2.last_arrival;
       auto timeout = heartbeat_timeout(s2);
       std::chrono::milliseconds interval =
           chunks_per_s_ > 0 ? std::chrono::milliseconds(static_cast<std::int64_t>(
@@ -1524,7 +1530,7 @@ std::vector<std::string> OverlayNode::repair_candidates(const Stripe& s, const s
   // second round on also the lost parent (it may only have been late), the
   // other stripes' parents and their paths, and parents left for being slow.
   std::vector<std::string> out;
-  auto now = steady_clock::now();
+  auto now = peers::Clock::now();
   auto add = [&](const overlay::PeerInfo* p, const std::string& addr) {
     if (addr.empty() || addr == rpc_.advertised_addr()) return;
     if (p && round < 3 && penalized(p->id, now)) return;
@@ -1576,7 +1582,7 @@ void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
       [self, stripe, candidates]() -> Task<void> {
         try {
           auto op = self->attach(stripe, candidates, true,
-                                 steady_clock::now() + self->config_.repair_timeout);
+                                 peers::Clock::now() + self->config_.repair_timeout);
           co_await std::move(op);
         } catch (const std::exception& e) {
           peers::log_error("could not repair stripe",

@@ -8,7 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "lib/kernel/timer.h"
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -234,10 +234,10 @@ class Shutdown {
     asio::co_spawn(
         io_,
         [this]() -> peers::rpc::Task<void> {
-          auto until = steady_clock::now() + linger_;
-          asio::steady_timer t(io_);
-          while (steady_clock::now() < until || node_.queued_to_children() > 0) {
-            if (steady_clock::now() > until + 30s) break;
+          auto until = peers::Clock::now() + linger_;
+          peers::Timer t(io_);
+          while (peers::Clock::now() < until || node_.queued_to_children() > 0) {
+            if (peers::Clock::now() > until + 30s) break;
             t.expires_after(50ms);
             auto w = t.async_wait(asio::use_awaitable);
             co_await std::move(w);

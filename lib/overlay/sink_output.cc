@@ -117,7 +117,7 @@ void SinkOutput::start() {
       held_back_.push_back(c);  // until every stripe is joined
       return;
     }
-    if (c.seq >= play_floor_) playout_->insert(c, steady_clock::now());
+    if (c.seq >= play_floor_) playout_->insert(c, peers::Clock::now());
     drain();
   };
   asio::co_spawn(
@@ -166,7 +166,7 @@ void SinkOutput::start_playout() {
   std::sort(held_back_.begin(), held_back_.end(),
             [](const Chunk& a, const Chunk& b) { return a.seq < b.seq; });
   for (auto& c : held_back_) {
-    if (c.seq >= play_floor_) playout_->insert(std::move(c), steady_clock::now());
+    if (c.seq >= play_floor_) playout_->insert(std::move(c), peers::Clock::now());
   }
   held_back_.clear();
   peers::log_debug("playout starts", {{"from_seq", std::to_string(play_floor_)}});
@@ -187,7 +187,7 @@ PlayoutLevel SinkOutput::level() const {
 
 void SinkOutput::drain() {
   if (!playout_) return;
-  for (auto& c : playout_->pop_ready(steady_clock::now())) {
+  for (auto& c : playout_->pop_ready(peers::Clock::now())) {
     played_timestamp_ = c.timestamp;
     if (!c.payload.empty()) writer_.write(std::move(c.payload));
   }

@@ -17,7 +17,7 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "lib/kernel/timer.h"
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -106,7 +106,7 @@ class SinkOutput {
   std::function<void()> on_end_;
   OutputWriter writer_;
   std::optional<PlayoutBuffer> playout_;
-  boost::asio::steady_timer timer_;
+  peers::Timer timer_;
   bool output_done_ = false;
   std::vector<Chunk> held_back_;  // until every stripe is joined
   ChunkSeq play_floor_ = 0;

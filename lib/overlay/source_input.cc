@@ -62,7 +62,7 @@ void SourceInput::start() {
           co_await std::move(w);
           if (ec) co_return;
           if (!chunker_.finished()) {
-            for (auto& c : chunker_.poll(steady_clock::now())) node_.publish(c);
+            for (auto& c : chunker_.poll(peers::Clock::now())) node_.publish(c);
           }
         }
       },
@@ -85,7 +85,7 @@ void SourceInput::read_loop() {
       probe_.finish();
       say_what_input_is(/*at_end=*/true);
       asio::post(io_, [this] {
-        for (auto& c : chunker_.finish(steady_clock::now())) node_.publish(c);
+        for (auto& c : chunker_.finish(peers::Clock::now())) node_.publish(c);
         peers::log_info("end of input", {{"chunks", std::to_string(chunker_.next_seq())}});
         on_end_();
       });
@@ -99,7 +99,7 @@ void SourceInput::read_loop() {
 void SourceInput::post(std::string_view data) {
   if (data.empty()) return;
   asio::post(io_, [this, data = std::string(data)] {
-    for (auto& c : chunker_.push(data, steady_clock::now())) node_.publish(c);
+    for (auto& c : chunker_.push(data, peers::Clock::now())) node_.publish(c);
   });
 }
 
@@ -136,12 +136,12 @@ void SourceInput::probe_and_send(std::string_view data) {
   // upstream): start counting again from now rather than rush.
   std::size_t sent = 0;
   for (const TsProbe::ClockPoint& p : probe_.clock_points()) {
-    auto now = steady_clock::now();
+    auto now = peers::Clock::now();
     if (!pace_origin_ || now - (*pace_origin_ + p.time) > 1s) pace_origin_ = now - p.time;
     auto due = *pace_origin_ + p.time;
-    while (!stop_ && steady_clock::now() < due) {
+    while (!stop_ && peers::Clock::now() < due) {
       std::this_thread::sleep_for(
-          std::min<steady_clock::duration>(due - steady_clock::now(), 50ms));
+          std::min<steady_clock::duration>(due - peers::Clock::now(), 50ms));
     }
     if (stop_) return;
     post(data.substr(sent, p.offset - sent));

@@ -20,7 +20,7 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "lib/kernel/timer.h"
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -73,7 +73,7 @@ class SourceInput {
   Chunker chunker_;
   std::function<void()> on_end_;
   std::function<void()> on_fail_;
-  boost::asio::steady_timer flush_timer_;
+  peers::Timer flush_timer_;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> bytes_read_{0};
   // Reader thread only.

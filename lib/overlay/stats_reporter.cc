@@ -16,7 +16,7 @@ StatsReporter::StatsReporter(asio::io_context& io, OverlayNode& node, StatsOptio
     : io_(io),
       node_(node),
       options_(std::move(options)),
-      started_(steady_clock::now()),
+      started_(peers::Clock::now()),
       timer_(io) {}
 
 StatsRecord StatsReporter::record(const StatsRecord* since, double seconds) const {
@@ -26,7 +26,7 @@ StatsRecord StatsReporter::record(const StatsRecord* since, double seconds) cons
   r.peer = options_.peer;
   r.role = node_.config().role;
   bool source = r.role == overlay::Role::kSource;
-  r.uptime_s = std::chrono::duration<double>(steady_clock::now() - started_).count();
+  r.uptime_s = std::chrono::duration<double>(peers::Clock::now() - started_).count();
   OverlayStats st = node_.stats();
   r.bytes_in = st.bytes_in;
   r.chunks_in = st.chunks_in;
@@ -100,14 +100,14 @@ void StatsReporter::start() {
       io_,
       [this]() -> peers::rpc::Task<void> {
         StatsRecord last = record(nullptr, 0);
-        auto last_t = steady_clock::now();
+        auto last_t = peers::Clock::now();
         for (;;) {
           timer_.expires_after(*options_.every);
           boost::system::error_code ec;
           auto w = timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
           co_await std::move(w);
           if (ec) co_return;
-          auto now_t = steady_clock::now();
+          auto now_t = peers::Clock::now();
           StatsRecord r = record(&last, std::chrono::duration<double>(now_t - last_t).count());
           write(r);
           last = std::move(r);
@@ -118,7 +118,7 @@ void StatsReporter::start() {
 }
 
 void StatsReporter::summary(const std::string& reason, int exit_code) {
-  double run_s = std::chrono::duration<double>(steady_clock::now() - started_).count();
+  double run_s = std::chrono::duration<double>(peers::Clock::now() - started_).count();
   StatsRecord r = record(nullptr, run_s);
   r.event = "summary";
   r.reason = reason;

@@ -15,7 +15,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "lib/kernel/timer.h"
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -63,7 +63,7 @@ class StatsReporter {
   OverlayNode& node_;
   StatsOptions options_;
   std::chrono::steady_clock::time_point started_;
-  boost::asio::steady_timer timer_;
+  peers::Timer timer_;
 };
 
 }  // namespace vt

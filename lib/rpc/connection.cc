@@ -44,7 +44,7 @@ void put_be32(char* p, std::uint32_t v) {
 
 std::uint64_t now_ns() {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now().time_since_epoch())
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
           .count());
 }
 
@@ -101,26 +101,16 @@ struct Connection::Inbound {
   bool cancelled = false;
 };
 
-Connection::Connection(std::shared_ptr<internal::NodeCore> node, asio::ip::tcp::socket socket,
-                       bool outbound)
+Connection::Connection(std::shared_ptr<internal::NodeCore> node, Socket socket, bool outbound)
     : node_(std::move(node)),
       strand_(asio::make_strand(node_->io->get_executor())),
       strand_exec_(strand_),
       socket_(std::move(socket)),
       outbound_(outbound),
       keepalive_timer_(strand_) {
-  boost::system::error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
-  if (!ec) {
-    remote_address_ =
-        ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
-    remote_address_ += ":" + std::to_string(ep.port());
-  }
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) local_address_ = join_host_port(local.address().to_string(), local.port());
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  // flush() writes synchronously first and must never block the strand.
-  socket_.non_blocking(true, ec);
+  remote_address_ = socket_.remote_address();
+  local_address_ = socket_.local_address();
+  socket_.prepare();
   node_->connection_objects.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -164,21 +154,20 @@ ConnectionStats Connection::stats() const {
 
 TcpPath Connection::tcp_path() const {
   if (!open_.load() || !socket_.is_open()) return {};
-  return read_tcp_path(const_cast<boost::asio::ip::tcp::socket&>(socket_).native_handle());
+  return socket_.path();
 }
 
 // ---------------------------------------------------------------- handshake
 
 Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   auto self = shared_from_this();
-  asio::steady_timer guard(strand_);
+  Timer guard(strand_);
   guard.expires_after(node_->options.handshake_timeout);
   bool timed_out = false;
   guard.async_wait([this, &timed_out](boost::system::error_code ec) {
     if (!ec) {
       timed_out = true;
-      boost::system::error_code ignored;
-      socket_.close(ignored);
+      socket_.close();
     }
   });
   auto fail = [&](Error e) -> Error {
@@ -230,7 +219,7 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   node_->learn_address(local_address_, remote_address_, observed_address_);
   established_ = true;
   leave_handshake();
-  last_rx_ = steady_clock::now();
+  last_rx_ = Clock::now();
 }
 
 // ---------------------------------------------------------------- reading
@@ -240,7 +229,7 @@ Task<Result<void>> Connection::fill_input(std::size_t need) {
     // The buffer grows with what arrives, not with the length a record
     // declares (a stranger's AUTH record, a stalled 1 MiB frame).
     std::size_t had = in_.capacity();
-    std::span<char> room = in_.prepare(need, steady_clock::now());
+    std::span<char> room = in_.prepare(need, Clock::now());
     if (in_.capacity() != had) {
       node_->input_buffer_bytes.fetch_add(in_.capacity() - had, std::memory_order_relaxed);
     }
@@ -302,7 +291,7 @@ Task<void> Connection::read_loop() {
       do_close(rec.error(), false);
       co_return;
     }
-    last_rx_ = steady_clock::now();
+    last_rx_ = Clock::now();
     counters_.frames_in.fetch_add(1, std::memory_order_relaxed);
     auto frame = wire::decode_frame(*rec);
     if (!frame) {
@@ -455,7 +444,7 @@ void Connection::serve_call(const wire::Frame& f) {
     // The caller's number: bounded, so that adding it to now cannot overflow
     // into a deadline in the past (which would also be forwarded on).
     auto ms = std::min<std::uint64_t>(f.call.deadline_ms, kMaxCallDeadline.count());
-    in->deadline = steady_clock::now() + std::chrono::milliseconds(ms);
+    in->deadline = Clock::now() + std::chrono::milliseconds(ms);
   }
   inbound_[in->call_id] = in;
   // Boost 1.81's co_spawn keeps the spawned coroutine's cancellation state in
@@ -511,12 +500,12 @@ Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
         // long as the default call timeout).
         auto expiry = in->deadline != steady_clock::time_point::max()
                           ? in->deadline
-                          : steady_clock::now() + node_->options.default_call_timeout;
+                          : Clock::now() + node_->options.default_call_timeout;
         node_->add_route(c, weak_from_this(), expiry);
         std::uint64_t deadline_ms = 0;
         if (in->deadline != steady_clock::time_point::max()) {
-          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(in->deadline -
-                                                                            steady_clock::now());
+          auto left =
+              std::chrono::duration_cast<std::chrono::milliseconds>(in->deadline - Clock::now());
           deadline_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(1, left.count()));
         }
         auto target = fwd.to;
@@ -620,7 +609,7 @@ void Connection::start_call(ReplyHandler handler, std::uint32_t method_id, std::
   p.handler = std::move(handler);
   p.conn = weak_from_this();
   p.binding = binding_key_;
-  auto now = steady_clock::now();
+  auto now = Clock::now();
   p.deadline = timeout >= steady_clock::time_point::max() - now ? steady_clock::time_point::max()
                                                                 : now + timeout;
   p.method_id = method_id;
@@ -775,7 +764,7 @@ void Connection::flush() {
   std::swap(out_, writing_);
   out_.clear();
   write_in_flight_ = true;
-  write_started_ = steady_clock::now();
+  write_started_ = Clock::now();
   asio::async_write(
       socket_, asio::buffer(writing_.data() + n, writing_.size() - n),
       asio::bind_executor(
@@ -804,7 +793,7 @@ Task<void> Connection::keepalive_loop() {
     auto wait = keepalive_timer_.async_wait(kTuple);
     auto [ec] = co_await std::move(wait);
     if (ec || !open_.load()) co_return;
-    auto idle = steady_clock::now() - last_rx_;
+    auto idle = Clock::now() - last_rx_;
     if (idle > node_->options.idle_timeout) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(idle).count();
       do_close(Error(Errc::kTimeout,
@@ -812,7 +801,7 @@ Task<void> Connection::keepalive_loop() {
                false);
       co_return;
     }
-    if (write_in_flight_ && steady_clock::now() - write_started_ > node_->options.idle_timeout) {
+    if (write_in_flight_ && Clock::now() - write_started_ > node_->options.idle_timeout) {
       do_close(Error(Errc::kTimeout, "peer stopped reading (write stalled)"), false);
       co_return;
     }
@@ -851,7 +840,7 @@ Task<void> Connection::goaway(std::string reason, Duration grace) {
               }
               self->drain_waiters_.push_back(std::move(h));
               // Calls still in flight after the grace period are cut off.
-              auto t = std::make_shared<asio::steady_timer>(self->strand_, grace);
+              auto t = std::make_shared<Timer>(self->strand_, grace);
               t->async_wait([self, t, reason](boost::system::error_code ec) {
                 if (!ec) {
                   self->do_close(Error(Errc::kUnavailable,
@@ -924,10 +913,8 @@ void Connection::do_close(const Error& reason, bool) {
          {"reason", std::string(errc_name(reason.code()))},
          {"detail", reason.message()}});
   }
-  boost::system::error_code ec;
   keepalive_timer_.cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  socket_.close();
   leave_admission();
   Error lost = reason.code() == Errc::kConnectionLost || reason.code() == Errc::kTimeout
                    ? reason

@@ -17,8 +17,6 @@
 #include <atomic>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <deque>
 #include <exception>
@@ -34,9 +32,11 @@
 #include "lib/crypto/identity.h"
 #include "lib/crypto/session.h"
 #include "lib/kernel/error.h"
+#include "lib/kernel/timer.h"
 #include "lib/rpc/completion.h"
 #include "lib/rpc/internal/read_buffer.h"
 #include "lib/rpc/tcp_path.h"
+#include "lib/rpc/transport.h"
 #include "lib/rpc/types.h"
 #include "lib/wire/frame.h"
 
@@ -172,8 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Task<Error> wait_closed();
 
   // Internal: made by Node.
-  Connection(std::shared_ptr<internal::NodeCore> node, boost::asio::ip::tcp::socket socket,
-             bool outbound);
+  Connection(std::shared_ptr<internal::NodeCore> node, Socket socket, bool outbound);
 
  private:
   friend class internal::NodeCore;
@@ -233,7 +232,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // co_spawn on it) allocated.
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   Executor strand_exec_;
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   bool outbound_;
   std::atomic<bool> open_{true};
   bool established_ = false;
@@ -280,7 +279,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<Error> close_reason_;
   std::vector<Completion<>> close_waiters_;
   std::vector<Completion<>> drain_waiters_;
-  boost::asio::steady_timer keepalive_timer_;
+  Timer keepalive_timer_;
   std::chrono::steady_clock::time_point last_rx_;
   std::uint64_t ping_sent_at_ns_ = 0;
   struct Counters {

@@ -11,12 +11,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "lib/kernel/log.h"
+#include "lib/kernel/timer.h"
 #include "lib/rpc/internal/node_core.h"
 
 namespace peers::rpc {
@@ -102,7 +102,7 @@ void NodeCore::on_deadline() {
   {
     std::lock_guard lock(mu_);
     timer_armed_ = std::chrono::steady_clock::time_point::max();
-    auto now = std::chrono::steady_clock::now();
+    auto now = Clock::now();
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       std::uint64_t call_id = deadlines_.begin()->second;
       deadlines_.erase(deadlines_.begin());
@@ -184,7 +184,7 @@ void NodeCore::complete_continuation(const wire::Continuation& c, std::exception
 
 void NodeCore::add_route(const wire::Continuation& c, std::weak_ptr<Connection> upstream,
                          std::chrono::steady_clock::time_point expiry) {
-  auto now = std::chrono::steady_clock::now();
+  auto now = Clock::now();
   std::lock_guard lock(mu_);
   if (routes_.size() >= kMaxRoutes) {
     std::erase_if(routes_, [&](const auto& r) { return r.second.expiry <= now; });
@@ -203,7 +203,7 @@ std::shared_ptr<Connection> NodeCore::take_route(const wire::Continuation& c) {
   auto it = routes_.find({c.caller_id, c.call_id, c.token});
   if (it == routes_.end()) return nullptr;
   auto conn = it->second.upstream.lock();
-  bool live = it->second.expiry > std::chrono::steady_clock::now();
+  bool live = it->second.expiry > Clock::now();
   routes_.erase(it);
   return live && conn && conn->is_open() ? conn : nullptr;
 }
@@ -380,28 +380,15 @@ std::string NodeCore::dial_back_target(const Connection& via) const {
 Task<void> NodeCore::probe(std::string host_port, PeerId expected, Duration timeout) {
   auto hp = parse_host_port(host_port);
   if (!hp) throw hp.error();
-  boost::system::error_code ec;
-  auto ip = asio::ip::make_address(hp->host, ec);
-  if (ec) throw Error(Errc::kInvalidArgument, "not an IP address: " + host_port);
-  // The timer runs on this coroutine's executor, so its handler and the
-  // coroutine never touch the socket at once.
-  auto ex = co_await asio::this_coro::executor;
-  tcp::socket socket(exec);
-  asio::steady_timer timer(ex);
-  timer.expires_after(timeout);
-  bool timed_out = false;
-  timer.async_wait([&socket, &timed_out](boost::system::error_code e) {
-    if (e) return;
-    timed_out = true;
-    boost::system::error_code ignored;
-    socket.close(ignored);
-  });
-  auto connect = socket.async_connect(tcp::endpoint(ip, hp->port), asio::as_tuple(use_awaitable));
-  auto [cec] = co_await std::move(connect);
-  timer.cancel();
-  if (timed_out) throw Error(Errc::kTimeout, "no answer from " + host_port);
-  if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
-  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), true);
+  std::optional<Socket> socket;
+  if (options.network) {
+    auto dial = options.network->connect(host_port);
+    socket.emplace(co_await std::move(dial), exec);
+  } else {
+    auto dial = probe_tcp(*hp, host_port, timeout);
+    socket.emplace(co_await std::move(dial));
+  }
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(*socket), true);
   std::optional<Error> failed;
   try {
     // No cancellation slot: see connect().
@@ -412,11 +399,34 @@ Task<void> NodeCore::probe(std::string host_port, PeerId expected, Duration time
   } catch (const Error& e) {
     failed = e;
   }
-  asio::dispatch(conn->strand_, [conn] {
-    boost::system::error_code ignored;
-    conn->socket_.close(ignored);
-  });
+  asio::dispatch(conn->strand_, [conn] { conn->socket_.close(); });
   if (failed) throw Error(failed->code(), "handshake with " + host_port + ": " + failed->message());
+}
+
+Task<tcp::socket> NodeCore::probe_tcp(const HostPort& hp, const std::string& host_port,
+                                      Duration timeout) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(hp.host, ec);
+  if (ec) throw Error(Errc::kInvalidArgument, "not an IP address: " + host_port);
+  // The timer runs on this coroutine's executor, so its handler and the
+  // coroutine never touch the socket at once.
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket socket(exec);
+  Timer timer(ex);
+  timer.expires_after(timeout);
+  bool timed_out = false;
+  timer.async_wait([&socket, &timed_out](boost::system::error_code e) {
+    if (e) return;
+    timed_out = true;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+  auto connect = socket.async_connect(tcp::endpoint(ip, hp.port), asio::as_tuple(use_awaitable));
+  auto [cec] = co_await std::move(connect);
+  timer.cancel();
+  if (timed_out) throw Error(Errc::kTimeout, "no answer from " + host_port);
+  if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
+  co_return socket;
 }
 
 namespace {
@@ -518,21 +528,34 @@ void NodeCore::establish(std::shared_ptr<Connection> c) {
     asio::dispatch(c->strand_, [self = shared_from_this(), c] { self->on_connect(c); });
 }
 
-Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
-                                                    std::optional<PeerId> expected) {
-  auto hp = parse_host_port(host_port);
-  if (!hp) throw hp.error();
+Task<asio::ip::tcp::socket> NodeCore::connect_tcp(const HostPort& hp,
+                                                  const std::string& host_port) {
   tcp::resolver resolver(exec);
   auto resolve =
-      resolver.async_resolve(hp->host, std::to_string(hp->port), asio::as_tuple(use_awaitable));
+      resolver.async_resolve(hp.host, std::to_string(hp.port), asio::as_tuple(use_awaitable));
   auto [rec, results] = co_await std::move(resolve);
-  if (rec) throw Error::from_system(rec, "cannot resolve '" + hp->host + "'", Errc::kUnavailable);
+  if (rec) throw Error::from_system(rec, "cannot resolve '" + hp.host + "'", Errc::kUnavailable);
   tcp::socket socket(exec);
   auto connect = asio::async_connect(socket, results, asio::as_tuple(use_awaitable));
   auto [cec, ep] = co_await std::move(connect);
   // ECONNREFUSED -> kUnavailable, ETIMEDOUT -> kTimeout, ...; system_code() keeps cec.
   if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
-  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), true);
+  co_return socket;
+}
+
+Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
+                                                    std::optional<PeerId> expected) {
+  auto hp = parse_host_port(host_port);
+  if (!hp) throw hp.error();
+  std::optional<Socket> socket;
+  if (options.network) {
+    auto dial = options.network->connect(host_port);
+    socket.emplace(co_await std::move(dial), exec);
+  } else {
+    auto dial = connect_tcp(*hp, host_port);
+    socket.emplace(co_await std::move(dial));
+  }
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(*socket), true);
   try {
     // Bound to no cancellation slot on purpose. Boost 1.81's co_spawn puts the
     // child's cancellation state in memory owned by the awaiting frame's slot;
@@ -545,8 +568,7 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
                        asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable));
     co_await std::move(handshake);
   } catch (Error& e) {
-    boost::system::error_code ignored;
-    conn->socket_.close(ignored);
+    conn->socket_.close();
     throw Error(e.code(), "connection to " + host_port + " failed: " + e.message())
         .set_system_code(e.system_code());
   }
@@ -556,6 +578,24 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
 
 void NodeCore::start_accept(std::shared_ptr<Listener> listener) {
   auto self = shared_from_this();
+  if (listener->other) {
+    asio::co_spawn(
+        listener->acceptor.get_executor(),
+        [self, listener]() -> Task<void> {
+          for (;;) {
+            std::unique_ptr<StreamTransport> stream;
+            try {
+              auto accept = listener->other->accept();
+              stream = co_await std::move(accept);
+            } catch (const Error&) {
+              co_return;  // closed
+            }
+            self->admit(Socket(std::move(stream), self->exec));
+          }
+        },
+        asio::detached);
+    return;
+  }
   asio::co_spawn(
       listener->acceptor.get_executor(),
       [self, listener]() -> Task<void> {
@@ -573,7 +613,7 @@ void NodeCore::start_accept(std::shared_ptr<Listener> listener) {
           auto [ec, socket] = co_await std::move(accept);
           if (!ec) {
             backoff = Duration(0);
-            self->admit(std::move(socket));
+            self->admit(Socket(std::move(socket)));
             continue;
           }
           if (ec == asio::error::operation_aborted || !listener->acceptor.is_open()) co_return;
@@ -598,27 +638,19 @@ void NodeCore::start_accept(std::shared_ptr<Listener> listener) {
       asio::detached);
 }
 
-void NodeCore::admit(tcp::socket socket) {
-  boost::system::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return;  // gone already
-  auto addr = ep.address();
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-  }
-  std::string ip = addr.to_string();
-  internal::Refusal refusal = admission.admit(ip, addr.is_loopback());
+void NodeCore::admit(Socket socket) {
+  std::string remote = socket.remote_address();
+  if (remote.empty()) return;  // gone already
+  std::string ip = host_of(remote);
+  internal::Refusal refusal = admission.admit(ip, address_scope(ip) == AddressScope::kLoopback);
   if (refusal != internal::Refusal::kNone) {
     refused.fetch_add(1, std::memory_order_relaxed);
     // A reset rather than a FIN: this side keeps no TIME_WAIT for a stranger.
-    socket.set_option(tcp::socket::linger(true, 0), ec);
-    socket.close(ec);
+    socket.close(true);
     std::string reason(refusal_name(refusal));
     if (auto held = log_allowed("connection refused: " + reason)) {
       log_warn("connection refused",
-               {{"addr", (addr.is_v6() ? "[" + ip + "]" : ip) + ":" + std::to_string(ep.port())},
-                {"reason", reason},
-                {"held_back", std::to_string(*held)}});
+               {{"addr", remote}, {"reason", reason}, {"held_back", std::to_string(*held)}});
     }
     return;
   }
@@ -642,8 +674,7 @@ void NodeCore::run_inbound_handshake(std::shared_ptr<Connection> conn) {
                                           {"detail", e.message()},
                                           {"held_back", std::to_string(*held)}});
           }
-          boost::system::error_code ignored;
-          conn->socket_.close(ignored);
+          conn->socket_.close();
           conn->leave_admission();
           co_return;
         }
@@ -662,6 +693,7 @@ void NodeCore::stop_accepting() {
     asio::dispatch(l->acceptor.get_executor(), [l] {
       boost::system::error_code ignored;
       l->acceptor.close(ignored);
+      if (l->other) l->other->close();
       l->backoff.cancel();
     });
   }
@@ -749,6 +781,21 @@ void Node::add_service(std::shared_ptr<Service> service) {
 Result<std::uint16_t> Node::listen(const std::string& host_port) {
   auto hp = parse_host_port(host_port);
   if (!hp) return hp.error();
+  if (core_->options.network) {
+    auto other = core_->options.network->listen(host_port);
+    if (!other) return other.error();
+    auto listener = std::make_shared<internal::NodeCore::Listener>(asio::make_strand(core_->exec));
+    listener->other = std::move(*other);
+    auto port = listener->other->port();
+    if (core_->listen_addr.empty()) {
+      core_->listen_host = listener->other->host();
+      core_->listen_port = port;
+      core_->listen_addr = join_host_port(core_->listen_host, port);
+    }
+    core_->listeners.push_back(listener);
+    core_->start_accept(listener);
+    return port;
+  }
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, ec);
   if (ec) {

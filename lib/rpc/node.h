@@ -24,6 +24,7 @@
 #include "lib/rpc/address.h"
 #include "lib/rpc/connection.h"
 #include "lib/rpc/service.h"
+#include "lib/rpc/transport.h"
 #include "lib/rpc/types.h"
 
 namespace peers::rpc {
@@ -63,6 +64,9 @@ struct NodeOptions {
   // Where peers should dial this node when it is not where it listens (a
   // port forwarded by hand): announced to every peer as it is.
   std::string announce;
+
+  // The transport: null for TCP; vt-sim gives each node its simulated host.
+  std::shared_ptr<Network> network;
 };
 
 // What a node holds for its accepted connections; for tests and diagnostics.

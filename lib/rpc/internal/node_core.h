@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,11 +13,14 @@
 #include <vector>
 
 #include "lib/kernel/log.h"
+#include "lib/kernel/timer.h"
+#include "lib/rpc/address.h"
 #include "lib/rpc/connection.h"
 #include "lib/rpc/internal/admission.h"
 #include "lib/rpc/internal/log_throttle.h"
 #include "lib/rpc/node.h"
 #include "lib/rpc/service.h"
+#include "lib/rpc/transport.h"
 
 namespace peers::rpc::internal {
 
@@ -103,12 +105,16 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   std::vector<std::shared_ptr<Connection>> connections() const;
 
   Task<std::shared_ptr<Connection>> connect(std::string host_port, std::optional<PeerId> expected);
+  Task<boost::asio::ip::tcp::socket> connect_tcp(const HostPort& hp, const std::string& host_port);
+  Task<boost::asio::ip::tcp::socket> probe_tcp(const HostPort& hp, const std::string& host_port,
+                                               Duration timeout);
   // A listening socket and the timer its accept loop backs off with; both
   // on one strand of their own.
   struct Listener {
     explicit Listener(Executor strand) : acceptor(strand), backoff(strand) {}
     boost::asio::ip::tcp::acceptor acceptor;
-    boost::asio::steady_timer backoff;
+    Timer backoff;
+    std::unique_ptr<ListenTransport> other;  // a Network's listener, else TCP
   };
   void start_accept(std::shared_ptr<Listener> listener);
   // Sets `closing` and closes every acceptor on its own strand (its accept
@@ -117,7 +123,7 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void establish(std::shared_ptr<Connection> c);
   // Takes on a connection just accepted, or closes it at once when it is
   // over a limit of NodeOptions. On the acceptor's strand.
-  void admit(boost::asio::ip::tcp::socket socket);
+  void admit(Socket socket);
   void run_inbound_handshake(std::shared_ptr<Connection> conn);
 
   // Whether a line of `kind` ("<message>: <reason>") may be logged now, and
@@ -175,7 +181,7 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   std::unordered_map<std::uint64_t, Pending> pending_;
   // (deadline, call id) of every pending call, earliest first.
   std::set<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> deadlines_;
-  boost::asio::steady_timer deadline_timer_;
+  Timer deadline_timer_;
   // What deadline_timer_ waits for; max() when it is not waiting.
   std::chrono::steady_clock::time_point timer_armed_ = std::chrono::steady_clock::time_point::max();
   void arm_deadline_timer_locked();
@@ -203,7 +209,7 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void write_held_back(LogThrottle::Clock::time_point now);
   std::mutex log_mu_;  // guards the two below
   LogThrottle log_throttle_;
-  boost::asio::steady_timer log_timer_;
+  Timer log_timer_;
   bool log_timer_armed_ = false;
 };
 

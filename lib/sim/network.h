@@ -1,0 +1,94 @@
+// A simulated network for vt-sim: hosts with an uplink and a downlink of
+// their own rate, one-way delays from coordinates, loss as retransmission
+// delay, hosts behind NAT that cannot be dialed, partitions and crashes.
+// Everything runs in virtual time (peers::VirtualTime) on one thread, in an
+// order fixed by the seed: the same seed gives the same trace.
+//
+//   peers::VirtualTime vt;
+//   boost::asio::io_context io;
+//   peers::sim::Network net(io.get_executor(), vt, /*seed=*/1);
+//   auto a = net.add_host({.up_bps = 2e6, .x_ms = 10});
+//   NodeOptions o;
+//   o.network = net.transport(a);  // this node dials and listens on host a
+//
+// The model: a write fills the stream's send buffer (256 KiB, then
+// would_block, as a socket). A host's uplink sends 16 KiB segments of its
+// streams in turn (fair between streams) at its rate; a segment arrives
+// after the pair's one-way delay (plus a retransmission timeout when lost),
+// queues at the receiver's downlink, and is delivered in order. A stream
+// sends at most a receive window (4 MiB) beyond what the reader took.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lib/kernel/clock.h"
+#include "lib/kernel/timer.h"
+#include "lib/rpc/transport.h"
+
+namespace peers::sim {
+
+struct HostSpec {
+  double up_bps = 10e6;
+  double down_bps = 50e6;
+  bool nat = false;           // behind a NAT: dials out, cannot be dialed
+  double x_ms = 0, y_ms = 0;  // position; one-way delay = distance (ms) + 1 ms
+};
+
+struct HostStats {
+  std::uint64_t bytes_up = 0;    // sent on the uplink
+  std::uint64_t bytes_down = 0;  // delivered to this host
+  std::uint64_t streams = 0;     // opened, all time
+};
+
+class Host;
+struct Flow;
+
+class Network {
+ public:
+  Network(boost::asio::any_io_executor ex, VirtualTime& vt, std::uint64_t seed);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  // A new host with the next free address (10.a.b.c); returns its index.
+  std::size_t add_host(const HostSpec& spec);
+  std::string ip(std::size_t host) const;
+  // What a node on this host uses as NodeOptions::network.
+  std::shared_ptr<rpc::Network> transport(std::size_t host);
+  const HostStats& stats(std::size_t host) const;
+  std::size_t hosts() const;
+
+  // Probability that a segment is lost once (and retransmitted a timeout later).
+  void set_loss(double p) { loss_ = p; }
+  // Hosts of different non-zero groups cannot reach each other; 0 reaches all.
+  void set_group(std::size_t host, int group);
+  // Every stream of the host breaks (peers see a reset) and it accepts and
+  // dials nothing until restore().
+  void crash(std::size_t host);
+  void restore(std::size_t host);
+
+  Clock::duration one_way(const Host& a, const Host& b) const;
+  bool reachable(const Host& from, const Host& to, bool dialing) const;
+
+  // Internal, for the host and stream objects.
+  VirtualTime& vt() { return vt_; }
+  boost::asio::any_io_executor executor() { return ex_; }
+  bool lose_segment();
+  Host* find(const std::string& ip);
+
+ private:
+  boost::asio::any_io_executor ex_;
+  VirtualTime& vt_;
+  std::mt19937_64 rng_;
+  double loss_ = 0;
+  std::vector<std::unique_ptr<Host>> hosts_;
+  std::map<std::string, Host*> by_ip_;
+};
+
+}  // namespace peers::sim

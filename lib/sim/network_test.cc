@@ -1,0 +1,178 @@
+#include "lib/sim/network.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "lib/crypto/identity.h"
+#include "lib/rpc/connection.h"
+#include "lib/rpc/node.h"
+
+namespace peers::sim {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using rpc::Task;
+
+constexpr std::uint32_t kEcho = 0x5157;
+
+class Echo : public rpc::Service {
+ public:
+  std::string_view name() const override { return "test.Echo"; }
+  std::vector<rpc::MethodInfo> methods() const override { return {{kEcho, "test.Echo.echo"}}; }
+  Task<rpc::Answer<std::string>> call(rpc::CallContext&, std::uint32_t, std::string args) override {
+    co_return args;
+  }
+  Task<void> event(rpc::CallContext&, std::uint32_t, std::string) override { co_return; }
+};
+
+// A world: virtual time, one io_context, the network.
+struct World {
+  VirtualTime vt;
+  asio::io_context io;
+  Network net{io.get_executor(), vt, 7};
+
+  // Runs until `done` or until `limit` of virtual time passed.
+  void run_until(const bool& done, Clock::duration limit = 600s) {
+    auto end = Clock::now() + limit;
+    while (!done) {
+      io.restart();
+      io.poll();
+      if (done) break;
+      auto next = vt.next_deadline();
+      if (!next || *next > end) break;
+      vt.advance_to(*next);
+    }
+  }
+};
+
+TEST(SimNetwork, CallsCrossAModelledPathAtItsDelayAndRate) {
+  World w;
+  auto a = w.net.add_host({.up_bps = 1e6, .x_ms = 0});
+  auto b = w.net.add_host({.up_bps = 8e6, .x_ms = 49});  // 50 ms one way
+  rpc::NodeOptions oa, ob;
+  oa.network = w.net.transport(a);
+  ob.network = w.net.transport(b);
+  rpc::Node na(w.io.get_executor(), Identity::generate(), oa);
+  rpc::Node nb(w.io.get_executor(), Identity::generate(), ob);
+  nb.add_service(std::make_shared<Echo>());
+  auto port = nb.listen("0.0.0.0:0");
+  ASSERT_TRUE(port);
+  EXPECT_EQ(nb.listen_addr(), w.net.ip(b) + ":" + std::to_string(*port));
+
+  bool done = false;
+  Clock::duration small_rtt{}, big_time{};
+  std::string failure;
+  asio::co_spawn(
+      w.io,
+      [&]() -> Task<void> {
+        try {
+          auto conn = co_await na.connect(nb.listen_addr(), nb.id());
+          auto t0 = Clock::now();
+          std::string r = co_await conn->call(kEcho, "ping");
+          small_rtt = Clock::now() - t0;
+          EXPECT_EQ(r, "ping");
+          // 250 kB up a 1 Mbit/s uplink: about 2 s; back at 8 Mbit/s.
+          std::string big(250'000, 'x');
+          t0 = Clock::now();
+          std::string r2 = co_await conn->call(kEcho, big);
+          big_time = Clock::now() - t0;
+          EXPECT_EQ(r2, big);
+          EXPECT_EQ(conn->remote_address(), nb.listen_addr());
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+        done = true;
+      },
+      asio::detached);
+  w.run_until(done);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(failure, "");
+  EXPECT_GE(small_rtt, 100ms);
+  EXPECT_LT(small_rtt, 110ms);
+  EXPECT_GE(big_time, 2000ms + 100ms + 250ms);
+  EXPECT_LT(big_time, 2600ms);
+  EXPECT_GE(w.net.stats(a).bytes_up, 250'000u);
+  na.close();
+  nb.close();
+  bool idle = false;
+  w.run_until(idle, 30s);
+}
+
+TEST(SimNetwork, NatHostsCannotBeDialedAndMissingPortsAreRefused) {
+  World w;
+  auto pub = w.net.add_host({});
+  auto nat = w.net.add_host({.nat = true});
+  rpc::NodeOptions op, on;
+  op.network = w.net.transport(pub);
+  on.network = w.net.transport(nat);
+  rpc::Node np(w.io.get_executor(), Identity::generate(), op);
+  rpc::Node nn(w.io.get_executor(), Identity::generate(), on);
+  ASSERT_TRUE(np.listen("0.0.0.0:0"));
+  ASSERT_TRUE(nn.listen("0.0.0.0:0"));
+  bool done = false;
+  std::vector<std::string> results;
+  asio::co_spawn(
+      w.io,
+      [&]() -> Task<void> {
+        for (std::string to : {nn.listen_addr(), w.net.ip(pub) + ":1", np.listen_addr()}) {
+          try {
+            auto from = to == np.listen_addr() ? &nn : &np;
+            auto conn = co_await from->connect(to);
+            results.push_back("ok");
+          } catch (const Error& e) {
+            results.push_back(std::string(errc_name(e.code())));
+          }
+        }
+        done = true;
+      },
+      asio::detached);
+  w.run_until(done);
+  ASSERT_TRUE(done);
+  // NATed: no answer; nothing on port 1: refused; out of the NAT: fine.
+  EXPECT_EQ(results, (std::vector<std::string>{"timeout", "unavailable", "ok"}));
+  np.close();
+  nn.close();
+  bool idle = false;
+  w.run_until(idle, 30s);
+}
+
+TEST(SimNetwork, ACrashedHostsPeersSeeTheirConnectionsFail) {
+  World w;
+  auto a = w.net.add_host({});
+  auto b = w.net.add_host({.x_ms = 20});
+  rpc::NodeOptions oa, ob;
+  oa.network = w.net.transport(a);
+  ob.network = w.net.transport(b);
+  rpc::Node na(w.io.get_executor(), Identity::generate(), oa);
+  rpc::Node nb(w.io.get_executor(), Identity::generate(), ob);
+  nb.add_service(std::make_shared<Echo>());
+  ASSERT_TRUE(nb.listen("0.0.0.0:0"));
+  bool done = false;
+  std::string closed_why;
+  asio::co_spawn(
+      w.io,
+      [&]() -> Task<void> {
+        auto conn = co_await na.connect(nb.listen_addr(), nb.id());
+        co_await conn->call(kEcho, "x");
+        w.net.crash(b);
+        Error why = co_await conn->wait_closed();
+        closed_why = why.message();
+        done = true;
+      },
+      asio::detached);
+  w.run_until(done);
+  EXPECT_TRUE(done);
+  EXPECT_NE(closed_why, "");
+  na.close();
+  nb.close();
+  bool idle = false;
+  w.run_until(idle, 30s);
+}
+
+}  // namespace
+}  // namespace peers::sim
