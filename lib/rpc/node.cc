@@ -377,18 +377,27 @@ std::string NodeCore::dial_back_target(const Connection& via) const {
   return seen.empty() ? "" : join_host_port(seen, listen_port);
 }
 
-Task<void> NodeCore::probe(std::string host_port, PeerId expected, Duration timeout) {
+Task<std::shared_ptr<Connection>> NodeCore::dial(const std::string& host_port,
+                                                 std::optional<Duration> timeout) {
   auto hp = parse_host_port(host_port);
   if (!hp) throw hp.error();
   std::optional<Socket> socket;
   if (options.network) {
-    auto dial = options.network->connect(host_port);
-    socket.emplace(co_await std::move(dial), exec);
+    auto op = options.network->connect(host_port);
+    socket.emplace(co_await std::move(op), exec);
+  } else if (timeout) {
+    auto op = probe_tcp(*hp, host_port, *timeout);
+    socket.emplace(co_await std::move(op));
   } else {
-    auto dial = probe_tcp(*hp, host_port, timeout);
-    socket.emplace(co_await std::move(dial));
+    auto op = connect_tcp(*hp, host_port);
+    socket.emplace(co_await std::move(op));
   }
-  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(*socket), true);
+  co_return std::make_shared<Connection>(shared_from_this(), std::move(*socket), true);
+}
+
+Task<void> NodeCore::probe(std::string host_port, PeerId expected, Duration timeout) {
+  auto op = dial(host_port, timeout);
+  auto conn = co_await std::move(op);
   std::optional<Error> failed;
   try {
     // No cancellation slot: see connect().
@@ -545,17 +554,8 @@ Task<asio::ip::tcp::socket> NodeCore::connect_tcp(const HostPort& hp,
 
 Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
                                                     std::optional<PeerId> expected) {
-  auto hp = parse_host_port(host_port);
-  if (!hp) throw hp.error();
-  std::optional<Socket> socket;
-  if (options.network) {
-    auto dial = options.network->connect(host_port);
-    socket.emplace(co_await std::move(dial), exec);
-  } else {
-    auto dial = connect_tcp(*hp, host_port);
-    socket.emplace(co_await std::move(dial));
-  }
-  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(*socket), true);
+  auto op = dial(host_port, std::nullopt);
+  auto conn = co_await std::move(op);
   try {
     // Bound to no cancellation slot on purpose. Boost 1.81's co_spawn puts the
     // child's cancellation state in memory owned by the awaiting frame's slot;

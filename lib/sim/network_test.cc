@@ -36,6 +36,20 @@ struct World {
   asio::io_context io;
   Network net{io.get_executor(), vt, 7};
 
+  // A node on a host of its own.
+  std::unique_ptr<rpc::Node> node(std::size_t host) {
+    rpc::NodeOptions o;
+    o.network = net.transport(host);
+    return std::make_unique<rpc::Node>(io.get_executor(), Identity::generate(), o);
+  }
+
+  // Closes the nodes and lets their connections finish.
+  void close(std::initializer_list<rpc::Node*> nodes) {
+    for (auto* n : nodes) n->close();
+    bool idle = false;
+    run_until(idle, 30s);
+  }
+
   // Runs until `done` or until `limit` of virtual time passed.
   void run_until(const bool& done, Clock::duration limit = 600s) {
     auto end = Clock::now() + limit;
@@ -54,11 +68,9 @@ TEST(SimNetwork, CallsCrossAModelledPathAtItsDelayAndRate) {
   World w;
   auto a = w.net.add_host({.up_bps = 1e6, .x_ms = 0});
   auto b = w.net.add_host({.up_bps = 8e6, .x_ms = 49});  // 50 ms one way
-  rpc::NodeOptions oa, ob;
-  oa.network = w.net.transport(a);
-  ob.network = w.net.transport(b);
-  rpc::Node na(w.io.get_executor(), Identity::generate(), oa);
-  rpc::Node nb(w.io.get_executor(), Identity::generate(), ob);
+  auto pa = w.node(a), pb = w.node(b);
+  rpc::Node& na = *pa;
+  rpc::Node& nb = *pb;
   nb.add_service(std::make_shared<Echo>());
   auto port = nb.listen("0.0.0.0:0");
   ASSERT_TRUE(port);
@@ -97,21 +109,16 @@ TEST(SimNetwork, CallsCrossAModelledPathAtItsDelayAndRate) {
   EXPECT_GE(big_time, 2000ms + 100ms + 250ms);
   EXPECT_LT(big_time, 2600ms);
   EXPECT_GE(w.net.stats(a).bytes_up, 250'000u);
-  na.close();
-  nb.close();
-  bool idle = false;
-  w.run_until(idle, 30s);
+  w.close({&na, &nb});
 }
 
 TEST(SimNetwork, NatHostsCannotBeDialedAndMissingPortsAreRefused) {
   World w;
   auto pub = w.net.add_host({});
   auto nat = w.net.add_host({.nat = true});
-  rpc::NodeOptions op, on;
-  op.network = w.net.transport(pub);
-  on.network = w.net.transport(nat);
-  rpc::Node np(w.io.get_executor(), Identity::generate(), op);
-  rpc::Node nn(w.io.get_executor(), Identity::generate(), on);
+  auto pp = w.node(pub), pn = w.node(nat);
+  rpc::Node& np = *pp;
+  rpc::Node& nn = *pn;
   ASSERT_TRUE(np.listen("0.0.0.0:0"));
   ASSERT_TRUE(nn.listen("0.0.0.0:0"));
   bool done = false;
@@ -135,21 +142,16 @@ TEST(SimNetwork, NatHostsCannotBeDialedAndMissingPortsAreRefused) {
   ASSERT_TRUE(done);
   // NATed: no answer; nothing on port 1: refused; out of the NAT: fine.
   EXPECT_EQ(results, (std::vector<std::string>{"timeout", "unavailable", "ok"}));
-  np.close();
-  nn.close();
-  bool idle = false;
-  w.run_until(idle, 30s);
+  w.close({&np, &nn});
 }
 
 TEST(SimNetwork, ACrashedHostsPeersSeeTheirConnectionsFail) {
   World w;
   auto a = w.net.add_host({});
   auto b = w.net.add_host({.x_ms = 20});
-  rpc::NodeOptions oa, ob;
-  oa.network = w.net.transport(a);
-  ob.network = w.net.transport(b);
-  rpc::Node na(w.io.get_executor(), Identity::generate(), oa);
-  rpc::Node nb(w.io.get_executor(), Identity::generate(), ob);
+  auto pa = w.node(a), pb = w.node(b);
+  rpc::Node& na = *pa;
+  rpc::Node& nb = *pb;
   nb.add_service(std::make_shared<Echo>());
   ASSERT_TRUE(nb.listen("0.0.0.0:0"));
   bool done = false;
@@ -168,10 +170,7 @@ TEST(SimNetwork, ACrashedHostsPeersSeeTheirConnectionsFail) {
   w.run_until(done);
   EXPECT_TRUE(done);
   EXPECT_NE(closed_why, "");
-  na.close();
-  nb.close();
-  bool idle = false;
-  w.run_until(idle, 30s);
+  w.close({&na, &nb});
 }
 
 }  // namespace

@@ -105,6 +105,10 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   std::vector<std::shared_ptr<Connection>> connections() const;
 
   Task<std::shared_ptr<Connection>> connect(std::string host_port, std::optional<PeerId> expected);
+  // A new outbound connection, before its handshake: over the Network when
+  // there is one, else TCP (with a timeout: a probe's plain connect).
+  Task<std::shared_ptr<Connection>> dial(const std::string& host_port,
+                                         std::optional<Duration> timeout);
   Task<boost::asio::ip::tcp::socket> connect_tcp(const HostPort& hp, const std::string& host_port);
   Task<boost::asio::ip::tcp::socket> probe_tcp(const HostPort& hp, const std::string& host_port,
                                                Duration timeout);
