@@ -28,6 +28,14 @@ Output run(const std::string& tool, const std::vector<std::string>& args) {
   return out ? *out : Output{ExitStatus::exited(-1), "", ""};
 }
 
+// A file of the build or the source tree (a data dependency).
+std::string built(const std::string& path) {
+  std::ifstream in(peers::test::runfile(path), std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 struct HelpCase {
   std::string tool;
   std::vector<std::string> args;
@@ -64,8 +72,20 @@ TEST(Help, EveryToolAndSubcommandMatchesItsGolden) {
 }
 
 TEST(Help, ExamplesAgreeWithTheReadme) {
-  // The README's example: the relay joins by the link vt-source printed
+  // Each tool's first example is the one the README gives for it (its
+  // table writes | as \|). The relay's joins by the link vt-source printed
   // (it listens on all interfaces by default and learns its address).
+  std::string readme = std::regex_replace(built("README.md"), std::regex("\\\\\\|"), "|");
+  ASSERT_FALSE(readme.empty());
+  for (const char* tool : {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen"}) {
+    std::string help = run(tool, {"--help"}).out;
+    std::size_t at = help.find("Example:\n  ");
+    ASSERT_NE(at, std::string::npos) << tool;
+    at += std::string("Example:\n  ").size();
+    std::string example = help.substr(at, help.find('\n', at) - at);
+    example = example.substr(0, example.find("   ("));  // a remark after the command
+    EXPECT_NE(readme.find("`" + example + "`"), std::string::npos) << tool << ": " << example;
+  }
   EXPECT_NE(run("vt-relay", {"--help"}).out.find("vt-relay vt://host:7000/vt1... --upload 20M"),
             std::string::npos);
   // The source's --upload does not describe a viewer.
@@ -104,18 +124,49 @@ TEST(UsageErrors, ExitTwoAtOnceWithOneLine) {
        "to 65535) (see vt-source --help)"},
       {"vt-relay",
        {"--join", "127.0.0.1:7000", "--max-connections", "0"},
-       "vt-relay: --max-connections: Value 0 not in range 1 to 1000000 (see vt-relay --help)"},
+       "vt-relay: --max-connections: bad value '0' (want 1 to 1000000) (see vt-relay --help)"},
       {"vt-inspect",
        {"status", "localhost"},
-       "vt-inspect: addr: bad address 'localhost' (want HOST:PORT, IPv6 as [::1]:PORT) (see "
-       "vt-inspect --help)"},
+       "vt-inspect: bad address 'localhost' (want HOST:PORT, IPv6 as [::1]:PORT) (see "
+       "vt-inspect status --help)"},
       {"vt-inspect",
        {"tree", "127.0.0.1:7000", "nohost"},
-       "vt-inspect: addr: bad address 'nohost' (want HOST:PORT, IPv6 as [::1]:PORT) (see "
-       "vt-inspect --help)"},
+       "vt-inspect: bad address 'nohost' (want HOST:PORT, IPv6 as [::1]:PORT) (see "
+       "vt-inspect tree --help)"},
       {"vt-source",
        {"--listen", "127.0.0.1:0", "--key", "/dev/null", "--stripes", "65"},
-       "vt-source: --stripes: Value 65 not in range 1 to 64 (see vt-source --help)"},
+       "vt-source: --stripes: bad value '65' (want 1 to 64) (see vt-source --help)"},
+      {"vt-source",
+       {"--listen", "127.0.0.1:0", "--key", "/dev/null", "--chunk-bytes", "lots"},
+       "vt-source: --chunk-bytes: bad value 'lots' (want 1024 to 524288) (see vt-source --help)"},
+      {"vt-sink",
+       {"--join", "127.0.0.1:7000", "--key", "/nonexistent/a.key"},
+       "vt-sink: --key: no such file '/nonexistent/a.key' (see vt-sink --help)"},
+      {"vt-sink",
+       {"--join", "127.0.0.1:7000", "--log-format", "xml"},
+       "vt-sink: --log-format: bad value 'xml' (want text|json) (see vt-sink --help)"},
+      {"vt-relay", {"--join"}, "vt-relay: --join: no value (want HOST:PORT) (see vt-relay --help)"},
+      {"vt-relay",
+       {"--join", "127.0.0.1:7000", "--bogus"},
+       "vt-relay: unexpected argument '--bogus' (see vt-relay --help)"},
+      // A mistake in a subcommand points to the subcommand's help.
+      {"vt-inspect",
+       {"tree", "--bogus"},
+       "vt-inspect: unexpected argument '--bogus' (see vt-inspect tree --help)"},
+      {"vt-inspect",
+       {"nodes", "127.0.0.1:7000", "--jsn"},
+       "vt-inspect: unexpected argument '--jsn' (see vt-inspect nodes --help)"},
+      {"vt-inspect", {"status"}, "vt-inspect: missing HOST:PORT (see vt-inspect status --help)"},
+      {"vt-inspect",
+       {"events", "127.0.0.1:7000", "--since", "soon"},
+       "vt-inspect: --since: bad value 'soon' (want a number) (see vt-inspect events --help)"},
+      {"vt-inspect",
+       {},
+       "vt-inspect: a subcommand is required (status, tree, nodes, events, call) (see vt-inspect "
+       "--help)"},
+      {"vt-keygen",
+       {"show", "--bogus"},
+       "vt-keygen: unexpected argument '--bogus' (see vt-keygen show --help)"},
       {"vt-sink",
        {"--join", "127.0.0.1:7000", "--stats-file", "-"},
        "vt-sink: --stats-file -: stdout carries the stream; give --output FILE or a stats file"},
@@ -135,6 +186,27 @@ TEST(UsageErrors, ExitTwoAtOnceWithOneLine) {
   }
 }
 
+TEST(UsageErrors, EveryOneStartsLowerCaseAndSaysWhereHelpIs) {
+  // One style: "<tool>: <message>", the message in lower case (CLI11's own
+  // start with a capital), and a parse error names the help to read.
+  const std::vector<std::vector<std::string>> cases = {
+      {"--join", "127.0.0.1:7000", "--max-children", "2000"},
+      {"--join", "127.0.0.1:7000", "--max-per-address", "x"},
+      {"--join", "127.0.0.1:7000", "--json=maybe"},
+      {"--join", "127.0.0.1:7000", "extra", "words"},
+  };
+  for (const auto& args : cases) {
+    Output out = run("vt-relay", args);
+    SCOPED_TRACE(out.err);
+    EXPECT_EQ(out.status, ExitStatus::exited(2));
+    ASSERT_EQ(out.err.rfind("vt-relay: ", 0), 0u);
+    char first = out.err[std::string("vt-relay: ").size()];
+    EXPECT_FALSE(first >= 'A' && first <= 'Z');
+    EXPECT_NE(out.err.find(" (see vt-relay --help)\n"), std::string::npos);
+    EXPECT_EQ(out.err.find('\n'), out.err.size() - 1);
+  }
+}
+
 TEST(UsageErrors, FollowLogFormatJson) {
   Output out = run("vt-sink", {"--log-format", "json", "--join", "127.0.0.1"});
   EXPECT_EQ(out.status, ExitStatus::exited(2));
@@ -146,14 +218,36 @@ TEST(UsageErrors, FollowLogFormatJson) {
       << out.err;
 }
 
+TEST(UsageErrors, CliElevensErrorsFollowLogFormatJsonToo) {
+  // A range check, a subcommand's unknown flag, and --log-format after the
+  // mistake: each one JSON line, the message as in text.
+  struct Case {
+    std::string tool;
+    std::vector<std::string> args;
+    std::string msg;
+  } cases[] = {
+      {"vt-source",
+       {"--log-format", "json", "--listen", "127.0.0.1:0", "--key", "/dev/null", "--stripes", "65"},
+       "--stripes: bad value '65' (want 1 to 64) (see vt-source --help)"},
+      {"vt-inspect",
+       {"tree", "--bogus", "--log-format=json"},
+       "unexpected argument '--bogus' (see vt-inspect tree --help)"},
+  };
+  for (const Case& c : cases) {
+    Output out = run(c.tool, c.args);
+    SCOPED_TRACE(out.err);
+    EXPECT_EQ(out.status, ExitStatus::exited(2));
+    EXPECT_EQ(out.out, "");
+    EXPECT_EQ(out.err.find('\n'), out.err.size() - 1);
+    EXPECT_EQ(out.err.rfind("{\"event\":\"log\",\"time\":", 0), 0u);
+    EXPECT_NE(out.err.find("\"data\":{\"level\":\"error\",\"tool\":\"" + c.tool + "\",\"msg\":\"" +
+                           c.msg + "\"}}\n"),
+              std::string::npos);
+  }
+}
+
 // The generated manual pages and completion, from the files the build
 // wrote (//cmd:man, //cmd:completion): every option --help shows is in both.
-std::string built(const std::string& path) {
-  std::ifstream in(peers::test::runfile(path), std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> long_options(const std::string& help) {
   std::vector<std::string> out;

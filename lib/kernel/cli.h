@@ -54,6 +54,15 @@ class ToolCli {
   std::string log_level_ = "info";
 };
 
+// The one line a CLI11 parse failure becomes, in the tools' own style: lower
+// case, the option first, the value quoted and what is wanted in
+// parentheses, then where to read more, the help of the (sub)command being
+// parsed:
+//   --stripes: bad value '65' (want 1 to 64) (see vt-source --help)
+//   unexpected argument '--bogus' (see vt-inspect tree --help)
+// `app` is the tool's parsed (or partly parsed) top-level app; `tool` its name.
+std::string usage_message(const CLI::App& app, const std::string& tool, const CLI::ParseError& e);
+
 // Prints "<tool>: <message>" on stderr as one line (always, whatever the log
 // level); with JSON logs, {"event":"log",...,"data":{"level":"error",...}}.
 void print_failure(const std::string& tool, const std::string& message);
