@@ -154,6 +154,13 @@ TEST_F(Stats, SummaryOnSigintAndSigterm) {
   // The relay had a child: it says it hands it over.
   EXPECT_EQ(relay.log_lines({"stopping: handing children over", "SIGINT"}).size(), 1u)
       << relay.log_text();
+  // The child sees a leave too, not a failure.
+  EXPECT_TRUE(sink.wait_log("info: parent left")) << sink.log_text();
+  EXPECT_TRUE(sink.log_lines({"parent lost"}).empty()) << sink.log_text();
+  // Each names its children limit as its flags do.
+  EXPECT_EQ(source.log_lines({"info: listening ", " children_per_stripe="}).size(), 1u)
+      << source.log_text();
+  EXPECT_EQ(relay.log_lines({"info: listening ", " max_children="}).size(), 1u) << relay.log_text();
 
   ASSERT_TRUE(sink.proc->signal(SIGTERM));
   st = sink.proc->wait(60s);

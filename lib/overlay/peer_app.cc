@@ -39,7 +39,6 @@ using std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 namespace {
-bool is_source_role(overlay::Role role) { return role == overlay::Role::kSource; }
 
 // --stats-file: "" = none, "-" = stdout, else a file created or truncated.
 std::FILE* open_stats_file(const std::string& path) {
@@ -446,7 +445,9 @@ int run_peer_app(const PeerAppOptions& o) {
   peers::log_info("listening", {{"addr", rpc.listen_addr()},
                                 {"peer", rpc.id().to_string()},
                                 {"role", std::string(overlay::to_string(o.role))},
-                                {"children_per_stripe", std::to_string(c.capacity)}});
+                                // One name, one meaning, as the flags.
+                                {c.is_source ? "children_per_stripe" : "max_children",
+                                 std::to_string(c.capacity)}});
 
   if (c.is_source) {
     auto link = format_join_link(
