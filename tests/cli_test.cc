@@ -4,6 +4,8 @@
 // stdout, nothing started (no listening, no joining, no retries).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -101,6 +103,11 @@ struct Mistake {
 };
 
 TEST(UsageErrors, ExitTwoAtOnceWithOneLine) {
+  // A real key, so the source gets as far as its --input.
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string key = std::string(tmp ? tmp : "/tmp") + "/cli_test_source.key";
+  std::remove(key.c_str());
+  ASSERT_EQ(run("vt-keygen", {"-o", key}).status, ExitStatus::exited(0));
   const std::vector<Mistake> cases = {
       {"vt-sink",
        {"--join", "127.0.0.1"},
@@ -173,6 +180,26 @@ TEST(UsageErrors, ExitTwoAtOnceWithOneLine) {
       {"vt-relay",
        {"--join", "127.0.0.1:7000", "--stats-interval", "0"},
        "vt-relay: --stats-interval: must be at least 1ms"},
+      // Found once the flags are read (files, ids, flag combinations): the
+      // same shape, "<tool>: --flag: what is wrong".
+      {"vt-source",
+       {"--listen", "127.0.0.1:0", "--key", key, "--input", "/nonexistent/in.ts"},
+       "vt-source: --input: cannot read '/nonexistent/in.ts': No such file or directory"},
+      {"vt-sink",
+       {"--join", "127.0.0.1:7000", "--output", "/nonexistent/out.ts"},
+       "vt-sink: --output: cannot write '/nonexistent/out.ts': No such file or directory"},
+      {"vt-relay",
+       {"--join", "127.0.0.1:7000", "--stats-file", "/nonexistent/stats"},
+       "vt-relay: --stats-file: cannot write '/nonexistent/stats': No such file or directory"},
+      {"vt-sink",
+       {"--join", "127.0.0.1:7000", "--source-key", "nope"},
+       "vt-sink: --source-key: not a peer id: it must start with 'vt1'"},
+      {"vt-relay",
+       {"--join", "127.0.0.1:7000", "--announce", "0.0.0.0:7000"},
+       "vt-relay: --announce: '0.0.0.0:7000' is not an address to dial"},
+      {"vt-inspect",
+       {"tree", "127.0.0.1:7000", "--json", "--dot"},
+       "vt-inspect: --json and --dot exclude each other"},
   };
   for (const Mistake& m : cases) {
     SCOPED_TRACE(m.tool + " " + m.message);

@@ -386,7 +386,7 @@ int run_inspect_app(const CLI::App& app, const InspectAppOptions& o) {
   auto timeout = ms_flag("--timeout", o.timeout);
   std::optional<milliseconds> watch;
   if (!o.watch.empty()) watch = ms_flag("--watch", o.watch);
-  if (o.json && o.dot) throw peers::usage_error("tree: --json and --dot exclude each other");
+  if (o.json && o.dot) throw peers::usage_error("--json and --dot exclude each other");
 
   std::optional<peers::Identity> identity(peers::load_identity_or_fresh(o.key));
 

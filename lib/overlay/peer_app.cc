@@ -46,7 +46,7 @@ std::FILE* open_stats_file(const std::string& path) {
   if (path == "-") return stdout;
   std::FILE* f = std::fopen(path.c_str(), "we");
   if (!f) {
-    throw peers::usage_error("cannot write --stats-file '" + path + "': " + std::strerror(errno));
+    throw peers::usage_error("--stats-file: cannot write '" + path + "': " + std::strerror(errno));
   }
   return f;
 }
