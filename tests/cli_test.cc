@@ -245,9 +245,11 @@ TEST(UsageErrors, FollowLogFormatJson) {
       << out.err;
 }
 
-TEST(UsageErrors, CliElevensErrorsFollowLogFormatJsonToo) {
-  // A range check, a subcommand's unknown flag, and --log-format after the
-  // mistake: each one JSON line, the message as in text.
+TEST(UsageErrors, AreJsonLinesWhenTheLogsAre) {
+  // --log-format json (before or after the mistake), or --json without
+  // --stats-file (JSON stats and logs share stderr): the one line is a JSON
+  // log line with the text's message, for a parse error (a range, a
+  // subcommand's unknown flag, an address) and one found later (an id).
   struct Case {
     std::string tool;
     std::vector<std::string> args;
@@ -259,6 +261,13 @@ TEST(UsageErrors, CliElevensErrorsFollowLogFormatJsonToo) {
       {"vt-inspect",
        {"tree", "--bogus", "--log-format=json"},
        "unexpected argument '--bogus' (see vt-inspect tree --help)"},
+      {"vt-relay",
+       {"--json", "--join", "127.0.0.1"},
+       "--join: bad address '127.0.0.1' (want HOST:PORT, IPv6 as [::1]:PORT) (see vt-relay "
+       "--help)"},
+      {"vt-sink",
+       {"--join", "127.0.0.1:7000", "--json", "--source-key", "nope", "--output", "/dev/null"},
+       "--source-key: not a peer id: it must start with 'vt1'"},
   };
   for (const Case& c : cases) {
     Output out = run(c.tool, c.args);
@@ -271,6 +280,10 @@ TEST(UsageErrors, CliElevensErrorsFollowLogFormatJsonToo) {
                            c.msg + "\"}}\n"),
               std::string::npos);
   }
+  // With --stats-file the JSON goes there and the logs stay text.
+  Output out = run("vt-relay", {"--json", "--stats-file", "/dev/null", "--join", "127.0.0.1"});
+  EXPECT_EQ(out.status, ExitStatus::exited(2));
+  EXPECT_EQ(out.err.rfind("vt-relay: --join: bad address '127.0.0.1'", 0), 0u) << out.err;
 }
 
 // The generated manual pages and completion, from the files the build

@@ -244,15 +244,22 @@ std::string usage_message(const CLI::App& app, const std::string& tool, const CL
 
 namespace {
 
-// --log-format json anywhere on the command line: failures while parsing
-// it are JSON too.
-bool asks_for_json_logs(int argc, char** argv) {
+// --log-format json anywhere on the command line, or a flag that makes the
+// logs JSON (`json_flag` without `unless`): failures while parsing it are
+// JSON too.
+bool asks_for_json_logs(int argc, char** argv, std::string_view json_flag,
+                        std::string_view unless) {
+  bool flag = false, unless_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--log-format=json") return true;
     if (a == "--log-format" && i + 1 < argc && std::string_view(argv[i + 1]) == "json") return true;
+    flag |= !json_flag.empty() && a == json_flag;
+    unless_given |=
+        !unless.empty() &&
+        (a == unless || (a.starts_with(unless) && a.substr(unless.size()).starts_with("=")));
   }
-  return false;
+  return flag && !unless_given;
 }
 
 }  // namespace
@@ -284,7 +291,7 @@ int ToolCli::run(int argc, char** argv, const std::function<int()>& body) {
     std::cout << bash_completion(app_, name_);
     return kExitOk;
   }
-  if (asks_for_json_logs(argc, argv)) log_set_format(LogFormat::kJson);
+  if (asks_for_json_logs(argc, argv, json_flag_, json_unless_)) log_set_format(LogFormat::kJson);
   try {
     app_.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

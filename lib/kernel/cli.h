@@ -40,6 +40,14 @@ class ToolCli {
   ToolCli(std::string name, std::string description, std::string example);
 
   CLI::App& app() { return app_; }
+
+  // `flag` given without `unless` also makes the logs JSON lines (the peer
+  // tools' --json without --stats-file): a mistake found while parsing is
+  // then a JSON line too, as with --log-format json.
+  void json_logs_with(std::string flag, std::string unless) {
+    json_flag_ = std::move(flag);
+    json_unless_ = std::move(unless);
+  }
   const std::string& name() const { return name_; }
 
   // Parses argv, sets up logging and the stop signals, then runs body (or the
@@ -52,6 +60,8 @@ class ToolCli {
   CLI::App app_;
   std::string log_format_ = "text";
   std::string log_level_ = "info";
+  std::string json_flag_;
+  std::string json_unless_;
 };
 
 // The one line a CLI11 parse failure becomes, in the tools' own style: lower

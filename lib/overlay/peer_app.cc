@@ -397,15 +397,16 @@ void start_joining(asio::io_context& io, peers::rpc::Node& rpc, OverlayNode& nod
 }  // namespace
 
 int run_peer_app(const PeerAppOptions& o) {
+  // JSON stats on stderr: the logs there become JSON lines too, so a reader
+  // of stderr (jq) meets nothing else, from the first line (a mistake in
+  // the flags) on.
+  if (o.json && o.stats_file.empty()) peers::log_set_format(peers::LogFormat::kJson);
   const PeerConfig c = make_peer_config(o);
   std::optional<peers::Identity> identity(peers::load_identity_or_fresh(o.key));
   // Input and output files are opened before anything else can fail late.
   int in_fd = c.is_source ? open_source_input(o.input) : -1;
   int out_fd = c.is_sink ? open_sink_output(o.output) : -1;
   std::FILE* stats_out = open_stats_file(o.stats_file);
-  // JSON stats on stderr: the logs there become JSON lines too, so a reader
-  // of stderr (jq) meets nothing else.
-  if (o.json && !stats_out) peers::log_set_format(peers::LogFormat::kJson);
 
   asio::io_context io(1);
   peers::rpc::NodeOptions nopts = node_options();
