@@ -261,6 +261,18 @@ TEST_F(Inspect, TextTreeMatchesTheGoldenRendering) {
   Output ascii = inspect({"tree", s1.addr, "--ascii"});
   EXPECT_NE(normalise(ascii.out).find("  |-- <r1> relay"), std::string::npos) << ascii.out;
 
+  // JSON and dot carry the header's totals too.
+  json t = tree({s1.addr});
+  EXPECT_EQ(t["totals"], json::parse(R"({"nodes": 3, "sources": 1, "relays": 1, "viewers": 1,
+      "unknown": 0, "max_depth": 2, "did_not_answer": 0})"))
+      << t.dump();
+  Output dot = inspect({"tree", s1.addr, "--dot"});
+  ASSERT_TRUE(dot.status.success()) << dot.err;
+  EXPECT_NE(normalise(dot.out).find("label=\"stream <source>: 2 stripes, 3 nodes: 1 source, 1 "
+                                    "relay, 1 viewer, max depth 2\""),
+            std::string::npos)
+      << dot.out;
+
   // One line per node, the same header, depths per stripe (nothing was
   // streamed: no delay behind live yet).
   Output nodes = inspect({"nodes", s1.addr});
@@ -274,6 +286,40 @@ TEST_F(Inspect, TextTreeMatchesTheGoldenRendering) {
             "<r1> relay <r1-addr> 1,1 * * 1 - -\n"
             "<s1> sink <s1-addr> 2,1 * * 0 - 0\n")
       << nodes.out;
+}
+
+TEST_F(Inspect, WatchRedrawsUnderATimeHeaderUntilCtrlC) {
+  Tool source = start_source(2);
+  Tool r1 = start_relay("r1", source.addr);
+  for (const char* command : {"tree", "nodes"}) {
+    SCOPED_TRACE(command);
+    SpawnOptions opts;
+    opts.stdin_to = Redirect::null();
+    auto watch = Subprocess::spawn(peers::test::runfile("cmd/vt-inspect/vt-inspect"),
+                                   {command, r1.addr, "--watch", "100ms"}, opts);
+    ASSERT_TRUE(watch);
+    // Each view: home and clear, when it was taken, then the same header
+    // as without --watch. Two views, then Ctrl-C ends it with 0.
+    const std::regex time_header(
+        "^\x1b\\[H\x1b\\[2Jevery 100ms, [0-2][0-9]:[0-5][0-9]:[0-6][0-9] UTC$");
+    int views = 0;
+    auto until = Clock::now() + 30s;
+    while (views < 2 && Clock::now() < until) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+      auto line = watch->read_line(Stream::kStdout, std::max(left, 1ms));
+      if (!line) break;
+      if (!std::regex_match(*line, time_header)) continue;
+      ++views;
+      auto next = watch->read_line(Stream::kStdout, 10s);
+      ASSERT_TRUE(next);
+      EXPECT_NE(next->find("2 stripes, 2 nodes: 1 source, 1 relay"), std::string::npos) << *next;
+    }
+    EXPECT_EQ(views, 2) << watch->take(Stream::kStderr);
+    ASSERT_TRUE(watch->signal(SIGINT));
+    auto st = watch->wait(30s);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(*st, peers::ExitStatus::exited(0)) << watch->take(Stream::kStderr);
+  }
 }
 
 TEST_F(Inspect, EventsShowARelaysDeathAtOnce) {

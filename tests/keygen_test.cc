@@ -286,8 +286,7 @@ TEST_F(KeygenTest, UnknownFlagExitsTwo) {
   Output out = keygen({"--nope"});
   EXPECT_EQ(out.status, ExitStatus::exited(2));
   EXPECT_EQ(out.out, "");
-  EXPECT_EQ(out.err,
-            "vt-keygen: the following argument was not expected: --nope (see vt-keygen --help)\n");
+  EXPECT_EQ(out.err, "vt-keygen: unexpected argument '--nope' (see vt-keygen --help)\n");
   EXPECT_EQ(keygen({"show", "--nope", path("a.key")}).status, ExitStatus::exited(2));
   EXPECT_EQ(keygen({"show"}).status, ExitStatus::exited(2));
 }
@@ -297,7 +296,7 @@ TEST_F(KeygenTest, RejectsFlagsThatDoNotGoTogether) {
   expect_usage_failure(keygen({"-o", path("a.key"), "show", path("b.key")}),
                        "-o and --force cannot be combined with a subcommand");
   expect_usage_failure(keygen({"--log-level", "debug"}),
-                       "nothing to do: give -o FILE or a subcommand (see --help)");
+                       "nothing to do: give -o FILE or a subcommand (see vt-keygen --help)");
 }
 
 TEST_F(KeygenTest, OutputIntoAMissingDirectory) {

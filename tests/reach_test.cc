@@ -107,7 +107,7 @@ TEST_F(Reach, BadLinksAreUsageErrors) {
       {{"vt://127.0.0.1:7000/" + source_id_, "--source-key", other_key}, "is for source"},
       {{"--join", "localhost"}, "--join: bad address 'localhost'"},
       {{}, "nowhere to join"},
-      {{"--join", "127.0.0.1:7000", "--announce", "0.0.0.0:7000"}, "bad --announce"},
+      {{"--join", "127.0.0.1:7000", "--announce", "0.0.0.0:7000"}, "--announce: '0.0.0.0:7000'"},
   };
   for (const auto& tool : {"vt-sink", "vt-relay"}) {
     for (const auto& c : cases) {

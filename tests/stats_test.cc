@@ -154,6 +154,13 @@ TEST_F(Stats, SummaryOnSigintAndSigterm) {
   // The relay had a child: it says it hands it over.
   EXPECT_EQ(relay.log_lines({"stopping: handing children over", "SIGINT"}).size(), 1u)
       << relay.log_text();
+  // The child sees a leave too, not a failure.
+  EXPECT_TRUE(sink.wait_log("info: parent left")) << sink.log_text();
+  EXPECT_TRUE(sink.log_lines({"parent lost"}).empty()) << sink.log_text();
+  // Each names its children limit as its flags do.
+  EXPECT_EQ(source.log_lines({"info: listening ", " children_per_stripe="}).size(), 1u)
+      << source.log_text();
+  EXPECT_EQ(relay.log_lines({"info: listening ", " max_children="}).size(), 1u) << relay.log_text();
 
   ASSERT_TRUE(sink.proc->signal(SIGTERM));
   st = sink.proc->wait(60s);
@@ -166,6 +173,59 @@ TEST_F(Stats, SummaryOnSigintAndSigterm) {
   EXPECT_TRUE(sink.log_lines({"handing children over"}).empty()) << sink.log_text();
   EXPECT_EQ(sink.log_lines({"info: stopping why=\"stopped by SIGTERM\""}).size(), 1u)
       << sink.log_text();
+}
+
+TEST_F(Stats, SummaryWhenTheToolFails) {
+  // Nothing listens at port 1: the join fails, exit 1, and the summary says
+  // why, in the text log and last in the stats file.
+  std::string stats = dir_ + "/lonely.stats";
+  Tool sink = start("vt-sink", "lonely",
+                    {"--join", "127.0.0.1:1", "--join-timeout", "1s", "--output",
+                     dir_ + "/lonely.out", "--stats-file", stats});
+  auto st = sink.proc->wait(60s);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(*st, peers::ExitStatus::exited(1)) << sink.log_text();
+  EXPECT_EQ(sink.log_lines({"vt-sink: summary reason=\"cannot join: ", "exit_code=1"}).size(), 1u)
+      << sink.log_text();
+  std::vector<std::string> lines = lines_of(read_file(stats));
+  ASSERT_FALSE(lines.empty());
+  auto last = nlohmann::json::parse(lines.back());
+  EXPECT_EQ(last["event"], "summary");
+  EXPECT_EQ(last["data"]["exit_code"], 1);
+  EXPECT_EQ(last["data"]["reason"].get<std::string>().rfind("cannot join: ", 0), 0u) << last;
+}
+
+TEST_F(Stats, SummaryWhenTheReaderGoesAwayIsAnOrdinaryEnd) {
+  // The sink writes the stream to a pipe whose reader reads a little and
+  // closes it (a player quit, `| head`): exit 0, an info line, a summary,
+  // and no warning, error or "Broken pipe".
+  Tool source = start_source(2);
+  Tool sink = start("vt-sink", "piped",
+                    {"--join", source.addr, "--source-key", source_id_, "--upload", "0"}, false,
+                    peers::Redirect::pipe());
+  ASSERT_TRUE(sink.wait_log("joined all stripes")) << sink.log_text();
+  std::string head;
+  feed(source, 32 * 1024, [&] {
+    auto until = std::chrono::steady_clock::now() + 60s;
+    while (head.size() < 1000 && std::chrono::steady_clock::now() < until) {
+      (void)sink.proc->wait(20ms);  // reads what the pipe holds meanwhile
+      head += sink.proc->take(peers::Stream::kStdout);
+    }
+    sink.proc->close_output(peers::Stream::kStdout);
+  });
+  ASSERT_GE(head.size(), 1000u) << sink.log_text();
+  auto st = sink.proc->wait(60s);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(*st, peers::ExitStatus::exited(0)) << sink.log_text();
+  EXPECT_EQ(sink.log_lines({"info: output closed by its reader; stopping"}).size(), 1u)
+      << sink.log_text();
+  EXPECT_EQ(sink.log_lines({"vt-sink: summary reason=\"output closed by its reader\" exit_code=0"})
+                .size(),
+            1u)
+      << sink.log_text();
+  for (const char* bad : {"Broken pipe", " warn: ", " error: ", "handing children over"}) {
+    EXPECT_TRUE(sink.log_lines({bad}).empty()) << bad << "\n" << sink.log_text();
+  }
 }
 
 }  // namespace

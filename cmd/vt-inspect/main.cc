@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   peers::ToolCli cli("vt-inspect", "Sees and queries the live distribution trees of a stream.",
-                     "vt-inspect tree 127.0.0.1:7000");
+                     "vt-inspect tree host:7000");
   vt::InspectAppOptions options;
   vt::add_inspect_commands(cli.app(), options);
   return cli.run(argc, argv, [&] { return vt::run_inspect_app(cli.app(), options); });

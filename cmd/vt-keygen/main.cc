@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
     if (check->parsed()) return check_id(id_text);
     if (output_option->count() == 0) {
       if (force) throw peers::usage_error("--force needs -o FILE");
-      throw peers::usage_error("nothing to do: give -o FILE or a subcommand (see --help)");
+      throw peers::usage_error(
+          "nothing to do: give -o FILE or a subcommand (see vt-keygen --help)");
     }
     if (output.empty()) throw peers::usage_error("-o needs a file name");
     return make_key(output, force);

@@ -8,5 +8,6 @@ int main(int argc, char** argv) {
       "vt-relay vt://host:7000/vt1... --upload 20M");
   vt::PeerAppOptions options;
   vt::add_peer_flags(cli.app(), options, vt::overlay::Role::kRelay);
+  cli.json_logs_with("--json", "--stats-file");  // as run_peer_app does
   return cli.run(argc, argv, [&] { return vt::run_peer_app(options); });
 }

@@ -11,5 +11,6 @@ int main(int argc, char** argv) {
       "ffmpeg -re -i in.mp4 -c copy -f mpegts - | vt-source --listen 0.0.0.0:7000 --key src.key");
   vt::PeerAppOptions options;
   vt::add_peer_flags(cli.app(), options, vt::overlay::Role::kSource);
+  cli.json_logs_with("--json", "--stats-file");  // as run_peer_app does
   return cli.run(argc, argv, [&] { return vt::run_peer_app(options); });
 }

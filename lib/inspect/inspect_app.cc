@@ -62,8 +62,8 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
       ->required();
   status->add_flag("--json", o.json, "Print the status as JSON (IDL field names, docs/inspect.md)");
   status->footer(
-      "Example:\n  vt-inspect status 127.0.0.1:7000\n"
-      "  vt-inspect status 127.0.0.1:7000 --json | jq '.stripes[].parent.id'");
+      "Example:\n  vt-inspect status host:7000\n"
+      "  vt-inspect status host:7000 --json | jq '.stripes[].parent.id'");
 
   auto* tree = app.add_subcommand(
       "tree",
@@ -89,9 +89,9 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
   tree->add_flag("--dot", o.dot, "Print Graphviz: one cluster per stripe");
   tree->add_flag("--ascii", o.ascii, "Draw with ASCII instead of box-drawing characters");
   tree->footer(
-      "Example:\n  vt-inspect tree 127.0.0.1:7000\n"
-      "  vt-inspect tree 127.0.0.1:7000 --dot | dot -Tpng > tree.png\n"
-      "  watch -d vt-inspect tree 127.0.0.1:7000");
+      "Example:\n  vt-inspect tree host:7000\n"
+      "  vt-inspect tree host:7000 --dot | dot -Tpng > tree.png\n"
+      "  watch -d vt-inspect tree host:7000");
 
   auto* nodes = app.add_subcommand(
       "nodes",
@@ -100,8 +100,8 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
   add_walk_options(nodes);
   nodes->callback([&o] { o.nodes = true; });
   nodes->footer(
-      "Example:\n  vt-inspect nodes 127.0.0.1:7000\n"
-      "  vt-inspect nodes 127.0.0.1:7000 --watch 1s");
+      "Example:\n  vt-inspect nodes host:7000\n"
+      "  vt-inspect nodes host:7000 --watch 1s");
 
   auto* events = app.add_subcommand(
       "events",
@@ -118,7 +118,7 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
       ->capture_default_str();
   events->add_flag("--no-follow", o.no_follow, "Print the events held now and exit");
   events->footer(
-      "Example:\n  vt-inspect events 127.0.0.1:7000 | jq -c 'select(.event == "
+      "Example:\n  vt-inspect events host:7000 | jq -c 'select(.event == "
       "\"parent_lost\")'");
 
   auto* call = app.add_subcommand(
@@ -136,9 +136,9 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
       ->capture_default_str();
   call->add_flag("--list", o.list, "List the methods the node serves instead");
   call->footer(
-      "Example:\n  vt-inspect call 127.0.0.1:7000 Overlay.stream\n"
-      "  vt-inspect call 127.0.0.1:7000 Inspect.events '{\"since\": 10}'\n"
-      "  vt-inspect call --list 127.0.0.1:7000");
+      "Example:\n  vt-inspect call host:7000 Overlay.stream\n"
+      "  vt-inspect call host:7000 Inspect.events '{\"since\": 10}'\n"
+      "  vt-inspect call --list host:7000");
 }
 
 namespace {
@@ -386,7 +386,7 @@ int run_inspect_app(const CLI::App& app, const InspectAppOptions& o) {
   auto timeout = ms_flag("--timeout", o.timeout);
   std::optional<milliseconds> watch;
   if (!o.watch.empty()) watch = ms_flag("--watch", o.watch);
-  if (o.json && o.dot) throw peers::usage_error("tree: --json and --dot exclude each other");
+  if (o.json && o.dot) throw peers::usage_error("--json and --dot exclude each other");
 
   std::optional<peers::Identity> identity(peers::load_identity_or_fresh(o.key));
 

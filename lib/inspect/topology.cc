@@ -295,37 +295,46 @@ std::optional<std::size_t> Topology::depth(std::uint32_t stripe, const std::stri
   return std::nullopt;
 }
 
-std::string Topology::header() const {
-  std::size_t answered = 0;
-  std::map<overlay::Role, std::size_t> roles;
-  std::size_t max_depth = 0;
+TopologyTotals Topology::totals() const {
+  TopologyTotals t;
+  t.nodes = nodes_.size();
   for (const auto& n : nodes_) {
-    answered += n.status ? 1 : 0;
+    t.did_not_answer += n.status ? 0 : 1;
     auto it = info_.find(n.id);
-    ++roles[it == info_.end() ? overlay::Role::kUnknown : it->second.role];
+    switch (it == info_.end() ? overlay::Role::kUnknown : it->second.role) {
+      case overlay::Role::kSource:
+        ++t.sources;
+        break;
+      case overlay::Role::kRelay:
+        ++t.relays;
+        break;
+      case overlay::Role::kSink:
+        ++t.viewers;
+        break;
+      default:
+        ++t.unknown;
+    }
     for (std::uint32_t s = 0; s < k_; ++s)
-      max_depth = std::max(max_depth, depth(s, n.id).value_or(0));
+      t.max_depth = std::max(t.max_depth, depth(s, n.id).value_or(0));
   }
+  return t;
+}
+
+std::string Topology::header() const {
+  TopologyTotals t = totals();
   auto count = [](std::size_t n, const std::string& one, const std::string& many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
   };
   std::string out = "stream " + (stream_id_.empty() ? std::string("?") : short_peer(stream_id_)) +
-                    ": " + count(k_, "stripe", "stripes") + ", " +
-                    count(nodes_.size(), "node", "nodes");
+                    ": " + count(k_, "stripe", "stripes") + ", " + count(t.nodes, "node", "nodes");
   std::vector<std::string> parts;
-  if (roles[overlay::Role::kSource])
-    parts.push_back(count(roles[overlay::Role::kSource], "source", "sources"));
-  if (roles[overlay::Role::kRelay])
-    parts.push_back(count(roles[overlay::Role::kRelay], "relay", "relays"));
-  if (roles[overlay::Role::kSink])
-    parts.push_back(count(roles[overlay::Role::kSink], "viewer", "viewers"));
-  if (roles[overlay::Role::kUnknown])
-    parts.push_back(count(roles[overlay::Role::kUnknown], "unknown", "unknown"));
+  if (t.sources) parts.push_back(count(t.sources, "source", "sources"));
+  if (t.relays) parts.push_back(count(t.relays, "relay", "relays"));
+  if (t.viewers) parts.push_back(count(t.viewers, "viewer", "viewers"));
+  if (t.unknown) parts.push_back(count(t.unknown, "unknown", "unknown"));
   for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : ": ") + parts[i];
-  out += ", max depth " + std::to_string(max_depth);
-  if (answered < nodes_.size()) {
-    out += " (" + std::to_string(nodes_.size() - answered) + " did not answer)";
-  }
+  out += ", max depth " + std::to_string(t.max_depth);
+  if (t.did_not_answer) out += " (" + std::to_string(t.did_not_answer) + " did not answer)";
   return out + "\n";
 }
 
@@ -460,17 +469,29 @@ nlohmann::ordered_json Topology::json() const {
     loops.push_back(
         {{"stripe", s}, {"nodes", std::vector<std::string>(loops_[s].begin(), loops_[s].end())}});
   }
+  TopologyTotals t = totals();
+  json totals = {{"nodes", t.nodes},
+                 {"sources", t.sources},
+                 {"relays", t.relays},
+                 {"viewers", t.viewers},
+                 {"unknown", t.unknown},
+                 {"max_depth", t.max_depth},
+                 {"did_not_answer", t.did_not_answer}};
   return {{"stream_id", stream_id_.empty() ? json(nullptr) : json(stream_id_)},
           {"stripe_count", k_},
+          {"totals", std::move(totals)},
           {"nodes", std::move(nodes)},
           {"loops", std::move(loops)}};
 }
 
 std::string Topology::dot() const {
+  // The graph's label is the text header: stream, stripes, the totals.
+  std::string heading = header();
+  heading.pop_back();
   std::string out =
       "digraph overlay {\n"
       "  graph [rankdir=TB, fontname=\"monospace\", labelloc=t, label=" +
-      dot_quote("stream " + (stream_id_.empty() ? std::string("?") : short_peer(stream_id_))) +
+      dot_quote(heading) +
       "];\n"
       "  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
       "  edge [fontname=\"monospace\", fontsize=9];\n";

@@ -39,6 +39,19 @@ struct CrawledNode {
   std::string error;  // the message that goes with problem
 };
 
+// What the header counts: every node found, by role (sinks are viewers),
+// the deepest any node sits in any stripe (the source is at 0), and how many
+// did not answer.
+struct TopologyTotals {
+  std::size_t nodes = 0;
+  std::size_t sources = 0;
+  std::size_t relays = 0;
+  std::size_t viewers = 0;
+  std::size_t unknown = 0;
+  std::size_t max_depth = 0;
+  std::size_t did_not_answer = 0;
+};
+
 struct TextOptions {
   bool ascii = false;  // +-- and | instead of box drawing
 };
@@ -55,12 +68,16 @@ class Topology {
   // "stream vt1abc: 4 stripes, 5 nodes: 1 source, 2 relays, 2 viewers, max
   // depth 2 (1 did not answer)\n": the first line of text() and nodes_text().
   std::string header() const;
+  // The counts header() writes; json() has them as "totals", dot() as the
+  // graph's label.
+  TopologyTotals totals() const;
   // Hops from the stripe's source to id (the source: 0); nullopt when its
   // parents do not lead to the source (a loop, an orphan, not in the stripe).
   std::optional<std::size_t> depth(std::uint32_t stripe, const std::string& id) const;
-  // {"stream_id", "stripe_count", "nodes": [...], "loops": [...]}; docs/inspect.md.
+  // {"stream_id", "stripe_count", "totals": {...}, "nodes": [...], "loops": [...]};
+  // docs/inspect.md.
   nlohmann::ordered_json json() const;
-  // digraph with one cluster per stripe.
+  // digraph with one cluster per stripe, labelled with the header's line.
   std::string dot() const;
 
   // The nodes in their output order.

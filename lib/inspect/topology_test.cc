@@ -210,6 +210,25 @@ TEST(Topology, DotHasOneClusterPerStripeAndMarksSilentNodes) {
   EXPECT_NE(dot.find("[denied]\", style=dashed, color=red"), std::string::npos) << dot;
 }
 
+TEST(Topology, JsonAndDotCarryTheHeadersTotals) {
+  Topology topo(fixed_overlay());
+  // The text header's counts, as numbers under the words it uses.
+  auto j = topo.json();
+  EXPECT_EQ(j["totals"], nlohmann::ordered_json::parse(R"({"nodes": 5, "sources": 1,
+      "relays": 3, "viewers": 1, "unknown": 0, "max_depth": 2, "did_not_answer": 1})"));
+  for (const auto& [key, value] : j["totals"].items()) EXPECT_TRUE(value.is_number()) << key;
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : j.items()) keys.push_back(key);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"stream_id", "stripe_count", "totals", "nodes", "loops"}));
+  // The graph's label is the header line.
+  std::string dot = topo.dot();
+  EXPECT_NE(dot.find("label=\"stream vt1source00: 2 stripes, 5 nodes: 1 source, 3 relays, 1 "
+                     "viewer, max depth 2 (1 did not answer)\"];"),
+            std::string::npos)
+      << dot;
+}
+
 TEST(Topology, IgnoresStripeNumbersNoStreamHas) {
   auto nodes = fixed_overlay();
   nodes[0].status->stripe_count = 4000000000u;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string_view>
 
@@ -127,15 +128,138 @@ std::string lower_first(std::string message) {
   return message;
 }
 
-// --log-format json anywhere on the command line: failures while parsing
-// it are JSON too.
-bool asks_for_json_logs(int argc, char** argv) {
+// The deepest subcommand parsed so far: its options and its --help are the
+// ones the user was writing.
+std::vector<const CLI::App*> parsed_chain(const CLI::App& app) {
+  std::vector<const CLI::App*> chain = {&app};
+  for (;;) {
+    auto subs = chain.back()->get_subcommands();
+    if (subs.empty()) return chain;
+    chain.push_back(subs.back());
+  }
+}
+
+// The option `name` of the innermost app that has it, or nullptr.
+const CLI::Option* find_option(const std::vector<const CLI::App*>& chain, const std::string& name) {
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (const CLI::Option* opt = (*it)->get_option_no_throw(name)) return opt;
+  }
+  return nullptr;
+}
+
+// A positional argument's name ("addr") means nothing to the user, who
+// never typed it.
+bool is_positional(const std::vector<const CLI::App*>& chain, const std::string& name) {
+  const CLI::Option* opt = find_option(chain, name);
+  return opt && opt->get_positional() && name.rfind('-', 0) != 0;
+}
+
+}  // namespace
+
+std::string usage_message(const CLI::App& app, const std::string& tool, const CLI::ParseError& e) {
+  std::vector<const CLI::App*> chain = parsed_chain(app);
+  std::string message = e.what();
+  // CLI11 checks what is required before what is left over, but an unknown
+  // flag (a typo) is the likelier mistake: `tree --bogus` names --bogus.
+  std::vector<std::string> extra = app.remaining(/*recurse=*/true);
+  if (dynamic_cast<const CLI::RequiredError*>(&e) && !extra.empty()) {
+    message = CLI::ExtrasError(extra).what();
+  }
+  std::smatch m;
+  // CLI11's shapes (CLI/Error.hpp, CLI/Validators.hpp in 2.1), in ours.
+  static const std::regex range("^(\\S+): Value (.*) not in range (\\S+) to (\\S+)$");
+  static const std::regex member("^(\\S+): (.*) not in \\{(.*)\\}$");
+  static const std::regex no_file("^(\\S+): (File|Directory|Path) does not exist: (.*)$");
+  static const std::regex convert("^Could not convert: (\\S+) = (.*)$");
+  static const std::regex not_allowed("^The value (.*) is not an allowed value for (\\S+)$");
+  static const std::regex missing("^(\\S+): \\d+ required \\S+ missing$");
+  static const std::regex required("^(\\S+) is required$");
+  static const std::regex extras("^The following arguments? (?:was|were) not expected: (.*)$");
+  static const std::regex flag_value(
+      "^(\\S+): (?:Should be true/false or a number|too many "
+      "inputs for a flag)$");
+  if (std::regex_match(message, m, range)) {
+    message =
+        m.str(1) + ": bad value '" + m.str(2) + "' (want " + m.str(3) + " to " + m.str(4) + ")";
+  } else if (std::regex_match(message, m, member)) {
+    message = m.str(1) + ": bad value '" + m.str(2) + "' (want " +
+              std::regex_replace(m.str(3), std::regex(","), "|") + ")";
+  } else if (std::regex_match(message, m, no_file)) {
+    std::string what = m.str(2) == "File" ? "file" : m.str(2) == "Directory" ? "directory" : "path";
+    message = m.str(1) + ": no such " + what + " '" + m.str(3) + "'";
+  } else if (std::regex_match(message, m, convert)) {
+    const CLI::Option* opt = find_option(chain, m.str(1));
+    message = opt && opt->get_expected_max() == 0
+                  ? m.str(1) + ": takes no value"  // a flag given "=maybe"
+                  : m.str(1) + ": bad value '" + m.str(2) + "' (want a number)";
+  } else if (std::regex_match(message, m, not_allowed)) {
+    message = m.str(2) + ": bad value '" + m.str(1) + "'";
+  } else if (std::regex_match(message, m, missing)) {
+    const CLI::Option* opt = find_option(chain, m.str(1));
+    std::string want = opt ? opt->get_option_text() : "";
+    message = m.str(1) + ": no value" + (want.empty() ? "" : " (want " + want + ")");
+  } else if (std::regex_match(message, m, required) && is_positional(chain, m.str(1))) {
+    std::string want = find_option(chain, m.str(1))->get_option_text();
+    message = "missing " + (want.empty() ? m.str(1) : want);
+  } else if (std::regex_match(message, m, extras)) {
+    std::string args = m.str(1);
+    message = args.find(' ') == std::string::npos ? "unexpected argument '" + args + "'"
+                                                  : "unexpected arguments '" + args + "'";
+  } else if (std::regex_match(message, m, flag_value)) {
+    message = m.str(1) + ": takes no value";
+  } else if (message == "A subcommand is required") {
+    std::string names;
+    for (const CLI::App* sub : chain.back()->get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    message = "a subcommand is required" + (names.empty() ? "" : " (" + names + ")");
+  } else if (std::regex_match(message, m, std::regex("^(\\S+): (.*)$")) &&
+             is_positional(chain, m.str(1))) {
+    // A validator's message about a positional argument: the message alone.
+    message = lower_first(m.str(2));
+  } else {
+    // Anything else: lower case, also after a leading "--option: ".
+    message = lower_first(message);
+    std::size_t colon = message.find(": ");
+    if (colon != std::string::npos && message.find(' ') > colon) {
+      message = message.substr(0, colon + 2) + lower_first(message.substr(colon + 2));
+    }
+  }
+  // The help that describes the option the message begins with (a
+  // top-level option given after the subcommand is in the tool's help, not
+  // the subcommand's); else the help of the subcommand being parsed.
+  std::size_t depth = chain.size() - 1;
+  if (std::regex_search(message, m, std::regex("^(--[a-z][a-z0-9-]*): "))) {
+    for (std::size_t i = chain.size(); i-- > 0;) {
+      if (chain[i]->get_option_no_throw(m.str(1))) {
+        depth = i;
+        break;
+      }
+    }
+  }
+  std::string help = tool;
+  for (std::size_t i = 1; i <= depth; ++i) help += " " + chain[i]->get_name();
+  return message + " (see " + help + " --help)";
+}
+
+namespace {
+
+// --log-format json anywhere on the command line, or a flag that makes the
+// logs JSON (`json_flag` without `unless`): failures while parsing it are
+// JSON too.
+bool asks_for_json_logs(int argc, char** argv, std::string_view json_flag,
+                        std::string_view unless) {
+  bool flag = false, unless_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--log-format=json") return true;
     if (a == "--log-format" && i + 1 < argc && std::string_view(argv[i + 1]) == "json") return true;
+    flag |= !json_flag.empty() && a == json_flag;
+    unless_given |=
+        !unless.empty() &&
+        (a == unless || (a.starts_with(unless) && a.substr(unless.size()).starts_with("=")));
   }
-  return false;
+  return flag && !unless_given;
 }
 
 }  // namespace
@@ -167,7 +291,7 @@ int ToolCli::run(int argc, char** argv, const std::function<int()>& body) {
     std::cout << bash_completion(app_, name_);
     return kExitOk;
   }
-  if (asks_for_json_logs(argc, argv)) log_set_format(LogFormat::kJson);
+  if (asks_for_json_logs(argc, argv, json_flag_, json_unless_)) log_set_format(LogFormat::kJson);
   try {
     app_.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -177,7 +301,7 @@ int ToolCli::run(int argc, char** argv, const std::function<int()>& body) {
   } catch (const CLI::CallForVersion& e) {
     return app_.exit(e);
   } catch (const CLI::ParseError& e) {
-    print_failure(name_, lower_first(e.what()) + " (see " + name_ + " --help)");
+    print_failure(name_, usage_message(app_, name_, e));
     return kExitUsage;
   } catch (const Error& e) {
     // A subcommand callback may already fail while parsing.

@@ -40,6 +40,14 @@ class ToolCli {
   ToolCli(std::string name, std::string description, std::string example);
 
   CLI::App& app() { return app_; }
+
+  // `flag` given without `unless` also makes the logs JSON lines (the peer
+  // tools' --json without --stats-file): a mistake found while parsing is
+  // then a JSON line too, as with --log-format json.
+  void json_logs_with(std::string flag, std::string unless) {
+    json_flag_ = std::move(flag);
+    json_unless_ = std::move(unless);
+  }
   const std::string& name() const { return name_; }
 
   // Parses argv, sets up logging and the stop signals, then runs body (or the
@@ -52,7 +60,18 @@ class ToolCli {
   CLI::App app_;
   std::string log_format_ = "text";
   std::string log_level_ = "info";
+  std::string json_flag_;
+  std::string json_unless_;
 };
+
+// The one line a CLI11 parse failure becomes, in the tools' own style: lower
+// case, the option first, the value quoted and what is wanted in
+// parentheses, then where to read more, the help of the (sub)command being
+// parsed:
+//   --stripes: bad value '65' (want 1 to 64) (see vt-source --help)
+//   unexpected argument '--bogus' (see vt-inspect tree --help)
+// `app` is the tool's parsed (or partly parsed) top-level app; `tool` its name.
+std::string usage_message(const CLI::App& app, const std::string& tool, const CLI::ParseError& e);
 
 // Prints "<tool>: <message>" on stderr as one line (always, whatever the log
 // level); with JSON logs, {"event":"log",...,"data":{"level":"error",...}}.

@@ -1573,8 +1573,16 @@ void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
   auto candidates = repair_candidates(s, via, 0);
   s.parent.reset();
   s.parent_conn.reset();
-  peers::log_warn("parent lost",
-                  {{"stripe", std::to_string(stripe)}, {"parent", lost}, {"why", why}});
+  // A parent that leaves on purpose (it redirected us on its way out, or
+  // said GOAWAY) is an ordinary event, not a failure.
+  bool left = why == "redirected: leaving" || why == "peer left";
+  if (left) {
+    peers::log_info("parent left",
+                    {{"stripe", std::to_string(stripe)}, {"parent", lost}, {"why", why}});
+  } else {
+    peers::log_warn("parent lost",
+                    {{"stripe", std::to_string(stripe)}, {"parent", lost}, {"why", why}});
+  }
   note("parent_lost", {{"stripe", std::to_string(stripe)}, {"parent", lost_id}, {"why", why}});
   auto self = shared_from_this();
   asio::co_spawn(

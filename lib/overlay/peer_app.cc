@@ -39,7 +39,6 @@ using std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 namespace {
-bool is_source_role(overlay::Role role) { return role == overlay::Role::kSource; }
 
 // --stats-file: "" = none, "-" = stdout, else a file created or truncated.
 std::FILE* open_stats_file(const std::string& path) {
@@ -47,7 +46,7 @@ std::FILE* open_stats_file(const std::string& path) {
   if (path == "-") return stdout;
   std::FILE* f = std::fopen(path.c_str(), "we");
   if (!f) {
-    throw peers::usage_error("cannot write --stats-file '" + path + "': " + std::strerror(errno));
+    throw peers::usage_error("--stats-file: cannot write '" + path + "': " + std::strerror(errno));
   }
   return f;
 }
@@ -398,15 +397,16 @@ void start_joining(asio::io_context& io, peers::rpc::Node& rpc, OverlayNode& nod
 }  // namespace
 
 int run_peer_app(const PeerAppOptions& o) {
+  // JSON stats on stderr: the logs there become JSON lines too, so a reader
+  // of stderr (jq) meets nothing else, from the first line (a mistake in
+  // the flags) on.
+  if (o.json && o.stats_file.empty()) peers::log_set_format(peers::LogFormat::kJson);
   const PeerConfig c = make_peer_config(o);
   std::optional<peers::Identity> identity(peers::load_identity_or_fresh(o.key));
   // Input and output files are opened before anything else can fail late.
   int in_fd = c.is_source ? open_source_input(o.input) : -1;
   int out_fd = c.is_sink ? open_sink_output(o.output) : -1;
   std::FILE* stats_out = open_stats_file(o.stats_file);
-  // JSON stats on stderr: the logs there become JSON lines too, so a reader
-  // of stderr (jq) meets nothing else.
-  if (o.json && !stats_out) peers::log_set_format(peers::LogFormat::kJson);
 
   asio::io_context io(1);
   peers::rpc::NodeOptions nopts = node_options();
@@ -446,7 +446,9 @@ int run_peer_app(const PeerAppOptions& o) {
   peers::log_info("listening", {{"addr", rpc.listen_addr()},
                                 {"peer", rpc.id().to_string()},
                                 {"role", std::string(overlay::to_string(o.role))},
-                                {"children_per_stripe", std::to_string(c.capacity)}});
+                                // One name, one meaning, as the flags.
+                                {c.is_source ? "children_per_stripe" : "max_children",
+                                 std::to_string(c.capacity)}});
 
   if (c.is_source) {
     auto link = format_join_link(

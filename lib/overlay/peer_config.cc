@@ -45,12 +45,12 @@ PeerConfig make_peer_config(const PeerAppOptions& o) {
   }
   for (const auto& text : o.inspect_allow) {
     auto id = peers::PeerId::parse(text);
-    if (!id) throw peers::usage_error("bad --inspect-allow: " + id.error().message());
+    if (!id) throw peers::usage_error("--inspect-allow: " + id.error().message());
     c.inspect_allow.push_back(*id);
   }
   if (!o.source_key.empty()) {
     auto id = peers::PeerId::parse(o.source_key);
-    if (!id) throw peers::usage_error("bad --source-key: " + id.error().message());
+    if (!id) throw peers::usage_error("--source-key: " + id.error().message());
     c.source_key = *id;
   }
   std::vector<std::string> targets = o.join;
@@ -58,7 +58,7 @@ PeerConfig make_peer_config(const PeerAppOptions& o) {
   for (const auto& text : targets) {
     if (!is_join_link(text)) {
       auto hp = peers::rpc::parse_host_port(text);
-      if (!hp) throw peers::usage_error("bad --join: " + hp.error().message());
+      if (!hp) throw peers::usage_error("--join: " + hp.error().message());
       c.join.push_back(text);
       continue;
     }
@@ -76,11 +76,11 @@ PeerConfig make_peer_config(const PeerAppOptions& o) {
   }
   if (!o.announce.empty()) {
     auto hp = peers::rpc::parse_host_port(o.announce);
-    if (!hp) throw peers::usage_error("bad --announce: " + hp.error().message());
-    if (hp->port == 0) throw peers::usage_error("bad --announce: port 0 cannot be dialed");
+    if (!hp) throw peers::usage_error("--announce: " + hp.error().message());
+    if (hp->port == 0) throw peers::usage_error("--announce: port 0 cannot be dialed");
     auto scope = peers::rpc::address_scope(hp->host);
     if (scope == peers::rpc::AddressScope::kUnspecified) {
-      throw peers::usage_error("bad --announce: " + o.announce + " is not an address to dial");
+      throw peers::usage_error("--announce: '" + o.announce + "' is not an address to dial");
     }
   }
   // Children: the source counts them per stripe, everyone else in total

@@ -96,7 +96,7 @@ struct PeerConfig {
 
 // Checks options in the order of the flags' importance and throws
 // peers::Error(kInvalidArgument) for the first that is wrong
-// ("--linger: invalid duration '2x': ...", "bad --source-key: ..."). A
+// ("--linger: invalid duration '2x': ...", "--source-key: ..."). A
 // relay or sink needs somewhere to join (a link or --join); a link pins the
 // source, and a link whose source differs from --source-key (or another
 // link's) is an error.

@@ -25,7 +25,7 @@ int open_sink_output(const std::string& path) {
   int fd = path == "-" ? STDOUT_FILENO
                        : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    throw peers::usage_error("cannot write --output '" + path + "': " + std::strerror(errno));
+    throw peers::usage_error("--output: cannot write '" + path + "': " + std::strerror(errno));
   }
   return fd;
 }

@@ -27,12 +27,12 @@ int open_source_input(const std::string& path) {
   if (path == "-") return STDIN_FILENO;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    throw peers::usage_error("cannot read --input '" + path + "': " + std::strerror(errno));
+    throw peers::usage_error("--input: cannot read '" + path + "': " + std::strerror(errno));
   }
   if (S_ISFIFO(st.st_mode)) return -1;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    throw peers::usage_error("cannot read --input '" + path + "': " + std::strerror(errno));
+    throw peers::usage_error("--input: cannot read '" + path + "': " + std::strerror(errno));
   }
   return fd;
 }
