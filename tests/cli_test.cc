@@ -52,6 +52,7 @@ TEST(Help, EveryToolAndSubcommandMatchesItsGolden) {
       {"vt-keygen", {"--help"}, "vt-keygen.txt"},
       {"vt-keygen", {"show", "--help"}, "vt-keygen-show.txt"},
       {"vt-keygen", {"check-id", "--help"}, "vt-keygen-check-id.txt"},
+      {"vt-sim", {"--help"}, "vt-sim.txt"},
       {"vt-inspect", {"--help"}, "vt-inspect.txt"},
       {"vt-inspect", {"status", "--help"}, "vt-inspect-status.txt"},
       {"vt-inspect", {"tree", "--help"}, "vt-inspect-tree.txt"},
@@ -79,7 +80,8 @@ TEST(Help, ExamplesAgreeWithTheReadme) {
   // (it listens on all interfaces by default and learns its address).
   std::string readme = std::regex_replace(built("README.md"), std::regex("\\\\\\|"), "|");
   ASSERT_FALSE(readme.empty());
-  for (const char* tool : {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen"}) {
+  for (const char* tool :
+       {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen", "vt-sim"}) {
     std::string help = run(tool, {"--help"}).out;
     std::size_t at = help.find("Example:\n  ");
     ASSERT_NE(at, std::string::npos) << tool;
@@ -302,7 +304,7 @@ std::vector<std::string> long_options(const std::string& help) {
 
 TEST(ManPages, EveryToolHasOneWithEveryOption) {
   for (const char* tool :
-       {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen", "peers-idlc"}) {
+       {"vt-source", "vt-relay", "vt-sink", "vt-inspect", "vt-keygen", "vt-sim", "peers-idlc"}) {
     SCOPED_TRACE(tool);
     std::string man = built(std::string("cmd/man/") + tool + ".1");
     EXPECT_EQ(man.rfind(".TH ", 0), 0u);

@@ -403,9 +403,11 @@ struct World::Impl {
     std::size_t end = static_cast<std::size_t>(last - published.begin());
     for (const auto& p : peers) {
       if (!p->group || p->gone || !p->joined) continue;
-      std::size_t first = end;
+      // Playback starts where every stripe has begun (the latest first seq).
+      std::size_t first = 0;
       for (std::uint32_t k = 0; k < s.stripes; ++k) {
-        if (auto f = p->node->first_seq(k)) first = std::min<std::size_t>(first, *f);
+        auto f = p->node->first_seq(k);
+        first = f ? std::max<std::size_t>(first, *f) : end;
       }
       if (first >= end) continue;
       std::size_t ok = 0;

@@ -66,6 +66,8 @@ struct Flow {
 struct Pair {
   Flow ab, ba;
   std::string a_addr, b_addr;  // host:port of each end
+  // Where b sees a: a's address, or its NAT's outer address and port.
+  std::string a_seen;
   bool a_open = true, b_open = true;
 };
 
@@ -78,6 +80,7 @@ class Host {
   std::size_t index;
   HostSpec spec;
   std::string ip;
+  std::string outer_ip;  // behind a NAT: the NAT's public address
   HostStats stats;
   bool crashed = false;
   int group = 0;
@@ -228,7 +231,7 @@ class SimStream : public rpc::StreamTransport {
   ~SimStream() override { close(false); }
 
   std::string local_address() const override { return a_ ? p_->a_addr : p_->b_addr; }
-  std::string remote_address() const override { return a_ ? p_->b_addr : p_->a_addr; }
+  std::string remote_address() const override { return a_ ? p_->b_addr : p_->a_seen; }
 
   void async_read_some(asio::mutable_buffer b, IoHandler h) override {
     Flow& f = in();
@@ -441,7 +444,11 @@ class HostTransport : public rpc::Network {
     pair->ab.dst = to;
     pair->ba.src = to;
     pair->ba.dst = &host_;
-    pair->a_addr = rpc::join_host_port(host_.ip, host_.free_port());
+    std::uint16_t local_port = host_.free_port();
+    pair->a_addr = rpc::join_host_port(host_.ip, local_port);
+    // A NAT maps the connection to its outer address and a port of its own.
+    pair->a_seen =
+        host_.spec.nat ? rpc::join_host_port(host_.outer_ip, host_.free_port()) : pair->a_addr;
     pair->b_addr = rpc::join_host_port(to->ip, hp.port);
     host_.pairs.push_back(pair);
     to->pairs.push_back(pair);
@@ -475,6 +482,10 @@ std::size_t Network::add_host(const HostSpec& spec) {
   std::string ip = "10." + std::to_string((n >> 16) & 0xff) + "." +
                    std::to_string((n >> 8) & 0xff) + "." + std::to_string(n & 0xff);
   hosts_.push_back(std::make_unique<Host>(*this, i, spec, ip));
+  // Each NATed host has a NAT of its own, in 100.64.0.0/10 (carrier-grade
+  // NAT space), so peers see it at another address than its own.
+  hosts_.back()->outer_ip = "100." + std::to_string(64 + ((n >> 16) & 0x3f)) + "." +
+                            std::to_string((n >> 8) & 0xff) + "." + std::to_string(n & 0xff);
   by_ip_[ip] = hosts_.back().get();
   return i;
 }
