@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <atomic>
 #include <cstring>
 
 namespace peers {
@@ -47,30 +48,46 @@ struct RecordCipher::State {
   unsigned char key[32];
 };
 
+namespace {
+std::atomic<bool> guarded_key_memory{true};
+}  // namespace
+
+void set_guarded_key_memory(bool guarded) { guarded_key_memory = guarded; }
+
 RecordCipher::RecordCipher(Cipher cipher, const std::array<std::uint8_t, 32>& key)
-    : cipher_(cipher) {
+    : cipher_(cipher), guarded_(guarded_key_memory.load()) {
   if (sodium_init() < 0) throw Error(Errc::kInternal, "libsodium failed to initialise");
-  state_ = static_cast<State*>(sodium_malloc(sizeof(State)));
+  state_ = guarded_ ? static_cast<State*>(sodium_malloc(sizeof(State))) : new State;
   if (state_ == nullptr) throw Error(Errc::kInternal, "out of secure memory");
   std::memcpy(state_->key, key.data(), 32);
   if (cipher_ == Cipher::kAes256Gcm) crypto_aead_aes256gcm_beforenm(&state_->aes, key.data());
 }
 
-RecordCipher::~RecordCipher() {
-  if (state_) sodium_free(state_);  // sodium_free wipes the memory
+RecordCipher::~RecordCipher() { release(); }
+
+void RecordCipher::release() noexcept {
+  if (!state_) return;
+  if (guarded_) {
+    sodium_free(state_);  // sodium_free wipes the memory
+  } else {
+    sodium_memzero(state_, sizeof(State));
+    delete state_;
+  }
+  state_ = nullptr;
 }
 
 RecordCipher::RecordCipher(RecordCipher&& o) noexcept
-    : cipher_(o.cipher_), counter_(o.counter_), state_(o.state_) {
+    : cipher_(o.cipher_), counter_(o.counter_), state_(o.state_), guarded_(o.guarded_) {
   o.state_ = nullptr;
 }
 
 RecordCipher& RecordCipher::operator=(RecordCipher&& o) noexcept {
   if (this != &o) {
-    if (state_) sodium_free(state_);
+    release();
     cipher_ = o.cipher_;
     counter_ = o.counter_;
     state_ = o.state_;
+    guarded_ = o.guarded_;
     o.state_ = nullptr;
   }
   return *this;

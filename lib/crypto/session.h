@@ -76,8 +76,17 @@ class RecordCipher {
   Cipher cipher_ = Cipher::kPlain;
   std::uint64_t counter_ = 0;
   struct State;
-  State* state_ = nullptr;  // key material (sodium_malloc'd), wiped on destruction
+  void release() noexcept;
+  State* state_ = nullptr;  // key material, wiped on destruction
+  bool guarded_ = true;     // state_ came from sodium_malloc
 };
+
+// Whether new RecordCiphers keep their keys in guarded memory (sodium_malloc:
+// guard pages around a locked page, four memory mappings each; the default).
+// vt-sim turns it off: its thousands of simulated nodes would pass the
+// kernel's 65,530 mappings a process may have (vm.max_map_count), and their
+// keys protect nothing. Plain memory is still wiped when released.
+void set_guarded_key_memory(bool guarded);
 
 struct HandshakeOptions {
   std::optional<PeerId> expected_peer;  // fail unless the other side is this peer

@@ -474,5 +474,22 @@ INSTANTIATE_TEST_SUITE_P(Ciphers, RecordTest, ::testing::Values(false, true),
                            return info.param ? "ChaCha20Poly1305" : "Default";
                          });
 
+TEST(RecordCipher, KeysInPlainMemoryWorkTheSameAndMoveSafely) {
+  // vt-sim's setting (set_guarded_key_memory): the cipher is unchanged.
+  std::array<std::uint8_t, 32> key{};
+  key[0] = 9;
+  set_guarded_key_memory(false);
+  RecordCipher tx(Cipher::kChaCha20Poly1305, key);
+  set_guarded_key_memory(true);
+  RecordCipher rx(Cipher::kChaCha20Poly1305, key);  // guarded: the two mix
+  RecordCipher moved(std::move(tx));
+  RecordCipher assigned;
+  assigned = std::move(moved);
+  std::string rec = seal_record(assigned, "hello");
+  auto out = open_record(rx, rec);
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ(*out, "hello");
+}
+
 }  // namespace
 }  // namespace peers

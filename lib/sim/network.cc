@@ -173,7 +173,8 @@ void Host::want_send(const std::shared_ptr<Pair>& p, Flow* f) {
 void Host::kick() {
   if (sending || crashed) return;
   while (!waiting.empty()) {
-    auto [pair, f] = std::move(waiting.front());
+    std::shared_ptr<Pair> pair = std::move(waiting.front().first);
+    Flow* f = waiting.front().second;
     waiting.pop_front();
     f->on_uplink = false;
     if (!can_send(*f)) continue;  // window full or broken: the reader's read re-queues it
