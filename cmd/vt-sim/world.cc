@@ -116,6 +116,11 @@ Scenario parse_scenario(const std::string& text) {
     s.buffer_s = get<double>(j, "buffer_s", s.buffer_s);
     s.join_timeout_s = get<double>(j, "join_timeout_s", s.join_timeout_s);
     s.loss = get<double>(j, "loss", 0.0);
+    std::string crypto = get<std::string>(j, "crypto", "real");
+    if (crypto != "real" && crypto != "plain") {
+      throw peers::usage_error("crypto: real or plain, not " + crypto);
+    }
+    s.plain_records = crypto == "plain";
     if (j.contains("stream")) {
       const json& st = j.at("stream");
       if (st.contains("rate")) s.stream_bps = rate_of(st.at("rate"), "stream.rate");
@@ -240,6 +245,7 @@ struct World::Impl {
   void make_node(Peer& p, OverlayConfig cfg) {
     peers::rpc::NodeOptions o;
     o.network = net.transport(p.host);
+    o.allow_plain = s.plain_records;
     p.rpc = std::make_unique<peers::rpc::Node>(io.get_executor(), identity(), o);
     p.node = std::make_shared<OverlayNode>(*p.rpc, std::move(cfg));
     p.rpc->add_service(p.node);
@@ -363,6 +369,22 @@ struct World::Impl {
         asio::detached);
   }
 
+  // A graceful leave (children handed over), then the node closes.
+  void stop(Peer& p) {
+    Peer* raw = &p;
+    asio::co_spawn(
+        io,
+        [raw]() -> peers::rpc::Task<void> {
+          try {
+            auto op = raw->node->leave();
+            co_await std::move(op);
+          } catch (const std::exception&) {
+          }
+          raw->rpc->close();
+        },
+        asio::detached);
+  }
+
   // Churn: once a second, each node that takes part leaves with probability
   // per_min/60; some crash (streams reset, no goodbye) instead.
   void churn_tick() {
@@ -376,20 +398,12 @@ struct World::Impl {
             ++crashed;
             net.crash(p->host);
             p->rpc->close();
+            // Its process is gone: nothing of it runs on (leave() on a
+            // crashed host fails at once and stops the node's loops).
+            stop(*p);
           } else {
             ++left;
-            Peer* raw = p.get();
-            asio::co_spawn(
-                io,
-                [raw]() -> peers::rpc::Task<void> {
-                  try {
-                    auto op = raw->node->leave();
-                    co_await std::move(op);
-                  } catch (const std::exception&) {
-                  }
-                  raw->rpc->close();
-                },
-                asio::detached);
+            stop(*p);
           }
         }
       }

@@ -56,6 +56,9 @@ struct Scenario {
   // of its publication (the playout buffer).
   double buffer_s = 5;
   double join_timeout_s = 20;
+  // Records unencrypted between nodes ("crypto": "plain"): the handshake
+  // still authenticates and every chunk's signature is still checked.
+  bool plain_records = false;
   std::vector<GroupSpec> groups;
 };
 

@@ -38,13 +38,43 @@ Clock::duration transmit_time(std::size_t bytes, double bps) {
 
 class SimStream;
 
+// Bytes in order: appended at the back, consumed at the front without
+// moving what remains (a 256 KiB send buffer would otherwise be moved for
+// every 16 KiB segment).
+class ByteQueue {
+ public:
+  std::size_t size() const { return buf_.size() - head_; }
+  bool empty() const { return size() == 0; }
+  const char* data() const { return buf_.data() + head_; }
+  void append(const char* p, std::size_t n) { buf_.append(p, n); }
+  void append(const std::string& s) { buf_.append(s); }
+  void consume(std::size_t n) {
+    head_ += n;
+    if (head_ == buf_.size()) {
+      buf_.clear();
+      head_ = 0;
+    } else if (head_ > 64 * 1024 && head_ > buf_.size() / 2) {
+      buf_.erase(0, head_);
+      head_ = 0;
+    }
+  }
+  void clear() {
+    buf_.clear();
+    head_ = 0;
+  }
+
+ private:
+  std::string buf_;
+  std::size_t head_ = 0;
+};
+
 // One direction of a stream: bytes from src's writer to dst's reader.
 struct Flow {
   Host* src = nullptr;
   Host* dst = nullptr;
-  std::string unsent;  // in the send buffer
+  ByteQueue unsent;  // in the send buffer
   std::size_t in_flight = 0;
-  std::string unread;  // delivered, waiting for the reader
+  ByteQueue unread;  // delivered, waiting for the reader
   std::uint64_t acked = 0;
   Clock::time_point last_delivery{};
   bool fin = false;          // writer closed: eof after the last byte
@@ -132,7 +162,7 @@ void serve_reader(Network& net, Flow& f) {
   if (!f.unread.empty()) {
     std::size_t n = std::min(f.unread.size(), f.read_into.size());
     std::memcpy(f.read_into.data(), f.unread.data(), n);
-    f.unread.erase(0, n);
+    f.unread.consume(n);
     complete_io(net.executor(), take(f.reader), {}, n);
     return;
   }
@@ -179,8 +209,8 @@ void Host::kick() {
     f->on_uplink = false;
     if (!can_send(*f)) continue;  // window full or broken: the reader's read re-queues it
     std::size_t n = std::min(kSegment, f->unsent.size());
-    std::string seg = f->unsent.substr(0, n);
-    f->unsent.erase(0, n);
+    std::string seg(f->unsent.data(), n);
+    f->unsent.consume(n);
     bool fin = f->fin && f->unsent.empty();
     if (fin) f->fin_sent = true;
     f->in_flight += n;
@@ -207,7 +237,7 @@ void Host::kick() {
         f->in_flight -= n;
         if (f->broken) return;
         if (!f->reader_gone) {
-          f->unread += seg;
+          f->unread.append(seg);
           f->dst->stats.bytes_down += n;
         }
         if (fin) f->eof = true;
