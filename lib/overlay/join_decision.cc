@@ -168,4 +168,32 @@ std::string_view to_string(JoinRefusal refusal) {
   return "?";
 }
 
+std::vector<std::string> choose_repair_candidates(const RepairView& v, std::uint32_t round) {
+  std::vector<std::string> out;
+  auto avoided = [&](const overlay::PeerInfo* p) {
+    return p && round < 3 &&
+           std::find(v.penalized.begin(), v.penalized.end(), p->id) != v.penalized.end();
+  };
+  auto add = [&](const overlay::PeerInfo* p, const std::string& addr) {
+    if (addr.empty() || addr == v.self_addr || avoided(p)) return;
+    if (std::find(out.begin(), out.end(), addr) == out.end()) out.push_back(addr);
+  };
+  add(nullptr, v.via);
+  for (std::size_t i = v.path.size(); i-- > 0;) {
+    if (round == 0 && v.parent && v.path[i].id == v.parent->id) continue;
+    add(&v.path[i], v.path[i].addr);
+  }
+  for (const auto& b : v.bootstrap) {
+    if (round == 0 && v.parent && b == v.parent->addr) continue;  // the parent just lost
+    add(nullptr, b);
+  }
+  if (round > 0) {
+    for (const auto& [parent, path] : v.stripes) {
+      if (parent) add(&*parent, parent->addr);
+      for (const auto& p : path) add(&p, p.addr);
+    }
+  }
+  return out;
+}
+
 }  // namespace vt

@@ -29,8 +29,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "proto/overlay.pidl.h"
@@ -129,6 +131,25 @@ struct JoinDecision {
 };
 
 JoinDecision decide_join(const overlay::JoinRequest& request, const JoinState& state);
+
+// Where an orphan asks to be adopted again, in order. In round 0: the node
+// the old parent named (`via`), the ancestors from the nearest up to the
+// root (not the parent just lost), then the --join nodes (not the lost
+// parent either). From round 1 on also the lost parent (it may only have
+// been late), the other stripes' parents and the nodes on their paths.
+// Peers left for being slow (`penalized`) are skipped in rounds 0-2; this
+// node's own address and repeats never appear.
+struct RepairView {
+  std::string via;                          // a node the old parent named, or ""
+  std::string self_addr;                    // this node's advertised address
+  std::optional<overlay::PeerInfo> parent;  // the parent just lost, if any
+  std::vector<overlay::PeerInfo> path;      // root .. parent, in the stripe
+  std::vector<std::string> bootstrap;       // --join
+  // Every stripe's parent and path (this one's included).
+  std::vector<std::pair<std::optional<overlay::PeerInfo>, std::vector<overlay::PeerInfo>>> stripes;
+  std::vector<std::string> penalized;  // ids left for being slow, still avoided
+};
+std::vector<std::string> choose_repair_candidates(const RepairView& view, std::uint32_t round);
 
 std::string_view to_string(JoinAction action);
 std::string_view to_string(JoinRefusal refusal);

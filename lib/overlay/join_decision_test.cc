@@ -565,4 +565,60 @@ TEST(JoinDecision, ConnectionReversalNeedsOneSideToBeDialable) {
 }
 
 }  // namespace
+overlay::PeerInfo peer(std::string id, std::string addr) {
+  overlay::PeerInfo p;
+  p.id = std::move(id);
+  p.addr = std::move(addr);
+  return p;
+}
+
+// A node at depth 3 in stripe 0 (root r, grandparent g, parent p) that also
+// has parents in stripes 1 (q, under r) and knows the --join node j.
+RepairView orphan() {
+  RepairView v;
+  v.self_addr = "10.0.0.9:7000";
+  v.parent = peer("vt1p", "10.0.0.3:7000");
+  v.path = {peer("vt1r", "10.0.0.1:7000"), peer("vt1g", "10.0.0.2:7000"), *v.parent};
+  v.bootstrap = {"10.0.0.5:7000", "10.0.0.3:7000"};
+  v.stripes = {{v.parent, v.path},
+               {peer("vt1q", "10.0.0.4:7000"), {peer("vt1r", "10.0.0.1:7000")}}};
+  return v;
+}
+
+TEST(RepairCandidates, FirstTheNamedNodeThenAncestorsUpwardThenJoinNodes) {
+  RepairView v = orphan();
+  v.via = "10.0.0.7:7000";
+  EXPECT_EQ(choose_repair_candidates(v, 0),
+            (std::vector<std::string>{"10.0.0.7:7000", "10.0.0.2:7000", "10.0.0.1:7000",
+                                      "10.0.0.5:7000"}));
+}
+
+TEST(RepairCandidates, LaterRoundsAddTheLostParentAndTheOtherStripesTrees) {
+  EXPECT_EQ(choose_repair_candidates(orphan(), 1),
+            (std::vector<std::string>{"10.0.0.3:7000", "10.0.0.2:7000", "10.0.0.1:7000",
+                                      "10.0.0.5:7000", "10.0.0.4:7000"}));
+}
+
+TEST(RepairCandidates, SlowPeersWaitThreeRoundsAndThisNodeNeverAppears) {
+  RepairView v = orphan();
+  v.penalized = {"vt1g", "vt1q"};
+  v.bootstrap.push_back(v.self_addr);
+  EXPECT_EQ(choose_repair_candidates(v, 1),
+            (std::vector<std::string>{"10.0.0.3:7000", "10.0.0.1:7000", "10.0.0.5:7000"}));
+  auto late = choose_repair_candidates(v, 3);
+  EXPECT_NE(std::find(late.begin(), late.end(), "10.0.0.2:7000"), late.end());
+  EXPECT_NE(std::find(late.begin(), late.end(), "10.0.0.4:7000"), late.end());
+  EXPECT_EQ(std::find(late.begin(), late.end(), v.self_addr), late.end());
+}
+
+TEST(RepairCandidates, AFirstJoinKnowsOnlyItsJoinNodesThenTheOtherStripes) {
+  RepairView v;
+  v.bootstrap = {"10.0.0.5:7000"};
+  v.stripes = {{std::nullopt, {}},
+               {peer("vt1q", "10.0.0.4:7000"), {peer("vt1r", "10.0.0.1:7000")}}};
+  EXPECT_EQ(choose_repair_candidates(v, 0), (std::vector<std::string>{"10.0.0.5:7000"}));
+  EXPECT_EQ(choose_repair_candidates(v, 1),
+            (std::vector<std::string>{"10.0.0.5:7000", "10.0.0.4:7000", "10.0.0.1:7000"}));
+}
+
 }  // namespace vt

@@ -1525,33 +1525,18 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
 
 std::vector<std::string> OverlayNode::repair_candidates(const Stripe& s, const std::string& via,
                                                         std::uint32_t round) const {
-  // A node the parent named first, then the grandparent and the other
-  // ancestors up to the root, then the nodes we bootstrapped from; from the
-  // second round on also the lost parent (it may only have been late), the
-  // other stripes' parents and their paths, and parents left for being slow.
-  std::vector<std::string> out;
+  RepairView v;
+  v.via = via;
+  v.self_addr = rpc_.advertised_addr();
+  v.parent = s.parent;
+  v.path = s.path;
+  v.bootstrap = config_.bootstrap;
+  for (const auto& t : stripes_) v.stripes.emplace_back(t.parent, t.path);
   auto now = peers::Clock::now();
-  auto add = [&](const overlay::PeerInfo* p, const std::string& addr) {
-    if (addr.empty() || addr == rpc_.advertised_addr()) return;
-    if (p && round < 3 && penalized(p->id, now)) return;
-    if (std::find(out.begin(), out.end(), addr) == out.end()) out.push_back(addr);
-  };
-  add(nullptr, via);
-  for (std::size_t i = s.path.size(); i-- > 0;) {
-    if (round == 0 && s.parent && s.path[i].id == s.parent->id) continue;
-    add(&s.path[i], s.path[i].addr);
+  for (const auto& [id, until] : penalized_) {
+    if (until > now) v.penalized.push_back(id);
   }
-  for (const auto& b : config_.bootstrap) {
-    if (round == 0 && s.parent && b == s.parent->addr) continue;  // the parent just lost
-    add(nullptr, b);
-  }
-  if (round > 0) {
-    for (const auto& t : stripes_) {
-      if (t.parent) add(&*t.parent, t.parent->addr);
-      for (const auto& p : t.path) add(&p, p.addr);
-    }
-  }
-  return out;
+  return choose_repair_candidates(v, round);
 }
 
 void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
