@@ -50,7 +50,8 @@ TEST(Timer, VirtualWaitsCompleteInDeadlineOrderAtTheirDeadline) {
   auto sleeper = [&](std::string name, Clock::duration d) -> asio::awaitable<void> {
     Timer t(co_await asio::this_coro::executor);
     t.expires_after(d);
-    co_await t.async_wait(asio::use_awaitable);
+    auto wait = t.async_wait(asio::use_awaitable);
+    co_await std::move(wait);
     order.push_back(name);
     at.push_back(Clock::now() - t0);
   };

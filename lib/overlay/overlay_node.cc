@@ -12,6 +12,7 @@
 #include "lib/kernel/log.h"
 #include "lib/kernel/timer.h"
 #include "lib/overlay/join_decision.h"
+#include "lib/rpc/address.h"
 #include "lib/stream/signed_chunk.h"
 
 namespace vt {
@@ -532,6 +533,10 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
   auto child = std::make_shared<Child>();
   child->id = ctx.peer();
   child->info = it->second.joiner;
+  // Its address as it claimed it (others may be told to dial it for a
+  // repair) counts only when it is where its session comes from.
+  child->info.addr =
+      peers::rpc::checked_peer_address(child->info.addr, ctx.connection()->remote_address());
   child->interior = it->second.home_stripe == req.stripe && child->info.capacity > 0;
   child->spare = child->info.capacity;
   child->channel = ctx.channel();

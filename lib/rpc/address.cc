@@ -187,4 +187,21 @@ std::vector<std::string> link_addresses(const HostPort& listen, const std::strin
   return out;
 }
 
+std::string host_of(std::string_view host_port) {
+  auto hp = parse_host_port(host_port);
+  if (!hp) return "";
+  if (hp->host.starts_with("::ffff:") && hp->host.find('.') != std::string::npos) {
+    return hp->host.substr(7);
+  }
+  return hp->host;
+}
+
+std::string checked_peer_address(std::string_view claimed, std::string_view session_remote) {
+  auto hp = parse_host_port(claimed);
+  if (!hp || hp->port == 0) return "";
+  std::string host = host_of(claimed);
+  if (host.empty() || host != host_of(session_remote)) return "";
+  return std::string(claimed);
+}
+
 }  // namespace peers::rpc

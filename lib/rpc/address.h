@@ -33,6 +33,15 @@ Result<HostPort> parse_host_port(std::string_view text);
 // The inverse: "[::1]:7000" for an IPv6 host, "h:7000" otherwise.
 std::string join_host_port(std::string_view host, std::uint16_t port);
 
+// The host of "host:port" ("" if it does not parse), an IPv4-mapped IPv6
+// address as IPv4 (a dual-stack socket sees IPv4 peers that way).
+std::string host_of(std::string_view host_port);
+
+// The address a peer claims for itself (where others may dial it), kept only
+// when it is on the IP its session comes from: a peer cannot point others at
+// a third party. "" otherwise, and for a claim that does not parse.
+std::string checked_peer_address(std::string_view claimed, std::string_view session_remote);
+
 // What an IP address can be used for. A host name (not an IP literal) is
 // kName: the user typed it, so it is trusted to mean something.
 enum class AddressScope {

@@ -116,5 +116,18 @@ TEST(Address, InterfacesLeaveOutLoopback) {
   }
 }
 
+TEST(Address, APeersClaimedAddressMustBeWhereItsSessionComesFrom) {
+  EXPECT_EQ(checked_peer_address("10.0.0.5:7000", "10.0.0.5:41234"), "10.0.0.5:7000");
+  EXPECT_EQ(checked_peer_address("[2001:db8::5]:7000", "[2001:db8::5]:5555"), "[2001:db8::5]:7000");
+  EXPECT_EQ(checked_peer_address("10.0.0.5:7000", "[::ffff:10.0.0.5]:41234"), "10.0.0.5:7000");
+  // A third party's address, none, no port, or nonsense: nothing.
+  EXPECT_EQ(checked_peer_address("203.0.113.9:80", "10.0.0.5:41234"), "");
+  EXPECT_EQ(checked_peer_address("", "10.0.0.5:41234"), "");
+  EXPECT_EQ(checked_peer_address("10.0.0.5:0", "10.0.0.5:41234"), "");
+  EXPECT_EQ(checked_peer_address("10.0.0.5", "10.0.0.5:41234"), "");
+  EXPECT_EQ(checked_peer_address("10.0.0.5:7000", "garbage"), "");
+  EXPECT_EQ(host_of("[::ffff:192.0.2.1]:9"), "192.0.2.1");
+}
+
 }  // namespace
 }  // namespace peers::rpc

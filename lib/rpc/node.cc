@@ -286,17 +286,6 @@ void NodeCore::relay_continuation(const wire::Continuation& c, std::optional<wir
 
 namespace {
 
-// The host of "host:port", an IPv4-mapped IPv6 address as IPv4 (a dual-stack
-// socket sees IPv4 peers that way).
-std::string host_of(const std::string& host_port) {
-  auto hp = parse_host_port(host_port);
-  if (!hp) return "";
-  if (hp->host.starts_with("::ffff:") && hp->host.find('.') != std::string::npos) {
-    return hp->host.substr(7);
-  }
-  return hp->host;
-}
-
 // Which learned local address to prefer: one others can reach from further away.
 int scope_rank(AddressScope s) {
   switch (s) {

@@ -361,7 +361,8 @@ class SimStream : public rpc::StreamTransport {
 // Waits until woken: a Timer that never expires, cancelled to wake.
 Task<void> wait_wake(Timer& wake) {
   error_code ec;
-  co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  auto wait = wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_await std::move(wait);
 }
 
 class SimListener : public rpc::ListenTransport {
@@ -376,7 +377,8 @@ class SimListener : public rpc::ListenTransport {
   rpc::Task<std::unique_ptr<rpc::StreamTransport>> accept() override {
     while (backlog_.empty()) {
       if (closed_) throw Error(Errc::kCancelled, "listener closed");
-      co_await wait_wake(wake_);
+      auto wait = wait_wake(wake_);
+      co_await std::move(wait);
     }
     auto s = std::move(backlog_.front());
     backlog_.pop_front();
@@ -421,7 +423,10 @@ class HostTransport : public rpc::Network {
     if (!hp) throw hp.error();
     auto d = std::make_shared<Dial>(net_.executor());
     dial(*hp, host_port, d);
-    while (!d->done) co_await wait_wake(d->wake);
+    while (!d->done) {
+      auto wait = wait_wake(d->wake);
+      co_await std::move(wait);
+    }
     if (!d->stream) throw *d->error;
     co_return std::move(d->stream);
   }

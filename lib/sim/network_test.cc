@@ -83,15 +83,18 @@ TEST(SimNetwork, CallsCrossAModelledPathAtItsDelayAndRate) {
       w.io,
       [&]() -> Task<void> {
         try {
-          auto conn = co_await na.connect(nb.listen_addr(), nb.id());
+          auto dial = na.connect(nb.listen_addr(), nb.id());
+          auto conn = co_await std::move(dial);
           auto t0 = Clock::now();
-          std::string r = co_await conn->call(kEcho, "ping");
+          auto ping = conn->call(kEcho, "ping");
+          std::string r = co_await std::move(ping);
           small_rtt = Clock::now() - t0;
           EXPECT_EQ(r, "ping");
           // 250 kB up a 1 Mbit/s uplink: about 2 s; back at 8 Mbit/s.
           std::string big(250'000, 'x');
           t0 = Clock::now();
-          std::string r2 = co_await conn->call(kEcho, big);
+          auto echo = conn->call(kEcho, big);
+          std::string r2 = co_await std::move(echo);
           big_time = Clock::now() - t0;
           EXPECT_EQ(r2, big);
           EXPECT_EQ(conn->remote_address(), nb.listen_addr());
@@ -129,7 +132,8 @@ TEST(SimNetwork, NatHostsCannotBeDialedAndMissingPortsAreRefused) {
         for (std::string to : {nn.listen_addr(), w.net.ip(pub) + ":1", np.listen_addr()}) {
           try {
             auto from = to == np.listen_addr() ? &nn : &np;
-            auto conn = co_await from->connect(to);
+            auto dial = from->connect(to);
+            auto conn = co_await std::move(dial);
             results.push_back("ok");
           } catch (const Error& e) {
             results.push_back(std::string(errc_name(e.code())));
@@ -159,10 +163,13 @@ TEST(SimNetwork, ACrashedHostsPeersSeeTheirConnectionsFail) {
   asio::co_spawn(
       w.io,
       [&]() -> Task<void> {
-        auto conn = co_await na.connect(nb.listen_addr(), nb.id());
-        co_await conn->call(kEcho, "x");
+        auto dial = na.connect(nb.listen_addr(), nb.id());
+        auto conn = co_await std::move(dial);
+        auto echo = conn->call(kEcho, "x");
+        co_await std::move(echo);
         w.net.crash(b);
-        Error why = co_await conn->wait_closed();
+        auto closed = conn->wait_closed();
+        Error why = co_await std::move(closed);
         closed_why = why.message();
         done = true;
       },
