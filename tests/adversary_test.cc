@@ -253,8 +253,14 @@ TEST_F(Adversary, JoinsForOtherNodesEvictNobody) {
   std::string args =
       R"({"stripe":0,"here_only":true,"current_parent":")" + r1_id +
       R"(","joiner":{"id":"x","addr":"127.0.0.1:9","capacity":100000,"role":"RELAY"}})";
+  // Without --write vt-inspect does not send it; with it, the node refuses.
+  auto plain = peers::Subprocess::run(peers::test::runfile("cmd/vt-inspect/vt-inspect"),
+                                      {"call", source.addr, "Overlay.join", args});
+  ASSERT_TRUE(plain) << plain.error().what();
+  EXPECT_EQ(plain->status, peers::ExitStatus::exited(2)) << plain->err;
+  EXPECT_NE(plain->err.find("add --write"), std::string::npos) << plain->err;
   auto call = peers::Subprocess::run(peers::test::runfile("cmd/vt-inspect/vt-inspect"),
-                                     {"call", source.addr, "Overlay.join", args});
+                                     {"call", "--write", source.addr, "Overlay.join", args});
   ASSERT_TRUE(call) << call.error().what();
   EXPECT_FALSE(call->status.success()) << call->out;
   EXPECT_NE(call->err.find("joins only for itself"), std::string::npos) << call->err;

@@ -396,6 +396,12 @@ TEST_F(Inspect, CallInvokesAnyMethodWithJson) {
       << bad.err;
   Output args = inspect({"call", r1.addr, "Inspect.events", R"({"since": "x"})"});
   EXPECT_EQ(args.status, peers::ExitStatus::exited(2)) << args.err;
+  // Only reads without --write: a join is refused before anything is sent.
+  Output write = inspect({"call", r1.addr, "Overlay.join", "{}"});
+  EXPECT_EQ(write.status, peers::ExitStatus::exited(2)) << write.err;
+  EXPECT_NE(write.err.find("vt.overlay.Overlay.join changes the node's state; add --write"),
+            std::string::npos)
+      << write.err;
 }
 
 TEST_F(Inspect, DeniedFrozenUnreachableAndJunkNodesAreMarked) {

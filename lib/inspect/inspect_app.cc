@@ -135,6 +135,9 @@ void add_inspect_commands(CLI::App& app, InspectAppOptions& o) {
       ->option_text("JSON")
       ->capture_default_str();
   call->add_flag("--list", o.list, "List the methods the node serves instead");
+  call->add_flag("--write", o.write,
+                 "Also call methods that change the node's state (Overlay.join, feed, "
+                 "heartbeat, redirect); without it call only reads");
   call->footer(
       "Example:\n  vt-inspect call host:7000 Overlay.stream\n"
       "  vt-inspect call host:7000 Inspect.events '{\"since\": 10}'\n"
@@ -325,6 +328,13 @@ Task<int> run_list(Session& s) {
   co_return 0;
 }
 
+// Methods that only read: the Inspect service's, and the stream's description
+// and a parent's account of a child from Overlay.
+bool reads_only(const std::string& full_name) {
+  return full_name.rfind("vt.inspect.", 0) == 0 || full_name == "vt.overlay.Overlay.stream" ||
+         full_name == "vt.overlay.Overlay.vouch";
+}
+
 Task<int> run_call(Session& s) {
   if (s.o.list) {
     auto op = run_list(s);
@@ -335,6 +345,14 @@ Task<int> run_call(Session& s) {
   auto resolved = cat.resolve(s.o.method);
   if (!resolved) throw peers::usage_error(resolved.error().message());
   const auto& m = *resolved->method;
+  // Reading is the default: a method that changes the node's state (joins
+  // the caller, opens a feed, claims a heartbeat, redirects) is a user's
+  // deliberate act. The node checks every such call on its side anyway
+  // (docs/security.md); this keeps a typo from doing it.
+  if (!s.o.write && !reads_only(resolved->full_name)) {
+    throw peers::usage_error("call: " + resolved->full_name +
+                             " changes the node's state; add --write to call it");
+  }
   auto args = nlohmann::json::parse(s.o.args, nullptr, false);
   if (args.is_discarded())
     throw peers::usage_error("call: the arguments are not JSON: " + s.o.args);

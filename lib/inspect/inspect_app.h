@@ -33,6 +33,7 @@ struct InspectAppOptions {
   bool no_follow = false;
   // call
   bool list = false;
+  bool write = false;       // call: allow methods that change the node's state
   std::string method;       // Interface.method
   std::string args = "{}";  // JSON
 };
