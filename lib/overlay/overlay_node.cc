@@ -286,6 +286,13 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
     throw Error(Errc::kPermissionDenied, "a move up is asked directly, not forwarded");
   }
   req.joiner.id = joiner->to_string();
+  // Asked directly, its address must be where its session comes from (a
+  // forwarded join's was checked by the first hop, and the feed checks it
+  // again): a node cannot have others dial a third party for it.
+  if (!ctx.forwarded()) {
+    req.joiner.addr =
+        peers::rpc::checked_peer_address(req.joiner.addr, ctx.connection()->remote_address());
+  }
   if (auto until = refused_.find(*joiner); until != refused_.end()) {
     if (until->second > peers::Clock::now()) {
       throw overlay::Full("refused here for a while: it held a slot and read nothing", req.stripe);
