@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include "lib/kernel/timer.h"
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
 #include "lib/kernel/log.h"
+#include "lib/kernel/timer.h"
 #include "lib/kernel/version.h"
 
 namespace vt {

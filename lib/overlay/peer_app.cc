@@ -8,7 +8,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include "lib/kernel/timer.h"
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -22,6 +21,7 @@
 #include "lib/kernel/cli.h"
 #include "lib/kernel/log.h"
 #include "lib/kernel/signals.h"
+#include "lib/kernel/timer.h"
 #include "lib/overlay/inspect_service.h"
 #include "lib/overlay/join_link.h"
 #include "lib/overlay/overlay_node.h"

@@ -17,7 +17,6 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include "lib/kernel/timer.h"
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -29,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "lib/kernel/timer.h"
 #include "lib/overlay/overlay_node.h"
 #include "lib/overlay/stats_record.h"
 #include "lib/stream/playout_buffer.h"

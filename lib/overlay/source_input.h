@@ -20,13 +20,13 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include "lib/kernel/timer.h"
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "lib/kernel/timer.h"
 #include "lib/overlay/overlay_node.h"
 #include "lib/stream/chunker.h"
 #include "lib/stream/ts_probe.h"

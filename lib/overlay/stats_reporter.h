@@ -15,7 +15,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include "lib/kernel/timer.h"
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "lib/kernel/timer.h"
 #include "lib/overlay/overlay_node.h"
 #include "lib/overlay/stats_record.h"
 
