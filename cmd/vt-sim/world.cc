@@ -36,9 +36,7 @@ namespace {
 double rate_of(const json& j, const std::string& field) {
   if (j.is_number()) return j.get<double>();
   if (!j.is_string()) throw peers::usage_error(field + ": expected a rate such as \"2M\"");
-  auto r = peers::parse_rate(j.get<std::string>());
-  if (!r) throw peers::usage_error(field + ": " + r.error().message());
-  return static_cast<double>(*r);
+  return static_cast<double>(peers::rate_flag(field, j.get<std::string>()));
 }
 
 RateSpec rate_spec(const json& j, const std::string& field) {
