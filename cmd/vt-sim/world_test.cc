@@ -77,7 +77,7 @@ TEST(VtSim, BadScenariosAreUsageErrors) {
   for (const char* bad :
        {"{", R"({"groups": [{"name": "x", "role": "king", "count": 1, "up": "1M"}]})",
         R"({"groups": [{"name": "x", "role": "sink", "count": 1, "up": "fast"}]})",
-        R"({"stream": {"stripes": 0}, "groups": []})"}) {
+        R"({"stream": {"stripes": 0}, "groups": []})", R"({"crypto": "none", "groups": []})"}) {
     try {
       parse_scenario(bad);
       ADD_FAILURE() << "accepted: " << bad;
