@@ -144,10 +144,12 @@ Task<std::optional<std::string>> DataChannel::read() {
         inbox_bytes_ -= p.size();
         unacked_ += p.size();
         std::uint64_t grant = 0;
-        // Credit goes back after a quarter of this side's window, and at
-        // least every kCreditEvery bytes: a sender whose window is smaller
-        // than ours (another configuration) never waits on credit we hold.
-        if (unacked_ >= std::min<std::size_t>(window_ / 4, kCreditEvery)) {
+        // Credit goes back after a quarter of this side's window, and, once
+        // the reader has caught up with what arrived, after kCreditEvery
+        // bytes: a sender whose window or send limit is smaller than ours
+        // never waits on credit we hold, and a bulk stream read behind its
+        // arrival is not answered with one CREDIT record per DATA record.
+        if (unacked_ >= window_ / 4 || (inbox_.empty() && unacked_ >= kCreditEvery)) {
           grant = std::exchange(unacked_, 0);
         }
         lock.unlock();

@@ -26,6 +26,9 @@ constexpr auto kTuple = asio::as_tuple(use_awaitable);
 // The longest deadline a served call keeps: a day is longer than any call
 // should take, and far from overflowing steady_clock.
 constexpr std::chrono::milliseconds kMaxCallDeadline = std::chrono::hours(24);
+// How far a proven peer's connection reads ahead of the record at hand when
+// data keeps coming (see internal::ReadBuffer).
+constexpr std::size_t kReadAhead = 256 * 1024;
 
 namespace {
 
@@ -218,6 +221,7 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   observed_address_ = hs.observed_addr();
   node_->learn_address(local_address_, remote_address_, observed_address_);
   established_ = true;
+  in_.set_read_ahead(kReadAhead);
   leave_handshake();
   last_rx_ = Clock::now();
 }

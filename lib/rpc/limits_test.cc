@@ -134,5 +134,41 @@ TEST(ReadBuffer, KeepsWaitingBytesWhenItMovesOrGrows) {
   EXPECT_EQ(room.size(), ReadBuffer::kInitial);
 }
 
+TEST(ReadBuffer, ReadsAheadOnlyWhenAllowedAndReadsFillIt) {
+  auto t = ReadBuffer::Clock::now();
+  constexpr std::size_t kRecord = 16 * 1024 + 20;
+  // Reads that fill the room: a stranger's buffer stays at one record.
+  auto stream_through = [&](ReadBuffer& b) {
+    for (int i = 0; i < 64; ++i) {
+      auto room = b.prepare(kRecord, t);
+      std::fill_n(room.data(), room.size(), 'd');
+      b.commit(room.size());
+      while (b.size() >= kRecord) b.consume(kRecord);
+    }
+  };
+  ReadBuffer stranger;
+  stream_through(stranger);
+  EXPECT_EQ(stranger.capacity(), kRecord);
+  ReadBuffer proven;
+  proven.set_read_ahead(256 * 1024);
+  stream_through(proven);
+  EXPECT_EQ(proven.capacity(), 256 * 1024u);
+  // A read that does not fill its room does not grow the buffer.
+  ReadBuffer trickle;
+  trickle.set_read_ahead(256 * 1024);
+  for (int i = 0; i < 64; ++i) {
+    auto room = trickle.prepare(100, t);
+    ASSERT_GT(room.size(), 100u);
+    std::fill_n(room.data(), 100, 'p');
+    trickle.commit(100);
+    trickle.consume(100);
+  }
+  EXPECT_EQ(trickle.capacity(), ReadBuffer::kInitial);
+  // Grown by reading ahead, it shrinks once idle like one grown for a record.
+  proven.consume(proven.size());
+  proven.prepare(4, t + 1500ms);
+  EXPECT_EQ(proven.capacity(), ReadBuffer::kInitial);
+}
+
 }  // namespace
 }  // namespace peers::rpc::internal
