@@ -6,6 +6,7 @@
 // and no honest node exits non-zero:
 //  - joins on behalf of another node (to evict it, or to take its place),
 //    directly and through vt-inspect call, and a stranger's swap;
+//  - a joiner that claims a third party's address as its own;
 //  - a forged redirect to a viewer from a node that is not its parent;
 //  - ghost children: they join and open feeds, send heartbeats, never read;
 //  - a black-hole parent: it answers joins, feeds and heartbeats, sends no
@@ -25,6 +26,7 @@
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -133,9 +135,11 @@ Task<std::string> try_join(peers::rpc::Node& from, std::string addr, overlay::Jo
 // A ghost child: joins every stripe of the node at addr as a leaf, opens its
 // feeds and sends heartbeats, but never reads a chunk, so it grants no
 // credit. Returns the feeds (kept open by the caller) once all are open.
+// `claimed` is the address it gives as its own ("": its real one).
 Task<std::vector<std::shared_ptr<peers::rpc::DataChannel>>> haunt(Attackers& a,
                                                                   peers::rpc::Node& ghost,
-                                                                  std::string addr) {
+                                                                  std::string addr,
+                                                                  std::string claimed = "") {
   auto cop = ghost.connect(addr);
   auto conn = co_await std::move(cop);
   overlay::OverlayClient client(conn);
@@ -146,6 +150,7 @@ Task<std::vector<std::shared_ptr<peers::rpc::DataChannel>>> haunt(Attackers& a,
     overlay::JoinRequest req;
     req.stripe = i;
     req.joiner = info_of(ghost, 0, overlay::Role::kSink);
+    if (!claimed.empty()) req.joiner.addr = claimed;
     auto jop = client.join(req);
     overlay::JoinReply reply = co_await std::move(jop);
     overlay::FeedRequest f;
@@ -275,6 +280,48 @@ TEST_F(Adversary, JoinsForOtherNodesEvictNobody) {
     EXPECT_TRUE(r->log_lines({"parent lost"}).empty()) << r->log_text();
   }
   EXPECT_TRUE(source.log_lines({"child dropped", "swapped"}).empty()) << source.log_text();
+}
+
+TEST_F(Adversary, AJoinersClaimOfAThirdPartysAddressIsNotPassedOn) {
+  // A joiner gives another host's address as its own: its parent would
+  // dial that host by reversal and tell its other children to repair
+  // there. The source keeps it as a child, in every stripe, with no
+  // address (like a node behind a NAT); an honest relay, whose session
+  // comes from the address it claims, keeps its own.
+  Tool source = start_source(4);
+  Tool r1 = start_relay("r1", source.addr);
+  std::string r1_id = peer_of(r1);
+  ASSERT_FALSE(r1_id.empty());
+  Attackers a;
+  peers::rpc::Node& liar = a.fresh();
+  // Every attacker's session comes from 127.0.0.1; the victim is another
+  // loopback address.
+  std::string victim = "127.0.0.3:" + r1.addr.substr(r1.addr.rfind(':') + 1);
+  auto feeds = a.run(haunt(a, liar, source.addr, victim));
+  ASSERT_EQ(feeds.size(), 4u);
+
+  auto st = peers::Subprocess::run(peers::test::runfile("cmd/vt-inspect/vt-inspect"),
+                                   {"call", source.addr, "Inspect.status"});
+  ASSERT_TRUE(st) << st.error().what();
+  ASSERT_TRUE(st->status.success()) << st->err;
+  auto status = nlohmann::json::parse(st->out, nullptr, false);
+  ASSERT_TRUE(status.is_object()) << st->out;
+  int liar_seen = 0, r1_seen = 0;
+  for (const auto& stripe : status["stripes"]) {
+    for (const auto& child : stripe["children"]) {
+      std::string id = child.value("id", ""), addr = child.value("addr", "");
+      EXPECT_NE(addr, victim) << "the source passes on a claimed third party's address";
+      if (id == liar.id().to_string()) {
+        ++liar_seen;
+        EXPECT_EQ(addr, "") << child.dump();
+      } else if (id == r1_id) {
+        ++r1_seen;
+        EXPECT_EQ(addr, r1.addr) << child.dump();
+      }
+    }
+  }
+  EXPECT_EQ(liar_seen, 4) << status.dump();
+  EXPECT_EQ(r1_seen, 4) << status.dump();
 }
 
 TEST_F(Adversary, ARedirectFromANodeThatIsNotTheParentIsIgnored) {
