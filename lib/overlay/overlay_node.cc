@@ -766,8 +766,8 @@ void OverlayNode::measure(steady_clock::time_point now) {
   // kernel (TCP_INFO of each child's connection): bytes the children
   // acknowledged, not bytes handed to sockets (a burst into fresh buffers
   // looks like bandwidth that is not there); per connection the round
-  // trip's growth over its minimum (the queue at the bottleneck); and the
-  // bytes waiting in all the sockets, which drain at the uplink's rate.
+  // trip's growth over its minimum (the queue at the bottleneck) and the
+  // time its socket's backlog takes to drain at its delivery rate.
   // How long chunks wait to leave: the median over children of the age of
   // each child's oldest queued chunk here, plus the wait in its connection
   // (read once per connection: a child in several stripes shares one).
@@ -790,9 +790,11 @@ void OverlayNode::measure(steady_clock::time_point now) {
             if (seen.conn.lock() != conn) seen = {conn, path.bytes_acked};  // new, or reused
             acked_total_ += path.bytes_acked - std::min(path.bytes_acked, seen.bytes);
             seen.bytes = path.bytes_acked;
-            backlog_bytes += path.notsent_bytes;
-            double wait_ms = std::max(0.0, path.srtt_ms - path.min_rtt_ms);
-            it->second = std::chrono::microseconds(static_cast<std::int64_t>(wait_ms * 1e3));
+            bool counted = false;
+            it->second = path_wait(path, counted);
+            // Without a delivery rate: the backlog of all sockets drains at
+            // the estimate.
+            if (!counted) backlog_bytes += path.notsent_bytes;
           }
         }
         age += it->second;

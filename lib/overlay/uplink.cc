@@ -5,6 +5,13 @@
 
 namespace vt {
 
+std::chrono::microseconds path_wait(const peers::rpc::TcpPath& path, bool& counted_backlog) {
+  double wait_ms = std::max(0.0, path.srtt_ms - path.min_rtt_ms);
+  counted_backlog = path.delivery_rate_bps > 0;
+  if (counted_backlog) wait_ms += path.notsent_bytes * 8.0 / path.delivery_rate_bps * 1e3;
+  return std::chrono::microseconds(static_cast<std::int64_t>(wait_ms * 1e3));
+}
+
 UplinkEstimator::UplinkEstimator(Options options) : o_(options) {
   estimate_bps_ = o_.ceiling_bps ? std::min(*o_.ceiling_bps, o_.initial_bps) : o_.initial_bps;
   estimate_bps_ = std::max(estimate_bps_, o_.floor_bps);

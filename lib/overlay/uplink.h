@@ -29,7 +29,19 @@
 #include <deque>
 #include <optional>
 
+#include "lib/rpc/tcp_path.h"
+
 namespace vt {
+
+// How long what is written to one child's connection now waits in the
+// kernel before it is delivered: the round trip's growth over its minimum
+// (the queue at the bottleneck) plus the socket's unsent backlog at the
+// rate the connection delivers (the kernel's measurement, not this node's
+// estimate: an estimate probed too high would shrink the wait it is judged
+// by). `counted_backlog` is set to true when the backlog was counted; when
+// the path has no rate (a transport that does not measure it) it is left
+// for the caller to count against the uplink's estimate.
+std::chrono::microseconds path_wait(const peers::rpc::TcpPath& path, bool& counted_backlog);
 
 class UplinkEstimator {
  public:

@@ -154,5 +154,25 @@ TEST(UplinkEstimator, UnknownStripeRateCountsAsAQuarterMegabit) {
   EXPECT_EQ(up.child_budget(0), 3u);  // 0.79 Mbit/s / 0.25
 }
 
+TEST(PathWait, BacklogDrainsAtTheConnectionsDeliveryRateNotTheEstimate) {
+  peers::rpc::TcpPath path;
+  path.ok = true;
+  path.min_rtt_ms = 40;
+  path.srtt_ms = 90;  // 50 ms queued at the bottleneck
+  path.notsent_bytes = 125000;
+  path.delivery_rate_bps = 1e6;  // 1 s to send the backlog
+  bool counted = false;
+  EXPECT_EQ(path_wait(path, counted), 1050ms);
+  EXPECT_TRUE(counted);
+  // No rate measured: only the round trip's growth; the caller counts the
+  // backlog against its estimate.
+  path.delivery_rate_bps = 0;
+  EXPECT_EQ(path_wait(path, counted), 50ms);
+  EXPECT_FALSE(counted);
+  // A round trip below its minimum (a new minimum not yet read) waits 0.
+  path.srtt_ms = 30;
+  EXPECT_EQ(path_wait(path, counted), 0ms);
+}
+
 }  // namespace
 }  // namespace vt
