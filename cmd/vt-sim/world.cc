@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 
+#include "lib/crypto/crypto_model.h"
 #include "lib/crypto/identity.h"
 #include "lib/crypto/session.h"
 #include "lib/kernel/cli.h"
@@ -115,10 +116,11 @@ Scenario parse_scenario(const std::string& text) {
     s.join_timeout_s = get<double>(j, "join_timeout_s", s.join_timeout_s);
     s.loss = get<double>(j, "loss", 0.0);
     std::string crypto = get<std::string>(j, "crypto", "real");
-    if (crypto != "real" && crypto != "plain") {
-      throw peers::usage_error("crypto: real or plain, not " + crypto);
+    if (crypto != "real" && crypto != "plain" && crypto != "modelled") {
+      throw peers::usage_error("crypto: real, plain or modelled, not " + crypto);
     }
-    s.plain_records = crypto == "plain";
+    s.modelled_crypto = crypto == "modelled";
+    s.plain_records = crypto == "plain" || s.modelled_crypto;
     if (j.contains("stream")) {
       const json& st = j.at("stream");
       if (st.contains("rate")) s.stream_bps = rate_of(st.at("rate"), "stream.rate");
@@ -197,6 +199,9 @@ struct World::Impl {
   Histogram delay_ms, join_ms;
   std::uint64_t joins_failed = 0, left = 0, crashed = 0;
   double wall_s = 0;
+  // Modelled cryptography: whose work runs on which host.
+  std::map<peers::PublicKey, std::size_t> host_of;
+  std::optional<peers::CryptoModel> crypto;
 
   explicit Impl(Scenario sc)
       : s(std::move(sc)), net(io.get_executor(), vt, s.seed), rng(s.seed), t0(Clock::now()) {
@@ -204,6 +209,15 @@ struct World::Impl {
     // kernel's limit on memory mappings; simulated keys guard nothing.
     peers::set_guarded_key_memory(false);
     net.set_loss(s.loss);
+    if (s.modelled_crypto) {
+      auto costs = peers::CryptoCosts::measured();
+      net.set_record_costs(costs.seal_ns_per_byte, costs.open_ns_per_byte);
+      crypto.emplace(costs, s.seed,
+                     [this](const peers::PublicKey& who, std::chrono::nanoseconds c) {
+                       auto it = host_of.find(who);
+                       if (it != host_of.end()) net.charge_cpu(it->second, c);
+                     });
+    }
     chunk_every = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(double(s.chunk_bytes) * 8.0 / s.stream_bps));
   }
@@ -244,7 +258,9 @@ struct World::Impl {
     peers::rpc::NodeOptions o;
     o.network = net.transport(p.host);
     o.allow_plain = s.plain_records;
-    p.rpc = std::make_unique<peers::rpc::Node>(io.get_executor(), identity(), o);
+    peers::Identity id = identity();
+    host_of[id.public_key()] = p.host;
+    p.rpc = std::make_unique<peers::rpc::Node>(io.get_executor(), std::move(id), o);
     p.node = std::make_shared<OverlayNode>(*p.rpc, std::move(cfg));
     p.rpc->add_service(p.node);
     p.rpc->on_disconnect(
@@ -566,6 +582,15 @@ json World::summary() const {
       {"wall_s", w.wall_s},
       {"speed", w.wall_s > 0 ? virtual_s / w.wall_s : 0.0},
       {"peak_rss_mib", double(ru.ru_maxrss) / 1024.0}};
+  if (w.crypto) {
+    std::size_t source_host = w.peers.empty() ? 0 : w.peers[0]->host;
+    summary["modelled_crypto"] = {
+        {"signs", w.crypto->signs()},
+        {"verifies", w.crypto->verifies()},
+        {"unattributed", w.crypto->unattributed()},
+        {"source_cpu_pct",
+         virtual_s > 0 ? 100.0 * seconds(w.net.stats(source_host).cpu) / virtual_s : 0.0}};
+  }
   return summary;
 }
 

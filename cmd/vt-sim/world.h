@@ -59,6 +59,10 @@ struct Scenario {
   // Records unencrypted between nodes ("crypto": "plain"): the handshake
   // still authenticates and every chunk's signature is still checked.
   bool plain_records = false;
+  // "crypto": "modelled": records unencrypted and signatures modelled
+  // (lib/crypto/crypto_model.h); each operation's measured cost is charged
+  // to the host's CPU in virtual time (docs/simulator.md).
+  bool modelled_crypto = false;
   std::vector<GroupSpec> groups;
 };
 

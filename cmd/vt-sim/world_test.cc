@@ -62,6 +62,23 @@ TEST(VtSim, ACalmAudienceJoinsAndPlaysTheStream) {
   for (const auto& d : s["depth"]) EXPECT_GE(d["max"].get<int>(), 1);
 }
 
+TEST(VtSim, ModelledCryptoPlaysTheStreamDeterministicallyAndChargesItsCost) {
+  std::string modelled = kCalm;
+  modelled.replace(modelled.find("\"groups\""), 8, "\"crypto\": \"modelled\", \"groups\"");
+  json s = run(modelled);
+  SCOPED_TRACE(s.dump());
+  EXPECT_EQ(run(modelled).dump(), s.dump());
+  EXPECT_EQ(s["joins_failed"], 0);
+  EXPECT_GE(s["continuity_pct"]["p1"].get<double>(), 99.0);
+  const json& m = s["modelled_crypto"];
+  // Every check is some node's work; the source signs about 7.6 chunks/s.
+  EXPECT_EQ(m["unattributed"], 0);
+  EXPECT_GT(m["verifies"].get<int>(), 39 * 7 * 25);
+  EXPECT_GT(m["signs"].get<int>(), 7 * 39);
+  EXPECT_GT(m["source_cpu_pct"].get<double>(), 0.1);
+  EXPECT_FALSE(run(kCalm).contains("modelled_crypto"));
+}
+
 TEST(VtSim, CrashesAndLeavesAreRepaired) {
   std::string churny = kCalm;
   churny.replace(churny.find("\"groups\""), 8,

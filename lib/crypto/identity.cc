@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "lib/crypto/crypto_model.h"
 #include "lib/crypto/init.h"
 
 namespace peers {
@@ -34,6 +35,7 @@ Identity Identity::clone() const {
 
 Signature Identity::sign(std::string_view message) const {
   check_usable();
+  if (auto* model = CryptoModel::current()) return model->sign(public_key_, message);
   Signature sig{};
   crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
                        message.size(), secret_key_.data());

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "lib/crypto/crypto_model.h"
 #include "lib/crypto/init.h"
 
 namespace peers {
@@ -11,6 +12,7 @@ static_assert(kSeedSize == crypto_sign_SEEDBYTES);
 static_assert(kSignatureSize == crypto_sign_BYTES);
 
 bool verify(const PublicKey& key, std::string_view message, const Signature& sig) {
+  if (auto* model = CryptoModel::current()) return model->verify(key, message, sig);
   init_sodium();
   return crypto_sign_verify_detached(sig.data(),
                                      reinterpret_cast<const unsigned char*>(message.data()),

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "lib/crypto/crypto_model.h"
+
 namespace peers {
 namespace {
 
@@ -267,6 +269,7 @@ Result<PeerId> Handshake::on_auth(std::string_view msg) {
   std::memcpy(sig.data(), msg.data() + 32, 64);
   const std::string& ch = initiator_ ? my_hello_ : their_hello_;
   const std::string& sh = initiator_ ? their_hello_ : my_hello_;
+  CryptoModel::Worker as(me_.public_key());  // modelled cryptography: whose work
   if (!verify(pk, transcript(!initiator_, ch, sh), sig)) {
     return Error(Errc::kAuth, "handshake signature does not verify");
   }

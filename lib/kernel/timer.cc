@@ -1,5 +1,6 @@
 #include "lib/kernel/timer.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <stdexcept>
 
@@ -14,6 +15,7 @@ struct VirtualTimerState {
   Clock::time_point expiry{};
   std::vector<Timer::WaitHandler> waiters;
   std::optional<VirtualTime::Key> key;  // where it is armed
+  std::uint32_t slot = 0;               // with key: its slot in the VirtualTime
 };
 
 }  // namespace detail
@@ -36,12 +38,16 @@ std::size_t fail_all(detail::VirtualTimerState& s) {
 
 }  // namespace
 
-Timer::Timer(const executor_type& ex) : real_(ex) {
+Timer::Timer(const executor_type& ex) {
   if (VirtualTime::current() != nullptr) {
     virt_ = std::make_shared<detail::VirtualTimerState>();
     virt_->ex = ex;
+  } else {
+    real_.emplace(ex);
   }
 }
+
+Timer::executor_type Timer::get_executor() { return virt_ ? virt_->ex : real_->get_executor(); }
 
 Timer::~Timer() {
   if (!virt_) return;
@@ -50,16 +56,16 @@ Timer::~Timer() {
 }
 
 std::size_t Timer::expires_at(time_point t) {
-  if (!virt_) return real_.expires_at(t);
+  if (!virt_) return real_->expires_at(t);
   if (auto* vt = VirtualTime::current()) vt->disarm(*virt_);
   virt_->expiry = t;
   return fail_all(*virt_);
 }
 
-Timer::time_point Timer::expiry() const { return virt_ ? virt_->expiry : real_.expiry(); }
+Timer::time_point Timer::expiry() const { return virt_ ? virt_->expiry : real_->expiry(); }
 
 std::size_t Timer::cancel() {
-  if (!virt_) return real_.cancel();
+  if (!virt_) return real_->cancel();
   if (auto* vt = VirtualTime::current()) vt->disarm(*virt_);
   return fail_all(*virt_);
 }
@@ -86,44 +92,91 @@ VirtualTime::~VirtualTime() {
   current_ = nullptr;
 }
 
+namespace {
+
+bool later(Clock::time_point at_a, std::uint64_t seq_a, Clock::time_point at_b,
+           std::uint64_t seq_b) {
+  return at_a > at_b || (at_a == at_b && seq_a > seq_b);
+}
+
+}  // namespace
+
+std::uint32_t VirtualTime::push(Clock::time_point at) {
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  heap_.push_back({at, next_seq_++, slot});
+  std::push_heap(heap_.begin(), heap_.end(),
+                 [](const Entry& a, const Entry& b) { return later(a.at, a.seq, b.at, b.seq); });
+  ++live_;
+  return slot;
+}
+
+VirtualTime::Entry VirtualTime::pop() {
+  std::pop_heap(heap_.begin(), heap_.end(),
+                [](const Entry& a, const Entry& b) { return later(a.at, a.seq, b.at, b.seq); });
+  Entry e = heap_.back();
+  heap_.pop_back();
+  free_slots_.push_back(e.slot);
+  return e;
+}
+
 void VirtualTime::arm(const std::shared_ptr<detail::VirtualTimerState>& t) {
-  Key k{t->expiry, next_seq_++};
-  armed_.emplace(k, Armed{t, {}});
-  t->key = k;
+  std::uint32_t slot = push(t->expiry);
+  slots_[slot].timer = t.get();
+  t->key = Key{t->expiry, next_seq_ - 1};
+  t->slot = slot;
 }
 
 void VirtualTime::disarm(detail::VirtualTimerState& t) {
   if (!t.key) return;
-  armed_.erase(*t.key);
+  slots_[t.slot].timer = nullptr;
   t.key.reset();
+  --live_;
 }
 
 void VirtualTime::call_at(Clock::time_point t, std::function<void()> fn) {
-  armed_.emplace(Key{std::max(t, now()), next_seq_++}, Armed{{}, std::move(fn)});
+  std::uint32_t slot = push(std::max(t, now()));
+  slots_[slot].fn = std::move(fn);
 }
 
 std::optional<Clock::time_point> VirtualTime::next_deadline() {
-  while (!armed_.empty()) {
-    auto it = armed_.begin();
-    if (it->second.fn) return it->first.first;
-    if (auto t = it->second.timer.lock(); t && !t->waiters.empty()) return it->first.first;
-    armed_.erase(it);
+  while (!heap_.empty()) {
+    const Entry& top = heap_.front();
+    Slot& s = slots_[top.slot];
+    if (s.fn) return top.at;
+    if (s.timer && !s.timer->waiters.empty()) return top.at;
+    // A disarmed timer's entry, or one nobody waits on any more.
+    if (s.timer) {
+      s.timer->key.reset();
+      s.timer = nullptr;
+      --live_;
+    }
+    pop();
   }
   return std::nullopt;
 }
 
 void VirtualTime::advance_to(Clock::time_point t) {
-  while (!armed_.empty() && armed_.begin()->first.first <= t) {
-    auto it = armed_.begin();
-    auto state = it->second.timer.lock();
-    auto fn = std::move(it->second.fn);
-    Clock::virtual_now_ = std::max(Clock::virtual_now_, it->first.first);
-    armed_.erase(it);
+  while (!heap_.empty() && heap_.front().at <= t) {
+    Entry e = pop();
+    Slot& s = slots_[e.slot];
+    auto fn = std::move(s.fn);
+    s.fn = nullptr;
+    detail::VirtualTimerState* state = std::exchange(s.timer, nullptr);
+    Clock::virtual_now_ = std::max(Clock::virtual_now_, e.at);
     if (fn) {
-      fn();
+      --live_;
+      fn();  // may arm more: slots_ and heap_ may move
       continue;
     }
     if (!state) continue;
+    --live_;
     state->key.reset();
     auto waiters = std::move(state->waiters);
     state->waiters.clear();

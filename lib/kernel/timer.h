@@ -48,7 +48,7 @@ class Timer {
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
 
-  executor_type get_executor() { return real_.get_executor(); }
+  executor_type get_executor();
 
   // Both cancel pending waits (operation_aborted) and return how many.
   std::size_t expires_at(time_point t);
@@ -58,7 +58,7 @@ class Timer {
 
   template <typename Token>
   auto async_wait(Token&& token) {
-    if (!virt_) return real_.async_wait(std::forward<Token>(token));
+    if (!virt_) return real_->async_wait(std::forward<Token>(token));
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [this](auto handler) { wait_virtual(WaitHandler(std::move(handler))); }, token);
   }
@@ -66,7 +66,9 @@ class Timer {
  private:
   void wait_virtual(WaitHandler handler);
 
-  boost::asio::steady_timer real_;
+  // One of the two. A virtual timer makes no steady_timer: that would start
+  // the io_context's reactor, which every poll() then asks epoll about.
+  std::optional<boost::asio::steady_timer> real_;
   std::shared_ptr<detail::VirtualTimerState> virt_;
 };
 
@@ -97,7 +99,7 @@ class VirtualTime {
   // clock to t (never backwards). Completions are posted to their executors.
   void advance_to(Clock::time_point t);
   // Timers and calls waiting now (a measure of pending work).
-  std::size_t armed() const { return armed_.size(); }
+  std::size_t armed() const { return live_; }
   // Runs fn when virtual time reaches t (from advance_to, on the thread that
   // drives the simulation): cheaper than a Timer for a simulator's own
   // events, such as a packet leaving a link.
@@ -110,11 +112,24 @@ class VirtualTime {
 
   static inline VirtualTime* current_ = nullptr;
   std::uint64_t next_seq_ = 0;
-  struct Armed {
-    std::weak_ptr<detail::VirtualTimerState> timer;
-    std::function<void()> fn;  // or a call_at
+  // A binary min-heap of small entries by (expiry, arming order); what each
+  // runs is in a slot (reused). A disarmed timer leaves its entry, which is
+  // dropped when it reaches the top: disarming is O(1).
+  struct Entry {
+    Clock::time_point at;
+    std::uint64_t seq;
+    std::uint32_t slot;
   };
-  std::map<Key, Armed> armed_;
+  struct Slot {
+    std::function<void()> fn;                    // a call_at
+    detail::VirtualTimerState* timer = nullptr;  // or a timer (null: disarmed)
+  };
+  std::uint32_t push(Clock::time_point at);
+  Entry pop();
+  std::vector<Entry> heap_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t live_ = 0;
 };
 
 }  // namespace peers

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <list>
 #include <optional>
 
@@ -121,6 +122,10 @@ class Host {
   std::list<std::pair<std::shared_ptr<Pair>, Flow*>> waiting;
   bool sending = false;
   Clock::time_point down_free{};
+  // CPU: busy until cpu_free; arrivals wait for it in order.
+  Clock::time_point cpu_free{};
+  std::deque<std::function<void()>> cpu_waiting;
+  bool cpu_wake_armed = false;
 
   std::uint16_t free_port() {
     while (listeners.count(next_port)) ++next_port;
@@ -128,6 +133,20 @@ class Host {
   }
   void want_send(const std::shared_ptr<Pair>& p, Flow* f);
   void kick();
+  // Runs fn now when the CPU is free and nothing waits for it, else after
+  // what waits.
+  template <typename Fn>
+  void when_cpu_free(Fn&& fn) {
+    if (cpu_waiting.empty() && cpu_free <= net.vt().now()) {
+      fn();
+      return;
+    }
+    cpu_waiting.emplace_back(std::forward<Fn>(fn));
+    arm_cpu_wake();
+  }
+
+ private:
+  void arm_cpu_wake();
 };
 
 namespace {
@@ -175,6 +194,7 @@ std::size_t take_write(Flow& f, asio::const_buffer b) {
   std::size_t room = kSendBuffer - std::min(kSendBuffer, f.unsent.size());
   std::size_t n = std::min(room, b.size());
   f.unsent.append(static_cast<const char*>(b.data()), n);
+  if (n > 0) f.src->net.charge_cpu(*f.src, f.src->net.seal_cost(n));
   return n;
 }
 
@@ -216,7 +236,10 @@ void Host::kick() {
     f->in_flight += n;
     stats.bytes_up += n;
     sending = true;
-    auto done = net.vt().now() + transmit_time(std::max<std::size_t>(n, 64), spec.up_bps);
+    // The bytes leave once the CPU has done what was charged before (the
+    // work that made them, such as checking a chunk before forwarding it).
+    auto done = std::max(net.vt().now(), cpu_free) +
+                transmit_time(std::max<std::size_t>(n, 64), spec.up_bps);
     // Room in the send buffer: a parked writer goes on.
     serve_writer(net, pair, *f);
     net.vt().call_at(done, [this, pair, f, seg = std::move(seg), fin]() mutable {
@@ -233,19 +256,22 @@ void Host::kick() {
       delivered = std::max(delivered, f->last_delivery);
       f->last_delivery = delivered;
       std::size_t n = seg.size();
-      net.vt().call_at(delivered, [this, pair, f, seg = std::move(seg), fin, n] {
-        f->in_flight -= n;
-        if (f->broken) return;
-        if (!f->reader_gone) {
-          f->unread.append(seg);
-          f->dst->stats.bytes_down += n;
-        }
-        if (fin) f->eof = true;
-        serve_reader(net, *f);
-        // The sender hears of it a one-way delay later.
-        net.vt().call_at(net.vt().now() + net.one_way(*f->dst, *this), [this, pair, f, n] {
-          f->acked += n;
-          want_send(pair, f);
+      net.vt().call_at(delivered, [this, pair, f, seg = std::move(seg), fin, n]() mutable {
+        f->dst->when_cpu_free([this, pair, f, seg = std::move(seg), fin, n] {
+          f->in_flight -= n;
+          if (f->broken) return;
+          if (!f->reader_gone) {
+            f->unread.append(seg);
+            f->dst->stats.bytes_down += n;
+            net.charge_cpu(*f->dst, net.open_cost(n));
+          }
+          if (fin) f->eof = true;
+          serve_reader(net, *f);
+          // The sender hears of it a one-way delay later.
+          net.vt().call_at(net.vt().now() + net.one_way(*f->dst, *this), [this, pair, f, n] {
+            f->acked += n;
+            want_send(pair, f);
+          });
         });
       });
       if (can_send(*f)) want_send(pair, f);
@@ -253,6 +279,20 @@ void Host::kick() {
     });
     return;
   }
+}
+
+void Host::arm_cpu_wake() {
+  if (cpu_wake_armed) return;
+  cpu_wake_armed = true;
+  net.vt().call_at(cpu_free, [this] {
+    cpu_wake_armed = false;
+    while (!cpu_waiting.empty() && cpu_free <= net.vt().now()) {
+      auto fn = std::move(cpu_waiting.front());
+      cpu_waiting.pop_front();
+      fn();
+    }
+    if (!cpu_waiting.empty()) arm_cpu_wake();
+  });
 }
 
 // One end of a stream pair.
@@ -552,6 +592,26 @@ void Network::crash(std::size_t host) {
 }
 
 void Network::restore(std::size_t host) { hosts_.at(host)->crashed = false; }
+
+void Network::charge_cpu(std::size_t host, Clock::duration cost) {
+  charge_cpu(*hosts_.at(host), cost);
+}
+
+void Network::charge_cpu(Host& host, Clock::duration cost) {
+  if (cost <= Clock::duration::zero()) return;
+  host.cpu_free = std::max(host.cpu_free, vt_.now()) + cost;
+  host.stats.cpu += cost;
+}
+
+Clock::duration Network::seal_cost(std::size_t bytes) const {
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double, std::nano>(seal_ns_per_byte_ * static_cast<double>(bytes)));
+}
+
+Clock::duration Network::open_cost(std::size_t bytes) const {
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double, std::nano>(open_ns_per_byte_ * static_cast<double>(bytes)));
+}
 
 Clock::duration Network::one_way(const Host& a, const Host& b) const {
   double ms = std::hypot(a.spec.x_ms - b.spec.x_ms, a.spec.y_ms - b.spec.y_ms) + 1.0;

@@ -17,6 +17,13 @@
 // after the pair's one-way delay (plus a retransmission timeout when lost),
 // queues at the receiver's downlink, and is delivered in order. A stream
 // sends at most a receive window (4 MiB) beyond what the reader took.
+//
+// A host's CPU (for modelled cryptography, lib/crypto/crypto_model.h): work
+// charged to it is done in turn. Nothing the host sends starts on its uplink
+// before the work charged so far is done, and what arrives for it is handed
+// to its reader only when its CPU is free (in arrival order). With record
+// costs set, each byte written costs sealing and each byte delivered costs
+// opening. Without charges the CPU is always free and costs nothing.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -44,6 +51,7 @@ struct HostStats {
   std::uint64_t bytes_up = 0;    // sent on the uplink
   std::uint64_t bytes_down = 0;  // delivered to this host
   std::uint64_t streams = 0;     // opened, all time
+  Clock::duration cpu{};         // CPU work charged (charge_cpu, record costs)
 };
 
 class Host;
@@ -73,6 +81,15 @@ class Network {
   void crash(std::size_t host);
   void restore(std::size_t host);
 
+  // Work for the host's CPU, done after what was charged before.
+  void charge_cpu(std::size_t host, Clock::duration cost);
+  // Costs per byte of sealing (charged to the writer) and opening (to the
+  // reader) records; 0 (the default) charges nothing.
+  void set_record_costs(double seal_ns_per_byte, double open_ns_per_byte) {
+    seal_ns_per_byte_ = seal_ns_per_byte;
+    open_ns_per_byte_ = open_ns_per_byte;
+  }
+
   Clock::duration one_way(const Host& a, const Host& b) const;
   bool reachable(const Host& from, const Host& to, bool dialing) const;
 
@@ -81,12 +98,16 @@ class Network {
   boost::asio::any_io_executor executor() { return ex_; }
   bool lose_segment();
   Host* find(const std::string& ip);
+  void charge_cpu(Host& host, Clock::duration cost);
+  Clock::duration seal_cost(std::size_t bytes) const;
+  Clock::duration open_cost(std::size_t bytes) const;
 
  private:
   boost::asio::any_io_executor ex_;
   VirtualTime& vt_;
   std::mt19937_64 rng_;
   double loss_ = 0;
+  double seal_ns_per_byte_ = 0, open_ns_per_byte_ = 0;
   std::vector<std::unique_ptr<Host>> hosts_;
   std::map<std::string, Host*> by_ip_;
 };

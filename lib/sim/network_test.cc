@@ -115,6 +115,61 @@ TEST(SimNetwork, CallsCrossAModelledPathAtItsDelayAndRate) {
   w.close({&na, &nb});
 }
 
+// Modelled CPU work (vt-sim's modelled cryptography) delays what the host
+// receives and what it sends, in virtual time.
+TEST(SimNetwork, CpuWorkChargedToAHostDelaysItsProcessing) {
+  World w;
+  auto a = w.net.add_host({.x_ms = 0});
+  auto b = w.net.add_host({.x_ms = 49});  // 50 ms one way
+  auto pa = w.node(a), pb = w.node(b);
+  rpc::Node& na = *pa;
+  rpc::Node& nb = *pb;
+  nb.add_service(std::make_shared<Echo>());
+  ASSERT_TRUE(nb.listen("0.0.0.0:0"));
+  bool done = false;
+  Clock::duration idle_rtt{}, busy_rtt{}, sender_busy_rtt{};
+  std::string failure;
+  asio::co_spawn(
+      w.io,
+      [&]() -> Task<void> {
+        try {
+          auto dial = na.connect(nb.listen_addr(), nb.id());
+          auto conn = co_await std::move(dial);
+          auto ping = [&]() -> Task<Clock::duration> {
+            auto t0 = Clock::now();
+            auto call = conn->call(kEcho, "ping");
+            co_await std::move(call);
+            co_return Clock::now() - t0;
+          };
+          auto p1 = ping();
+          idle_rtt = co_await std::move(p1);
+          // The server's CPU has 300 ms of work queued: the request waits for it.
+          w.net.charge_cpu(b, 300ms);
+          auto p2 = ping();
+          busy_rtt = co_await std::move(p2);
+          // The client's: the request leaves when its CPU is done.
+          w.net.charge_cpu(a, 200ms);
+          auto p3 = ping();
+          sender_busy_rtt = co_await std::move(p3);
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+        done = true;
+      },
+      asio::detached);
+  w.run_until(done);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(failure, "");
+  EXPECT_GE(idle_rtt, 100ms);
+  EXPECT_LT(idle_rtt, 110ms);
+  EXPECT_GE(busy_rtt, idle_rtt + 240ms);
+  EXPECT_LT(busy_rtt, idle_rtt + 310ms);
+  EXPECT_GE(sender_busy_rtt, idle_rtt + 200ms);
+  EXPECT_LT(sender_busy_rtt, idle_rtt + 210ms);
+  EXPECT_EQ(w.net.stats(b).cpu, Clock::duration(300ms));
+  w.close({&na, &nb});
+}
+
 TEST(SimNetwork, NatHostsCannotBeDialedAndMissingPortsAreRefused) {
   World w;
   auto pub = w.net.add_host({});

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <map>
 #include <string>
+
+#include "lib/crypto/crypto_model.h"
 
 namespace vt {
 namespace {
@@ -119,6 +122,43 @@ TEST(SignedChunk, ForgedChunkIsRejected) {
   const auto& key = source.public_key();
   std::copy_n(reinterpret_cast<const char*>(key.data()), kStreamTagSize, forged.data() + 20);
   expect_error(verify_chunk(forged, key), peers::Errc::kAuth, "bad chunk signature");
+}
+
+// vt-sim's modelled signatures keep what the signature is for: a forged,
+// altered or moved chunk is still rejected, and each check is charged.
+TEST(SignedChunk, ModelledSignaturesRejectForgeriesAndChargeTheirCost) {
+  std::map<peers::PublicKey, std::chrono::nanoseconds> charged;
+  peers::CryptoModel model(
+      peers::CryptoCosts::measured(), 42,
+      [&](const peers::PublicKey& who, std::chrono::nanoseconds c) { charged[who] += c; });
+  peers::Identity source = identity(1), forger = identity(2), relay = identity(3);
+  const auto& key = source.public_key();
+  std::string good = sign_chunk(source, sample(16384));
+  std::string forged = sign_chunk(forger, sample(16384));
+  std::copy_n(reinterpret_cast<const char*>(key.data()), kStreamTagSize, forged.data() + 20);
+  std::string altered = good;
+  altered[kChunkHeaderSize + 5000] ^= 1;
+  Chunk later = sample(16384);
+  later.seq += 4;
+  std::string moved = sign_chunk(source, later);
+  // The signature of another seq under this chunk's header.
+  std::copy_n(moved.end() - peers::kSignatureSize, peers::kSignatureSize,
+              good.end() - peers::kSignatureSize);
+  std::string replayed = good;
+  good = sign_chunk(source, sample(16384));
+  {
+    peers::CryptoModel::Worker as(relay.public_key());
+    EXPECT_TRUE(verify_chunk(good, key).ok());
+    expect_error(verify_chunk(forged, key), peers::Errc::kAuth, "bad chunk signature");
+    expect_error(verify_chunk(altered, key), peers::Errc::kAuth, "bad chunk signature");
+    expect_error(verify_chunk(replayed, key), peers::Errc::kAuth, "bad chunk signature");
+  }
+  const auto& costs = model.costs();
+  std::size_t signed_bytes = kChunkSignatureLabel.size() + 32 + kChunkHeaderSize + 16384;
+  EXPECT_EQ(charged[relay.public_key()], 4 * costs.verify_cost(signed_bytes));
+  EXPECT_EQ(charged[source.public_key()], 3 * costs.sign_cost(signed_bytes));
+  EXPECT_GT(costs.verify_cost(signed_bytes), std::chrono::microseconds(100));
+  EXPECT_EQ(model.unattributed(), 0u);
 }
 
 TEST(SignedChunk, ChunkOfAnotherStreamIsNamedAsSuch) {
