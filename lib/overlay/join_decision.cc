@@ -33,8 +33,12 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // A newcomer that will adopt in this stripe may demote a leaf here: a
   // slot a leaf holds is room for it.
   const bool adopts_here = newcomer && req.joiner.capacity > 0 && req.home_stripe == req.stripe;
-  bool routed_here =
-      req.hops > 0 || st.is_source || (st.interior && !(st.place_from_root && newcomer));
+  // With place_from_root a full node sends a newcomer to the root rather
+  // than down its own subtree; one with room adopts it (no extra hop, and a
+  // small tree whose root can reach the node's subtree only through the
+  // node itself still takes the newcomer: see sent_to_root_by).
+  bool routed_here = req.hops > 0 || st.is_source ||
+                     (st.interior && !(st.place_from_root && newcomer && !has_room));
   if (!routed_here && !req.here_only && !st.path.empty() && st.root_id_valid) {
     return act(JoinAction::kSendToRoot, st.path.front());
   }

@@ -18,8 +18,8 @@
 // stripe counts a leaf it may demote as room (place_depth), so it goes to
 // the shallowest such place: leaves do not keep the upper levels of a tree
 // while the nodes that forward it stack up below. With place_from_root, a
-// newcomer's direct join at a node other than the source goes to the root
-// first.
+// newcomer's direct join at a full node other than the source goes to the
+// root first.
 //
 //   JoinState state;
 //   state.stripes = 4;
@@ -85,10 +85,11 @@ struct JoinState {
   std::size_t used_slots = 0;  // children and live reservations counted against it
   std::size_t slack = kRepairSlack;
   std::uint32_t max_hops = kMaxJoinHops;
-  // A newcomer's direct join (not a repair, not a move up) goes to the root,
-  // which walks it down to the shallowest room, even in this node's home
-  // stripe: trees stay near log_fanout(audience) deep instead of growing a
-  // chain below whichever node a viewer was told to --join.
+  // A newcomer's direct join (not a repair, not a move up) at a full node
+  // goes to the root, which walks it down to the shallowest room, even in
+  // this node's home stripe: trees stay near log_fanout(audience) deep
+  // instead of growing a chain below whichever node a viewer was told to
+  // --join. A node with room adopts it.
   bool place_from_root = false;
   // Lend slack to an uploading newcomer too (not only to an orphan). Off:
   // admitted viewers are never degraded by newcomers; a newcomer that finds

@@ -427,8 +427,13 @@ TEST(DecideJoin, ForwardsToTheBestChild) {
 TEST(DecideJoin, PlacesNewcomersFromTheRoot) {
   auto from_root = [](JoinState& s) { s.place_from_root = true; };
   run({
-      {"newcomer in the home stripe: to the root", [&](auto& s, auto&) { from_root(s); },
+      {"newcomer in the home stripe of a full node: to the root",
+       [&](auto& s, auto&) {
+         from_root(s);
+         full(s);
+       },
        to_root_first()},
+      {"a node with room adopts it", [&](auto& s, auto&) { from_root(s); }, adopt()},
       {"an orphan is adopted here (fast repair)",
        [&](auto& s, auto& r) {
          from_root(s);

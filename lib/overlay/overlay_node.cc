@@ -252,12 +252,12 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   st.leaving = leaving_;
   st.self_id = rpc_.id().to_string();
   st.capacity = 0;
-  // A newcomer asks a --join node, often a relay deep in the trees; placed
-  // there, it grew that node's subtree while shallower room stayed free
-  // elsewhere (vt-sim testdata/sim/tree200.json: one level more in half the
-  // stripes). The root walks it down to the shallowest place instead, for
-  // one more hop (sent_to_root_by keeps the walk out of the node that sent
-  // it, which the answer would pass twice).
+  // A newcomer asks a --join node, often a relay deep in the trees; when
+  // that node was full, walking down its own subtree grew it while
+  // shallower room stayed free elsewhere (vt-sim testdata/sim/tree200.json:
+  // one level more in half the stripes). The root walks it down to the
+  // shallowest place instead, for one more hop (sent_to_root_by keeps the
+  // walk out of the node that sent it, which the answer would pass twice).
   st.place_from_root = true;
   st.slack_for_newcomers = false;
   // A node whose uplink is full lends no slack: it would shed the orphan
