@@ -85,12 +85,14 @@
 #include "lib/kernel/signals.h"
 #include "lib/kernel/subprocess.h"
 #include "lib/kernel/units.h"
+#include "lib/overlay/tree_shape.h"
 
 namespace peers::bench {
 namespace {
 
 using namespace std::chrono_literals;
 using Micros = std::int64_t;
+using vt::balanced_depth;
 
 // A peer id's short form in stats lines (PeerId::short_id()).
 constexpr std::size_t kShortIdSize = 11;
@@ -569,21 +571,6 @@ double percentile(std::vector<double> v, double p) {
 
 double max_of(const std::vector<double>& v) {
   return v.empty() ? std::nan("") : *std::max_element(v.begin(), v.end());
-}
-
-// The depth a balanced tree of fan-out f needs for n receivers: the smallest
-// d with f + f^2 + ... + f^d >= n (a chain when f <= 1).
-int balanced_depth(double n, double f) {
-  if (n <= 0) return 0;
-  if (f <= 1) return static_cast<int>(std::ceil(n));
-  double reach = 0, level = 1;
-  int d = 0;
-  while (reach < n) {
-    level *= f;
-    reach += level;
-    ++d;
-  }
-  return d;
 }
 
 // ------------------------------------------------------------------ the run

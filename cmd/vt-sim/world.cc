@@ -21,6 +21,7 @@
 #include "lib/kernel/timer.h"
 #include "lib/kernel/units.h"
 #include "lib/overlay/overlay_node.h"
+#include "lib/overlay/tree_shape.h"
 #include "lib/rpc/node.h"
 #include "lib/sim/network.h"
 
@@ -121,13 +122,21 @@ Scenario parse_scenario(const std::string& text) {
     }
     s.modelled_crypto = crypto == "modelled";
     s.plain_records = crypto == "plain" || s.modelled_crypto;
+    std::string via = get<std::string>(j, "join_via", "any");
+    if (via != "any" && via != "relays") {
+      throw peers::usage_error("join_via: any or relays, not " + via);
+    }
+    s.join_via_relays = via == "relays";
     if (j.contains("stream")) {
       const json& st = j.at("stream");
       if (st.contains("rate")) s.stream_bps = rate_of(st.at("rate"), "stream.rate");
       s.stripes = get<std::uint32_t>(st, "stripes", s.stripes);
       s.chunk_bytes = get<std::uint32_t>(st, "chunk_bytes", s.chunk_bytes);
     }
-    if (j.contains("source")) s.source_up_bps = rate_of(j.at("source").at("up"), "source.up");
+    if (j.contains("source")) {
+      s.source_up_bps = rate_of(j.at("source").at("up"), "source.up");
+      s.source_max_children = get<std::uint32_t>(j.at("source"), "max_children", 0);
+    }
     if (j.contains("rtt_ms")) {
       s.rtt_min_ms = j.at("rtt_ms").at(0).get<double>();
       s.rtt_max_ms = j.at("rtt_ms").at(1).get<double>();
@@ -148,6 +157,7 @@ Scenario parse_scenario(const std::string& text) {
       if (g.contains("down")) gs.down_bps = rate_of(g.at("down"), "groups." + gs.name + ".down");
       gs.declared_factor = get<double>(g, "declares", 1.0);
       gs.upload_nothing = get<bool>(g, "upload_nothing", false);
+      gs.max_children = get<std::uint32_t>(g, "max_children", 0);
       gs.nat_share = get<double>(g, "nat_share", 0.0);
       gs.join_at_s = get<double>(g, "join_at_s", 0.0);
       gs.join_over_s = get<double>(g, "join_over_s", 0.0);
@@ -292,6 +302,12 @@ struct World::Impl {
     cfg.capacity =
         std::max<std::uint32_t>(1, static_cast<std::uint32_t>(s.source_up_bps / s.stream_bps));
     cfg.cap_follows_stream = true;
+    if (s.source_max_children > 0) {
+      // As vt-source --max-children alone: no ceiling, the uplink is measured.
+      cfg.capacity = s.source_max_children;
+      cfg.upload_ceiling_bps.reset();
+      cfg.cap_follows_stream = false;
+    }
     make_node(*p, cfg);
     peers.push_back(std::move(p));
     publish_next(0);
@@ -339,12 +355,20 @@ struct World::Impl {
     // As --upload: stripe-children the declared uplink pays for.
     cfg.capacity = static_cast<std::uint32_t>(declared * kDefaultStripes / s.stream_bps);
     cfg.cap_follows_stream = declared > 0;
+    if (g.max_children > 0 && !g.upload_nothing) {
+      // As --max-children alone: no ceiling, the uplink is measured.
+      cfg.capacity = g.max_children;
+      cfg.upload_ceiling_bps.reset();
+      cfg.cap_follows_stream = false;
+    }
     // The source, and a node that joined before (as a join link and a
     // friend's address would give).
     cfg.bootstrap.push_back(source_addr());
     std::vector<Peer*> joined;
     for (auto& q : peers) {
-      if (q->group && q->joined && !q->gone && q.get() != &p) joined.push_back(q.get());
+      if (!q->group || !q->joined || q->gone || q.get() == &p) continue;
+      if (s.join_via_relays && q->group->role != "relay") continue;
+      joined.push_back(q.get());
     }
     if (!joined.empty()) {
       auto* q = joined[static_cast<std::size_t>(uniform(0, double(joined.size()))) % joined.size()];
@@ -449,20 +473,34 @@ struct World::Impl {
     return out;
   }
 
+  // Per stripe: the longest and mean path, and against a balanced tree of
+  // the stripe's own fan-out (receivers over distinct parents, the source
+  // included), how many levels deeper the deepest node is.
   json depth() const {
     json per = json::array();
     for (std::uint32_t k = 0; k < s.stripes; ++k) {
       std::size_t mx = 0, n = 0;
       double sum = 0;
+      std::map<std::string, std::size_t> parents;
       for (const auto& p : peers) {
         if (!p->group || p->gone || !p->joined) continue;
         auto st = p->node->stripe_status();
         if (k >= st.size() || st[k].path.empty()) continue;
         mx = std::max(mx, st[k].path.size());
         sum += double(st[k].path.size());
+        ++parents[st[k].path.back().id];
         ++n;
       }
-      per.push_back({{"stripe", k}, {"max", mx}, {"mean", n ? sum / double(n) : 0.0}});
+      double fanout = parents.empty() ? 0.0 : double(n) / double(parents.size());
+      int balanced = balanced_depth(double(n), fanout);
+      per.push_back({{"stripe", k},
+                     {"max", mx},
+                     {"mean", n ? sum / double(n) : 0.0},
+                     {"receivers", n},
+                     {"interior", parents.size()},
+                     {"fanout", fanout},
+                     {"balanced", balanced},
+                     {"excess", static_cast<int>(mx) - balanced}});
     }
     return per;
   }
@@ -555,6 +593,12 @@ json World::summary() const {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   double virtual_s = seconds(Clock::now() - w.t0);
+  json depth = w.depth();
+  int balanced_max = 0, excess_max = 0;
+  for (const auto& d : depth) {
+    balanced_max = std::max(balanced_max, d["balanced"].get<int>());
+    excess_max = std::max(excess_max, d["excess"].get<int>());
+  }
   json summary = {
       {"peers", w.peers.size()},
       {"viewers", viewers},
@@ -569,7 +613,9 @@ json World::summary() const {
        {{"p50", w.delay_ms.percentile(50)},
         {"p95", w.delay_ms.percentile(95)},
         {"p99", w.delay_ms.percentile(99)}}},
-      {"depth", w.depth()},
+      {"depth", depth},
+      {"balanced_depth", balanced_max},
+      {"depth_excess_max", excess_max},
       {"source_upload_ratio", w.source_ratio()},
       // Bytes on the wire beyond the chunks' payload (RPC, heartbeats,
       // signatures, encryption, repairs' resends), over the payload.

@@ -33,7 +33,10 @@ struct GroupSpec {
   // What the node says its uplink is (--upload): its real rate unless a liar.
   double declared_factor = 1.0;
   bool upload_nothing = false;  // --upload 0 (a free-rider viewer)
-  double nat_share = 0;         // share behind NAT (cannot be dialed)
+  // As --max-children without --upload: this many children and no ceiling
+  // (the uplink is measured); 0 = children from the declared upload.
+  std::uint32_t max_children = 0;
+  double nat_share = 0;  // share behind NAT (cannot be dialed)
   double join_at_s = 0, join_over_s = 0;
   bool churn = true;  // takes part in leave/crash churn
 };
@@ -46,6 +49,9 @@ struct Scenario {
   std::uint32_t stripes = 4;
   std::uint32_t chunk_bytes = 16 * 1024;
   double source_up_bps = 10e6;
+  // As vt-source --max-children (per stripe) without --upload; 0 = from
+  // source_up_bps.
+  std::uint32_t source_max_children = 0;
   double rtt_min_ms = 20, rtt_max_ms = 300;
   double loss = 0;
   // Of the nodes that take part in churn, the share that leaves each
@@ -63,6 +69,10 @@ struct Scenario {
   // (lib/crypto/crypto_model.h); each operation's measured cost is charged
   // to the host's CPU in virtual time (docs/simulator.md).
   bool modelled_crypto = false;
+  // Whom a viewer is told to --join besides the source: a random node that
+  // joined (any), or only a relay that joined (relays, as scripts/bench
+  // overlay200 does).
+  bool join_via_relays = false;
   std::vector<GroupSpec> groups;
 };
 
