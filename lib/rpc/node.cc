@@ -569,7 +569,7 @@ void NodeCore::start_accept(std::shared_ptr<Listener> listener) {
   auto self = shared_from_this();
   if (listener->other) {
     asio::co_spawn(
-        listener->acceptor.get_executor(),
+        listener->strand,
         [self, listener]() -> Task<void> {
           for (;;) {
             std::unique_ptr<StreamTransport> stream;
@@ -586,7 +586,7 @@ void NodeCore::start_accept(std::shared_ptr<Listener> listener) {
     return;
   }
   asio::co_spawn(
-      listener->acceptor.get_executor(),
+      listener->strand,
       [self, listener]() -> Task<void> {
         // An accept that fails for want of descriptors, buffers or memory
         // leaves the connection in the backlog, so trying again at once
@@ -598,14 +598,14 @@ void NodeCore::start_accept(std::shared_ptr<Listener> listener) {
         for (;;) {
           // The accepted socket runs on the node's executor, not on the
           // acceptor's strand.
-          auto accept = listener->acceptor.async_accept(self->exec, asio::as_tuple(use_awaitable));
+          auto accept = listener->acceptor->async_accept(self->exec, asio::as_tuple(use_awaitable));
           auto [ec, socket] = co_await std::move(accept);
           if (!ec) {
             backoff = Duration(0);
             self->admit(Socket(std::move(socket)));
             continue;
           }
-          if (ec == asio::error::operation_aborted || !listener->acceptor.is_open()) co_return;
+          if (ec == asio::error::operation_aborted || !listener->acceptor->is_open()) co_return;
           self->accept_failures.fetch_add(1, std::memory_order_relaxed);
           namespace errc = boost::system::errc;
           bool starved = ec == errc::too_many_files_open ||
@@ -679,9 +679,9 @@ void NodeCore::run_inbound_handshake(std::shared_ptr<Connection> conn) {
 void NodeCore::stop_accepting() {
   closing = true;
   for (auto& l : listeners) {
-    asio::dispatch(l->acceptor.get_executor(), [l] {
+    asio::dispatch(l->strand, [l] {
       boost::system::error_code ignored;
-      l->acceptor.close(ignored);
+      if (l->acceptor) l->acceptor->close(ignored);
       if (l->other) l->other->close();
       l->backoff.cancel();
     });
@@ -791,7 +791,7 @@ Result<std::uint16_t> Node::listen(const std::string& host_port) {
     return Error(Errc::kInvalidArgument, "cannot listen on '" + host_port + "': not an IP address");
   }
   auto listener = std::make_shared<internal::NodeCore::Listener>(asio::make_strand(core_->exec));
-  tcp::acceptor* acceptor = &listener->acceptor;
+  tcp::acceptor* acceptor = &listener->acceptor.emplace(listener->strand);
   tcp::endpoint ep(addr, hp->port);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);

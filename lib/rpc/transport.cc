@@ -21,29 +21,29 @@ std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
 std::string Socket::local_address() const {
   if (other_) return other_->local_address();
   boost::system::error_code ec;
-  auto ep = tcp_.local_endpoint(ec);
+  auto ep = tcp_->local_endpoint(ec);
   return ec ? "" : endpoint_text(ep);
 }
 
 std::string Socket::remote_address() const {
   if (other_) return other_->remote_address();
   boost::system::error_code ec;
-  auto ep = tcp_.remote_endpoint(ec);
+  auto ep = tcp_->remote_endpoint(ec);
   return ec ? "" : endpoint_text(ep);
 }
 
 TcpPath Socket::path() const {
   if (other_) return other_->path();
-  if (!tcp_.is_open()) return {};
-  return read_tcp_path(const_cast<tcp::socket&>(tcp_).native_handle());
+  if (!tcp_->is_open()) return {};
+  return read_tcp_path(const_cast<tcp::socket&>(*tcp_).native_handle());
 }
 
 void Socket::prepare() {
   if (other_) return;
   boost::system::error_code ec;
-  tcp_.set_option(tcp::no_delay(true), ec);
+  tcp_->set_option(tcp::no_delay(true), ec);
   // Connection::flush() writes synchronously first and must never block.
-  tcp_.non_blocking(true, ec);
+  tcp_->non_blocking(true, ec);
 }
 
 void Socket::close(bool abort) {
@@ -52,13 +52,13 @@ void Socket::close(bool abort) {
     return;
   }
   boost::system::error_code ec;
-  if (!tcp_.is_open()) return;
+  if (!tcp_->is_open()) return;
   if (abort) {
-    tcp_.set_option(tcp::socket::linger(true, 0), ec);
+    tcp_->set_option(tcp::socket::linger(true, 0), ec);
   } else {
-    tcp_.shutdown(tcp::socket::shutdown_both, ec);
+    tcp_->shutdown(tcp::socket::shutdown_both, ec);
   }
-  tcp_.close(ec);
+  tcp_->close(ec);
 }
 
 }  // namespace peers::rpc

@@ -20,6 +20,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "lib/kernel/error.h"
@@ -79,16 +80,19 @@ class Socket {
   using tcp = boost::asio::ip::tcp;
 
   explicit Socket(tcp::socket s) : tcp_(std::move(s)) {}
+  // No tcp::socket is made for another transport: the first one would start
+  // the io_context's reactor, which every poll() then asks epoll about.
   Socket(std::unique_ptr<StreamTransport> t, const executor_type& ex)
-      : tcp_(ex), other_(std::move(t)) {}
+      : other_(std::move(t)), other_ex_(ex) {}
 
-  executor_type get_executor() { return tcp_.get_executor(); }
+  executor_type get_executor() { return other_ ? other_ex_ : tcp_->get_executor(); }
   bool is_tcp() const { return !other_; }
-  tcp::socket& tcp_socket() { return tcp_; }
+  // TCP only (is_tcp()).
+  tcp::socket& tcp_socket() { return *tcp_; }
 
   template <typename MutableBuffers, typename Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    if (!other_) return tcp_.async_read_some(buffers, std::forward<Token>(token));
+    if (!other_) return tcp_->async_read_some(buffers, std::forward<Token>(token));
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [t = other_.get()](auto h, boost::asio::mutable_buffer b) {
           t->async_read_some(b, StreamTransport::IoHandler(std::move(h)));
@@ -97,7 +101,7 @@ class Socket {
   }
   template <typename ConstBuffers, typename Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    if (!other_) return tcp_.async_write_some(buffers, std::forward<Token>(token));
+    if (!other_) return tcp_->async_write_some(buffers, std::forward<Token>(token));
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [t = other_.get()](auto h, boost::asio::const_buffer b) {
           t->async_write_some(b, StreamTransport::IoHandler(std::move(h)));
@@ -105,10 +109,10 @@ class Socket {
         token, boost::asio::const_buffer(*boost::asio::buffer_sequence_begin(buffers)));
   }
   std::size_t write_some(boost::asio::const_buffer b, boost::system::error_code& ec) {
-    return other_ ? other_->write_some(b, ec) : tcp_.write_some(b, ec);
+    return other_ ? other_->write_some(b, ec) : tcp_->write_some(b, ec);
   }
 
-  bool is_open() const { return other_ ? other_->is_open() : tcp_.is_open(); }
+  bool is_open() const { return other_ ? other_->is_open() : tcp_->is_open(); }
   // host:port of each end ("" when unknown).
   std::string local_address() const;
   std::string remote_address() const;
@@ -119,8 +123,9 @@ class Socket {
   void close(bool abort = false);
 
  private:
-  tcp::socket tcp_;
+  std::optional<tcp::socket> tcp_;  // TCP, else other_
   std::unique_ptr<StreamTransport> other_;
+  executor_type other_ex_;  // other_'s (empty for TCP)
 };
 
 }  // namespace peers::rpc

@@ -48,7 +48,6 @@ class ByteQueue {
   bool empty() const { return size() == 0; }
   const char* data() const { return buf_.data() + head_; }
   void append(const char* p, std::size_t n) { buf_.append(p, n); }
-  void append(const std::string& s) { buf_.append(s); }
   void consume(std::size_t n) {
     head_ += n;
     if (head_ == buf_.size()) {
@@ -70,12 +69,16 @@ class ByteQueue {
 };
 
 // One direction of a stream: bytes from src's writer to dst's reader.
+// The bytes are copied in once (the write) and out once (the read): one
+// queue holds, in order, what is delivered and not yet read, what is in
+// flight and what waits in the send buffer. A segment is a length.
 struct Flow {
   Host* src = nullptr;
   Host* dst = nullptr;
-  ByteQueue unsent;  // in the send buffer
-  std::size_t in_flight = 0;
-  ByteQueue unread;  // delivered, waiting for the reader
+  ByteQueue bytes;            // unread, then in_flight, then unsent
+  std::size_t unread = 0;     // delivered, waiting for the reader
+  std::size_t in_flight = 0;  // sent, not yet delivered
+  std::size_t unsent = 0;     // in the send buffer
   std::uint64_t acked = 0;
   Clock::time_point last_delivery{};
   bool fin = false;          // writer closed: eof after the last byte
@@ -167,8 +170,8 @@ void complete_io(asio::any_io_executor ex, IoHandler h, error_code ec, std::size
 
 bool can_send(const Flow& f) {
   if (f.broken || f.reader_gone) return false;
-  if (f.unsent.empty()) return f.fin && !f.fin_sent;
-  return f.in_flight + f.unread.size() < kReceiveWindow;
+  if (f.unsent == 0) return f.fin && !f.fin_sent;
+  return f.in_flight + f.unread < kReceiveWindow;
 }
 
 // Gives a pending reader what has arrived.
@@ -178,10 +181,11 @@ void serve_reader(Network& net, Flow& f) {
     complete_io(net.executor(), take(f.reader), asio::error::connection_reset, 0);
     return;
   }
-  if (!f.unread.empty()) {
-    std::size_t n = std::min(f.unread.size(), f.read_into.size());
-    std::memcpy(f.read_into.data(), f.unread.data(), n);
-    f.unread.consume(n);
+  if (f.unread > 0) {
+    std::size_t n = std::min(f.unread, f.read_into.size());
+    std::memcpy(f.read_into.data(), f.bytes.data(), n);
+    f.bytes.consume(n);
+    f.unread -= n;
     complete_io(net.executor(), take(f.reader), {}, n);
     return;
   }
@@ -191,9 +195,10 @@ void serve_reader(Network& net, Flow& f) {
 }
 
 std::size_t take_write(Flow& f, asio::const_buffer b) {
-  std::size_t room = kSendBuffer - std::min(kSendBuffer, f.unsent.size());
+  std::size_t room = kSendBuffer - std::min(kSendBuffer, f.unsent);
   std::size_t n = std::min(room, b.size());
-  f.unsent.append(static_cast<const char*>(b.data()), n);
+  f.bytes.append(static_cast<const char*>(b.data()), n);
+  f.unsent += n;
   if (n > 0) f.src->net.charge_cpu(*f.src, f.src->net.seal_cost(n));
   return n;
 }
@@ -228,10 +233,9 @@ void Host::kick() {
     waiting.pop_front();
     f->on_uplink = false;
     if (!can_send(*f)) continue;  // window full or broken: the reader's read re-queues it
-    std::size_t n = std::min(kSegment, f->unsent.size());
-    std::string seg(f->unsent.data(), n);
-    f->unsent.consume(n);
-    bool fin = f->fin && f->unsent.empty();
+    std::size_t n = std::min(kSegment, f->unsent);
+    f->unsent -= n;
+    bool fin = f->fin && f->unsent == 0;
     if (fin) f->fin_sent = true;
     f->in_flight += n;
     stats.bytes_up += n;
@@ -242,7 +246,7 @@ void Host::kick() {
                 transmit_time(std::max<std::size_t>(n, 64), spec.up_bps);
     // Room in the send buffer: a parked writer goes on.
     serve_writer(net, pair, *f);
-    net.vt().call_at(done, [this, pair, f, seg = std::move(seg), fin]() mutable {
+    net.vt().call_at(done, [this, pair, f, n, fin] {
       sending = false;
       Host* dst = f->dst;
       auto arrive = net.vt().now() + net.one_way(*this, *dst);
@@ -251,17 +255,18 @@ void Host::kick() {
             std::max<Clock::duration>(std::chrono::milliseconds(200), 4 * net.one_way(*this, *dst));
       }
       auto start = std::max(arrive, dst->down_free);
-      auto delivered = start + transmit_time(seg.size(), dst->spec.down_bps);
+      auto delivered = start + transmit_time(n, dst->spec.down_bps);
       dst->down_free = delivered;
       delivered = std::max(delivered, f->last_delivery);
       f->last_delivery = delivered;
-      std::size_t n = seg.size();
-      net.vt().call_at(delivered, [this, pair, f, seg = std::move(seg), fin, n]() mutable {
-        f->dst->when_cpu_free([this, pair, f, seg = std::move(seg), fin, n] {
+      net.vt().call_at(delivered, [this, pair, f, fin, n] {
+        f->dst->when_cpu_free([this, pair, f, fin, n] {
           f->in_flight -= n;
           if (f->broken) return;
-          if (!f->reader_gone) {
-            f->unread.append(seg);
+          if (f->reader_gone) {
+            f->bytes.consume(n);  // nothing is unread: these are at the front
+          } else {
+            f->unread += n;
             f->dst->stats.bytes_down += n;
             net.charge_cpu(*f->dst, net.open_cost(n));
           }
@@ -312,10 +317,10 @@ class SimStream : public rpc::StreamTransport {
     }
     f.reader.emplace(std::move(h));
     f.read_into = b;
-    std::size_t before = f.unread.size();
+    std::size_t before = f.unread;
     serve_reader(net_, f);
     // Reading opened the window: the sender may go on.
-    if (f.unread.size() < before) f.src->want_send(p_, &f);
+    if (f.unread < before) f.src->want_send(p_, &f);
   }
   void async_write_some(asio::const_buffer b, IoHandler h) override {
     Flow& f = out();
@@ -348,7 +353,7 @@ class SimStream : public rpc::StreamTransport {
     rpc::TcpPath t;
     t.ok = open();
     t.bytes_acked = f.acked;
-    t.notsent_bytes = static_cast<std::uint32_t>(f.unsent.size());
+    t.notsent_bytes = static_cast<std::uint32_t>(f.unsent);
     auto rtt = 2 * net_.one_way(*f.src, *f.dst);
     t.min_rtt_ms = std::chrono::duration<double, std::milli>(rtt).count();
     // In flight beyond one bandwidth-delay product waited in a queue.
@@ -363,7 +368,8 @@ class SimStream : public rpc::StreamTransport {
     Flow& o = out();
     Flow& i = in();
     i.reader_gone = true;
-    i.unread.clear();
+    i.bytes.consume(i.unread);
+    i.unread = 0;
     if (i.reader) {
       complete_io(net_.executor(), take(i.reader), asio::error::operation_aborted, 0);
     }
@@ -382,7 +388,10 @@ class SimStream : public rpc::StreamTransport {
   static void break_pair(Network& net, const std::shared_ptr<Pair>& p) {
     for (Flow* f : {&p->ab, &p->ba}) {
       f->broken = true;
-      f->unsent.clear();
+      // Nothing is sent, delivered or read any more.
+      f->bytes.clear();
+      f->unsent = 0;
+      f->unread = 0;
       serve_reader(net, *f);
       serve_writer(net, p, *f);
     }

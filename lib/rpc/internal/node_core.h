@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -115,8 +116,11 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   // A listening socket and the timer its accept loop backs off with; both
   // on one strand of their own.
   struct Listener {
-    explicit Listener(Executor strand) : acceptor(strand), backoff(strand) {}
-    boost::asio::ip::tcp::acceptor acceptor;
+    explicit Listener(Executor strand) : strand(strand), backoff(strand) {}
+    Executor strand;
+    // TCP; none for a Network's listener (an acceptor would start the
+    // io_context's reactor).
+    std::optional<boost::asio::ip::tcp::acceptor> acceptor;
     Timer backoff;
     std::unique_ptr<ListenTransport> other;  // a Network's listener, else TCP
   };
