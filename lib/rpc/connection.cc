@@ -32,6 +32,12 @@ constexpr std::size_t kReadAhead = 256 * 1024;
 
 namespace {
 
+// What a deadline's timer shares with the coroutine it guards.
+struct GuardState {
+  bool over = false;       // the guarded work ended: the timer does nothing
+  bool timed_out = false;  // the timer fired first
+};
+
 std::uint32_t be32(const char* p) {
   auto b = reinterpret_cast<const unsigned char*>(p);
   return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
@@ -166,16 +172,22 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   auto self = shared_from_this();
   Timer guard(strand_);
   guard.expires_after(node_->options.handshake_timeout);
-  bool timed_out = false;
-  guard.async_wait([this, &timed_out](boost::system::error_code ec) {
-    if (!ec) {
-      timed_out = true;
-      socket_.close();
-    }
+  // The timer's handler may run after this coroutine has ended: when the
+  // timer fired just before the handshake finished, cancel() comes too late
+  // and the handler is already queued. So it shares its state with the
+  // coroutine (not the frame's locals) and holds the connection; once the
+  // handshake is over it does nothing. (The network lab caught it under
+  // load: a write into a freed frame, heap corruption, a relay aborting.)
+  auto guard_state = std::make_shared<GuardState>();
+  guard.async_wait([self, guard_state](boost::system::error_code ec) {
+    if (ec || guard_state->over) return;
+    guard_state->timed_out = true;
+    self->socket_.close();
   });
   auto fail = [&](Error e) -> Error {
+    guard_state->over = true;
     guard.cancel();
-    if (timed_out) e = Error(Errc::kTimeout, "handshake timed out");
+    if (guard_state->timed_out) e = Error(Errc::kTimeout, "handshake timed out");
     return e;
   };
 
@@ -214,8 +226,9 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   if (!rec_auth) throw fail(rec_auth.error());
   auto id = hs.on_auth(*rec_auth);
   if (!id) throw fail(id.error());
+  guard_state->over = true;
   guard.cancel();
-  if (timed_out) throw Error(Errc::kTimeout, "handshake timed out");
+  if (guard_state->timed_out) throw Error(Errc::kTimeout, "handshake timed out");
   peer_ = *id;
   peer_listen_addr_ = hs.peer_listen_addr();
   observed_address_ = hs.observed_addr();

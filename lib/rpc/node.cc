@@ -412,17 +412,25 @@ Task<tcp::socket> NodeCore::probe_tcp(const HostPort& hp, const std::string& hos
   tcp::socket socket(exec);
   Timer timer(ex);
   timer.expires_after(timeout);
-  bool timed_out = false;
-  timer.async_wait([&socket, &timed_out](boost::system::error_code e) {
-    if (e) return;
-    timed_out = true;
+  // The handler may run after this coroutine ended (the timer fired just
+  // before the connect completed, too late to cancel): it shares a flag
+  // with the coroutine, not the frame's locals, and touches the socket
+  // only while the coroutine still waits for the connect.
+  struct State {
+    bool over = false, timed_out = false;
+  };
+  auto state = std::make_shared<State>();
+  timer.async_wait([&socket, state](boost::system::error_code e) {
+    if (e || state->over) return;
+    state->timed_out = true;
     boost::system::error_code ignored;
     socket.close(ignored);
   });
   auto connect = socket.async_connect(tcp::endpoint(ip, hp.port), asio::as_tuple(use_awaitable));
   auto [cec] = co_await std::move(connect);
+  state->over = true;
   timer.cancel();
-  if (timed_out) throw Error(Errc::kTimeout, "no answer from " + host_port);
+  if (state->timed_out) throw Error(Errc::kTimeout, "no answer from " + host_port);
   if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
   co_return socket;
 }
