@@ -144,12 +144,13 @@ Task<std::optional<std::string>> DataChannel::read() {
         inbox_bytes_ -= p.size();
         unacked_ += p.size();
         std::uint64_t grant = 0;
-        // Credit goes back after a quarter of this side's window, and, once
-        // the reader has caught up with what arrived, after kCreditEvery
-        // bytes: a sender whose window or send limit is smaller than ours
-        // never waits on credit we hold, and a bulk stream read behind its
-        // arrival is not answered with one CREDIT record per DATA record.
-        if (unacked_ >= window_ / 4 || (inbox_.empty() && unacked_ >= kCreditEvery)) {
+        // Credit goes back after a quarter of this side's window, and at
+        // least every kCreditEvery bytes: a sender whose window is smaller
+        // than ours (another configuration) never waits on credit we hold.
+        // (Holding it until the reader had caught up made bulk 15-30 %
+        // faster in scripts/bench rpc, but changed how feeds pace in vt-sim,
+        // p50 continuity 98.0 -> 94.8 % on medium.json: not taken.)
+        if (unacked_ >= std::min<std::size_t>(window_ / 4, kCreditEvery)) {
           grant = std::exchange(unacked_, 0);
         }
         lock.unlock();
