@@ -30,15 +30,8 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // whose home the stripe is; nodes adopt outside their home stripe only when
   // the request was routed to them.
   bool newcomer = !req.resume && !req.here_only;
-  // A newcomer that will adopt in this stripe may demote a leaf here: a
-  // slot a leaf holds is room for it.
-  const bool adopts_here = newcomer && req.joiner.capacity > 0 && req.home_stripe == req.stripe;
-  // With place_from_root a full node sends a newcomer to the root rather
-  // than down its own subtree; one with room adopts it (no extra hop, and a
-  // small tree whose root can reach the node's subtree only through the
-  // node itself still takes the newcomer: see sent_to_root_by).
-  bool routed_here = req.hops > 0 || st.is_source ||
-                     (st.interior && !(st.place_from_root && newcomer && !has_room));
+  bool routed_here =
+      req.hops > 0 || st.is_source || (st.interior && !(st.place_from_root && newcomer));
   if (!routed_here && !req.here_only && !st.path.empty() && st.root_id_valid) {
     return act(JoinAction::kSendToRoot, st.path.front());
   }
@@ -69,7 +62,7 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
       // the first nodes to join took the top of every stripe, and the trees
       // grew chains below the few that forward it. A newcomer only: the
       // leaf re-joins below, once.
-      if (adopts_here) {
+      if (!req.resume && req.home_stripe == req.stripe) {
         for (const JoinChild& c : st.children) {
           if (!c.interior) return act(JoinAction::kDemote, c.id);
         }
@@ -82,23 +75,14 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // with room below them, then those whose home stripe this is
   // (interior-node-disjoint trees), then spare room, then capacity, then the
   // lowest RTT; never a child that uploads nothing or has gone silent.
-  // A joiner that adopts here goes to the shallowest place, free or held
-  // by a leaf it may demote (place_depth); a leaf joiner to the shallowest
-  // free slot.
   const JoinChild* best = nullptr;
-  auto depth_of = [&](const JoinChild& c) { return adopts_here ? c.place_depth : c.room_depth; };
-  auto room_below = [&](const JoinChild& c) {
-    return c.spare > 0 || (adopts_here && c.place_depth > 0);
-  };
-  auto rank = [&](const JoinChild& c) {
-    // Shallower room first (1 = the child itself has a slot).
-    std::uint32_t depth = depth_of(c);
-    std::int64_t shallow = depth > 0 ? -static_cast<std::int64_t>(depth) : -(1 << 30);
-    return std::tuple(room_below(c), shallow, c.interior, c.spare, c.capacity);
+  auto rank = [](const JoinChild& c) {
+    // Shallower room first (room_depth 1 = the child itself has a slot).
+    std::int64_t shallow = c.room_depth > 0 ? -static_cast<std::int64_t>(c.room_depth) : -(1 << 30);
+    return std::tuple(c.spare > 0, shallow, c.interior, c.spare, c.capacity);
   };
   for (const JoinChild& c : st.children) {
     if (c.id == req.joiner.id || c.capacity == 0 || !c.fresh) continue;
-    if (!req.sent_to_root_by.empty() && c.id == req.sent_to_root_by) continue;  // passed once
     if (!c.dialable && req.joiner.addr.empty()) continue;  // neither could dial the other
     if (!best || rank(c) > rank(*best) || (rank(c) == rank(*best) && c.rtt_us < best->rtt_us)) {
       best = &c;
@@ -113,7 +97,7 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
       std::any_of(st.children.begin(), st.children.end(),
                   [](const JoinChild& c) { return !c.dialable && c.fresh && c.spare > 0; });
   if (req.joiner.addr.empty() && !req.resume && !req.here_only && !joiner_is_ancestor &&
-      st.dialable && !has_room && (!best || !room_below(*best)) && room_only_behind_nat) {
+      st.dialable && !has_room && (!best || best->spare == 0) && room_only_behind_nat) {
     for (const JoinChild& c : st.children) {
       if (c.dialable && !c.interior && c.fresh && c.id != req.joiner.id) {
         return act(JoinAction::kDemote, c.id);
@@ -127,12 +111,12 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // or brings upload capacity of its own (the tree gains more room than it
   // lends). Only a newcomer that uploads nothing is turned away.
   bool lend = req.resume || (st.slack_for_newcomers && req.joiner.capacity > 0);
-  if (lend && reachable && !joiner_is_ancestor && (!best || !room_below(*best)) &&
-      st.capacity > 0 && st.used_slots < st.capacity + st.slack) {
+  if (lend && reachable && !joiner_is_ancestor && (!best || best->spare == 0) && st.capacity > 0 &&
+      st.used_slots < st.capacity + st.slack) {
     return act(JoinAction::kAdoptOverBudget);
   }
   std::string target;
-  if (best && (room_below(*best) || req.hops < st.max_hops / 2)) {
+  if (best && (best->spare > 0 || req.hops < st.max_hops / 2)) {
     target = best->id;
   } else if (!st.is_source && !st.path.empty() && req.hops == 0) {
     target = st.path.front();  // let the root place it

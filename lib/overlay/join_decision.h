@@ -9,17 +9,12 @@
 // that is not this node's home to the root (interior-node-disjoint trees);
 // adopt when there is room; with `here_only` (a child moving up) swap it with
 // its parent when it uploads more, else refuse; choke a child that uploads
-// nothing for a joiner that uploads; demote a child that is a leaf in the
-// stripe for a newcomer that adopts in it; adopt an orphan (or, with
+// nothing for a joiner that uploads; adopt an orphan (or, with
 // slack_for_newcomers, an uploading newcomer) over the budget (`slack`) when
 // no room is known below; forward to the best child (room below it, the
 // shallowest room, home stripe, spare, capacity, then RTT), or to the root
-// when nothing below fits; else refuse. A newcomer that adopts in the
-// stripe counts a leaf it may demote as room (place_depth), so it goes to
-// the shallowest such place: leaves do not keep the upper levels of a tree
-// while the nodes that forward it stack up below. With place_from_root, a
-// newcomer's direct join at a full node other than the source goes to the
-// root first.
+// when nothing below fits; else refuse. With place_from_root, a newcomer's
+// direct join at a node other than the source goes to the root first.
 //
 //   JoinState state;
 //   state.stripes = 4;
@@ -63,10 +58,6 @@ struct JoinChild {
   // Others can dial it (it advertised an address). One that cannot be
   // dialed feeds only joiners it can dial itself (connection reversal).
   bool dialable = true;
-  // As room_depth, for a joiner that adopts in this stripe: levels below
-  // this node to the nearest adopting node of the child's subtree with a
-  // free slot or a leaf child it would demote (1 = the child itself).
-  std::uint32_t place_depth = 0;
 };
 
 // The node's state as the decision needs it, for the requested stripe.
@@ -85,11 +76,10 @@ struct JoinState {
   std::size_t used_slots = 0;  // children and live reservations counted against it
   std::size_t slack = kRepairSlack;
   std::uint32_t max_hops = kMaxJoinHops;
-  // A newcomer's direct join (not a repair, not a move up) at a full node
-  // goes to the root, which walks it down to the shallowest room, even in
-  // this node's home stripe: trees stay near log_fanout(audience) deep
-  // instead of growing a chain below whichever node a viewer was told to
-  // --join. A node with room adopts it.
+  // A newcomer's direct join (not a repair, not a move up) goes to the root,
+  // which walks it down to the shallowest room, even in this node's home
+  // stripe: trees stay near log_fanout(audience) deep instead of growing a
+  // chain below whichever node a viewer was told to --join.
   bool place_from_root = false;
   // Lend slack to an uploading newcomer too (not only to an orphan). Off:
   // admitted viewers are never degraded by newcomers; a newcomer that finds

@@ -427,13 +427,8 @@ TEST(DecideJoin, ForwardsToTheBestChild) {
 TEST(DecideJoin, PlacesNewcomersFromTheRoot) {
   auto from_root = [](JoinState& s) { s.place_from_root = true; };
   run({
-      {"newcomer in the home stripe of a full node: to the root",
-       [&](auto& s, auto&) {
-         from_root(s);
-         full(s);
-       },
+      {"newcomer in the home stripe: to the root", [&](auto& s, auto&) { from_root(s); },
        to_root_first()},
-      {"a node with room adopts it", [&](auto& s, auto&) { from_root(s); }, adopt()},
       {"an orphan is adopted here (fast repair)",
        [&](auto& s, auto& r) {
          from_root(s);
@@ -480,75 +475,6 @@ TEST(DecideJoin, ForwardsToTheShallowestRoom) {
       {"equal depth: home stripe, then spare",
        setup({with_depth(child("a", 8, 5), 2), with_depth(child("b", 2, 1, true), 2)}),
        forward_to_child("b")},
-  });
-}
-
-TEST(DecideJoin, ANewcomerThatAdoptsHereGoesToTheShallowestPlaceALeafHolds) {
-  // The joiner adopts in the requested stripe: a leaf it may demote counts
-  // as room (place_depth); a leaf joiner still goes to the shallowest free
-  // slot (room_depth).
-  auto setup = [](std::vector<JoinChild> children, bool adopts_here) {
-    return [children, adopts_here](JoinState& s, overlay::JoinRequest& r) {
-      full(s);
-      r.hops = 1;
-      if (adopts_here) r.home_stripe = r.stripe;
-      s.children = children;
-    };
-  };
-  auto place = [](JoinChild c, std::uint32_t room, std::uint32_t place) {
-    c.room_depth = room;
-    c.place_depth = place;
-    return c;
-  };
-  // "trunk" has free room three levels down; "leafy" is full of leaves of
-  // this stripe one level down (no free slot known below it).
-  std::vector<JoinChild> tree = {place(child("trunk", 8, 5, true), 3, 3),
-                                 place(child("leafy", 8, 0, true), 0, 1)};
-  run({
-      {"an interior newcomer: to the leaves it may demote", setup(tree, true),
-       forward_to_child("leafy")},
-      {"a leaf newcomer: to the free room", setup(tree, false), forward_to_child("trunk")},
-      {"an orphan that adopts here demotes nobody: to the free room",
-       [&](auto& s, auto& r) {
-         setup(tree, true)(s, r);
-         r.resume = true;
-       },
-       forward_to_child("trunk")},
-      {"equal places: then spare room",
-       setup({place(child("a", 8, 0, true), 0, 2), place(child("b", 2, 3, true), 2, 2)}, true),
-       forward_to_child("b")},
-  });
-}
-
-TEST(DecideJoin, AJoinSentToTheRootIsNotWalkedBackThroughItsSender) {
-  // A forwarded call's answer goes back the way it came, through each node
-  // once: the root places a join some node sent it elsewhere.
-  run({
-      {"the sender has the shallowest room: the next child",
-       [](auto& s, auto& r) {
-         full(s);
-         r.hops = 1;
-         r.sent_to_root_by = "sender";
-         auto a = child("sender", 8, 4, true);
-         a.room_depth = 1;
-         auto b = child("other", 8, 4, true);
-         b.room_depth = 2;
-         s.children = {a, b};
-       },
-       forward_to_child("other")},
-      {"only the sender has room: refused, the joiner asks elsewhere",
-       [](auto& s, auto& r) {
-         full(s);
-         s.is_source = true;
-         s.path.clear();
-         r.hops = 1;
-         r.joiner.capacity = 0;  // no slack for it
-         r.sent_to_root_by = "sender";
-         auto a = child("sender", 8, 4, true);
-         a.room_depth = 1;
-         s.children = {a};
-       },
-       refuse(JoinRefusal::kNoRoomInSubtree)},
   });
 }
 

@@ -204,31 +204,6 @@ std::uint32_t OverlayNode::room_depth(const Stripe& s) const {
   return std::min<std::uint32_t>(best, 64);
 }
 
-std::uint32_t OverlayNode::place_depth(const Stripe& s) const {
-  // 1: this node adopts in s and has a free slot or a child to give up for
-  // a joiner that adopts in s (one that uploads nothing is choked, a leaf
-  // of s demoted: decide_join); else one more than the shallowest such
-  // place a fresh child reported.
-  auto now = peers::Clock::now();
-  if (s.interior || config_.role == overlay::Role::kSource) {
-    if (free_slots(s) > 0) return 1;
-    std::set<peers::PeerId> leaving;
-    for (const auto& [ticket, r] : s.reservations) {
-      if (r.displace && r.expires >= now) leaving.insert(r.displace->child);
-    }
-    for (const auto& [id, c] : s.children) {
-      if (!leaving.count(id) && (!c->interior || c->info.capacity == 0)) return 1;
-    }
-  }
-  std::uint32_t best = 0;
-  auto stale = now - config_.heartbeat_interval * 3;
-  for (const auto& [id, c] : s.children) {
-    if (c->place_depth == 0 || c->last_heartbeat < stale) continue;
-    if (best == 0 || c->place_depth + 1 < best) best = c->place_depth + 1;
-  }
-  return std::min<std::uint32_t>(best, 64);
-}
-
 std::vector<std::uint32_t> OverlayNode::stripe_spare() const {
   std::vector<std::uint32_t> out;
   for (const auto& s : stripes_) {
@@ -253,13 +228,10 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   st.leaving = leaving_;
   st.self_id = rpc_.id().to_string();
   st.capacity = 0;
-  // A newcomer asks a --join node, often a relay deep in the trees; when
-  // that node was full, walking down its own subtree grew it while
-  // shallower room stayed free elsewhere (vt-sim testdata/sim/tree200.json:
-  // one level more in half the stripes). The root walks it down to the
-  // shallowest place instead, for one more hop (sent_to_root_by keeps the
-  // walk out of the node that sent it, which the answer would pass twice).
-  st.place_from_root = true;
+  // Newcomers are placed where they ask (usually the source, which walks
+  // them down to the shallowest room); forwarding from the root first cost
+  // an extra hop and broke no chain the room-depth routing does not.
+  st.place_from_root = false;
   st.slack_for_newcomers = false;
   // A node whose uplink is full lends no slack: it would shed the orphan
   // again at the next tick.
@@ -288,8 +260,7 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
                            .rtt_us = child->rtt_us,
                            .fresh = child->last_heartbeat >= stale,
                            .room_depth = child->room_depth,
-                           .dialable = !child->info.addr.empty(),
-                           .place_depth = child->place_depth});
+                           .dialable = !child->info.addr.empty()});
   }
   // Expired reservations of this stripe do not count (join() erases them).
   std::size_t expired = 0;
@@ -440,7 +411,6 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       auto conn = co_await std::move(op);
       ++req.hops;
       ++stats_.forwards;
-      req.sent_to_root_by = rpc_.id().to_string();
       co_return ctx.forward<overlay::Overlay::Join>(conn, req);
     }
     case JoinAction::kForward:
@@ -470,7 +440,6 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   }
   ++req.hops;
   ++stats_.forwards;
-  if (!d.to_child) req.sent_to_root_by = rpc_.id().to_string();
   co_return ctx.forward<overlay::Overlay::Join>(conn, req);
 }
 
@@ -698,7 +667,6 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   it->second->info.capacity = req.capacity;  // measured by the child, now
   it->second->rtt_us = req.rtt_us;
   it->second->room_depth = req.room_depth;
-  it->second->place_depth = req.place_depth;
   it->second->last_heartbeat = peers::Clock::now();
   overlay::HeartbeatReply reply;
   reply.path = s.path;
@@ -1486,7 +1454,6 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.rtt_us = rtt < 0 ? 0 : static_cast<std::uint32_t>(rtt * 1000);
     hb.capacity = capacity_;
     hb.room_depth = room_depth(s);
-    hb.place_depth = place_depth(s);
     hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;

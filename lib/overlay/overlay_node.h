@@ -224,8 +224,7 @@ class OverlayNode : public overlay::OverlayServer,
     overlay::PeerInfo info;
     std::shared_ptr<peers::rpc::DataChannel> channel;
     std::deque<Queued> queue;
-    std::uint32_t room_depth = 0;   // from its heartbeats (Heartbeat.room_depth)
-    std::uint32_t place_depth = 0;  // from its heartbeats (Heartbeat.place_depth)
+    std::uint32_t room_depth = 0;  // from its heartbeats (Heartbeat.room_depth)
     bool writing = false;
     bool interior = false;
     std::uint32_t spare = 0;
@@ -332,9 +331,6 @@ class OverlayNode : public overlay::OverlayServer,
   // source: healthy, no lag).
   StripeJudgement judge(const Stripe& s, std::chrono::steady_clock::time_point now) const;
   std::uint32_t room_depth(const Stripe& s) const;
-  // As room_depth, for a joiner that adopts in s: a leaf child here (it
-  // would be demoted) counts as room (Heartbeat.place_depth).
-  std::uint32_t place_depth(const Stripe& s) const;
   std::vector<std::uint32_t> stripe_spare() const;
   std::uint32_t pick_home(const std::vector<std::uint32_t>& spare) const;
   // The budget in stripe s: the source splits its children over the stripes.

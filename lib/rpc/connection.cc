@@ -234,7 +234,12 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   observed_address_ = hs.observed_addr();
   node_->learn_address(local_address_, remote_address_, observed_address_);
   established_ = true;
-  in_.set_read_ahead(kReadAhead);
+  // Over TCP only: it saves system calls, which a simulated transport does
+  // not make. Under vt-sim it changed the outcome (one calm 40-peer
+  // scenario with modelled cryptography left a viewer at 81 % instead of
+  // 100 %, not yet understood), so the simulator keeps reading record by
+  // record as the runs it was validated with did.
+  if (socket_.is_tcp()) in_.set_read_ahead(kReadAhead);
   leave_handshake();
   last_rx_ = Clock::now();
 }
