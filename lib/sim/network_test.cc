@@ -50,6 +50,28 @@ struct World {
     run_until(idle, 30s);
   }
 
+  // Runs `body` on the simulated loop until it ends: "" when it did, else its
+  // exception's message or that it never finished.
+  template <typename Body>
+  std::string run_task(Body body) {
+    bool done = false;
+    std::string failure;
+    asio::co_spawn(
+        io,
+        [&]() -> Task<void> {
+          try {
+            auto task = body();
+            co_await std::move(task);
+          } catch (const std::exception& e) {
+            failure = e.what();
+          }
+          done = true;
+        },
+        asio::detached);
+    run_until(done);
+    return done ? failure : "did not finish";
+  }
+
   // Runs until `done` or until `limit` of virtual time passed.
   void run_until(const bool& done, Clock::duration limit = 600s) {
     auto end = Clock::now() + limit;
@@ -76,36 +98,24 @@ TEST(SimNetwork, CallsCrossAModelledPathAtItsDelayAndRate) {
   ASSERT_TRUE(port);
   EXPECT_EQ(nb.listen_addr(), w.net.ip(b) + ":" + std::to_string(*port));
 
-  bool done = false;
   Clock::duration small_rtt{}, big_time{};
-  std::string failure;
-  asio::co_spawn(
-      w.io,
-      [&]() -> Task<void> {
-        try {
-          auto dial = na.connect(nb.listen_addr(), nb.id());
-          auto conn = co_await std::move(dial);
-          auto t0 = Clock::now();
-          auto ping = conn->call(kEcho, "ping");
-          std::string r = co_await std::move(ping);
-          small_rtt = Clock::now() - t0;
-          EXPECT_EQ(r, "ping");
-          // 250 kB up a 1 Mbit/s uplink: about 2 s; back at 8 Mbit/s.
-          std::string big(250'000, 'x');
-          t0 = Clock::now();
-          auto echo = conn->call(kEcho, big);
-          std::string r2 = co_await std::move(echo);
-          big_time = Clock::now() - t0;
-          EXPECT_EQ(r2, big);
-          EXPECT_EQ(conn->remote_address(), nb.listen_addr());
-        } catch (const std::exception& e) {
-          failure = e.what();
-        }
-        done = true;
-      },
-      asio::detached);
-  w.run_until(done);
-  ASSERT_TRUE(done);
+  std::string failure = w.run_task([&]() -> Task<void> {
+    auto dial = na.connect(nb.listen_addr(), nb.id());
+    auto conn = co_await std::move(dial);
+    auto t0 = Clock::now();
+    auto ping = conn->call(kEcho, "ping");
+    std::string r = co_await std::move(ping);
+    small_rtt = Clock::now() - t0;
+    EXPECT_EQ(r, "ping");
+    // 250 kB up a 1 Mbit/s uplink: about 2 s; back at 8 Mbit/s.
+    std::string big(250'000, 'x');
+    t0 = Clock::now();
+    auto echo = conn->call(kEcho, big);
+    std::string r2 = co_await std::move(echo);
+    big_time = Clock::now() - t0;
+    EXPECT_EQ(r2, big);
+    EXPECT_EQ(conn->remote_address(), nb.listen_addr());
+  });
   EXPECT_EQ(failure, "");
   EXPECT_GE(small_rtt, 100ms);
   EXPECT_LT(small_rtt, 110ms);
@@ -126,39 +136,27 @@ TEST(SimNetwork, CpuWorkChargedToAHostDelaysItsProcessing) {
   rpc::Node& nb = *pb;
   nb.add_service(std::make_shared<Echo>());
   ASSERT_TRUE(nb.listen("0.0.0.0:0"));
-  bool done = false;
   Clock::duration idle_rtt{}, busy_rtt{}, sender_busy_rtt{};
-  std::string failure;
-  asio::co_spawn(
-      w.io,
-      [&]() -> Task<void> {
-        try {
-          auto dial = na.connect(nb.listen_addr(), nb.id());
-          auto conn = co_await std::move(dial);
-          auto ping = [&]() -> Task<Clock::duration> {
-            auto t0 = Clock::now();
-            auto call = conn->call(kEcho, "ping");
-            co_await std::move(call);
-            co_return Clock::now() - t0;
-          };
-          auto p1 = ping();
-          idle_rtt = co_await std::move(p1);
-          // The server's CPU has 300 ms of work queued: the request waits for it.
-          w.net.charge_cpu(b, 300ms);
-          auto p2 = ping();
-          busy_rtt = co_await std::move(p2);
-          // The client's: the request leaves when its CPU is done.
-          w.net.charge_cpu(a, 200ms);
-          auto p3 = ping();
-          sender_busy_rtt = co_await std::move(p3);
-        } catch (const std::exception& e) {
-          failure = e.what();
-        }
-        done = true;
-      },
-      asio::detached);
-  w.run_until(done);
-  ASSERT_TRUE(done);
+  std::string failure = w.run_task([&]() -> Task<void> {
+    auto dial = na.connect(nb.listen_addr(), nb.id());
+    auto conn = co_await std::move(dial);
+    auto ping = [&]() -> Task<Clock::duration> {
+      auto t0 = Clock::now();
+      auto call = conn->call(kEcho, "ping");
+      co_await std::move(call);
+      co_return Clock::now() - t0;
+    };
+    auto p1 = ping();
+    idle_rtt = co_await std::move(p1);
+    // The server's CPU has 300 ms of work queued: the request waits for it.
+    w.net.charge_cpu(b, 300ms);
+    auto p2 = ping();
+    busy_rtt = co_await std::move(p2);
+    // The client's: the request leaves when its CPU is done.
+    w.net.charge_cpu(a, 200ms);
+    auto p3 = ping();
+    sender_busy_rtt = co_await std::move(p3);
+  });
   EXPECT_EQ(failure, "");
   EXPECT_GE(idle_rtt, 100ms);
   EXPECT_LT(idle_rtt, 110ms);
