@@ -811,6 +811,10 @@ void OverlayNode::measure(steady_clock::time_point now) {
   }
   median += std::chrono::microseconds(
       static_cast<std::int64_t>(backlog_bytes * 8 / uplink_.estimate_bps() * 1e6));
+  // Probing offers one child (one stripe's rate) at a time.
+  if (std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes); stream_bps_ > 0) {
+    uplink_.set_probe_step(stream_bps_ / k);
+  }
   // Without TCP_INFO (not Linux): what the children's channels took.
   uplink_.sample(now, kernel_counts_ ? acked_total_ : stats_.bytes_out, median);
   stats_.queue_delay_ms = static_cast<double>(median.count()) / 1000;
@@ -1301,7 +1305,7 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
   // Since when every answer was "full" (typed overlay::Full): a newcomer
   // that hears only that learns it within 3 s; an orphan keeps trying.
   std::optional<steady_clock::time_point> full_since;
-  std::string last_error = "no node to ask";
+  std::string last_error = "no node to ask", last_full;
   const auto began = peers::Clock::now();
   auto last_report = began;
   for (std::uint32_t round = 0;; ++round) {
@@ -1315,15 +1319,23 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
         if (co_await std::move(op)) co_return;
       } catch (const overlay::Full& e) {
         any = true;
-        last_error = e.message();
+        last_error = last_full = e.message();
         // Full for now, not for good: keep asking (until the deadline).
         if (e.retry_ms > 0) {
           busy = true;
           retry = std::max(retry, std::chrono::milliseconds(e.retry_ms));
         }
       } catch (const std::exception& e) {
-        any = true;
-        all_full = false;
+        // Nothing listens there any more (a node that left, or a viewer
+        // refused before us): that says nothing about capacity, so it does
+        // not keep a newcomer from learning that everyone else is full.
+        auto* pe = dynamic_cast<const peers::Error*>(&e);
+        bool gone =
+            pe && pe->origin().empty() && pe->system_code() == std::errc::connection_refused;
+        if (!gone) {
+          any = true;
+          all_full = false;
+        }
         last_error = e.what();
         failed.insert(addr);
         peers::log_debug("join attempt failed",
@@ -1340,9 +1352,8 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
     // start to its refusal with 2.5 s here: start-up and the first answers
     // take about a second).
     if (!resume && full_since && now - *full_since >= 1500ms) {
-      throw Error(Errc::kUnavailable, last_error.rfind("no capacity", 0) == 0
-                                          ? last_error
-                                          : "no capacity: " + last_error);
+      throw Error(Errc::kUnavailable,
+                  last_full.rfind("no capacity", 0) == 0 ? last_full : "no capacity: " + last_full);
     }
     if (now + backoff > deadline) {
       throw Error(

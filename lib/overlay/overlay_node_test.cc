@@ -175,6 +175,35 @@ TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
   EXPECT_EQ(f.node->stats().slack_adoptions, 0u);
 }
 
+TEST(OverlayNode, ANewcomerLearnsThereIsNoCapacityEvenWhenAKnownNodeIsGone) {
+  // The source is full; the newcomer's other address is a node that has
+  // left (its connection is refused). That says nothing about capacity: the
+  // newcomer hears "no capacity" within seconds, not at --join-timeout.
+  Fixture f;
+  f.child(0);
+  std::string gone;
+  {
+    peers::rpc::Node left(f.kernel.executor(), peers::Identity::generate());
+    gone = "127.0.0.1:" + std::to_string(left.listen("127.0.0.1:0").value());
+    left.close();
+  }
+  peers::rpc::Node me(f.kernel.executor(), peers::Identity::generate());
+  OverlayConfig cfg;
+  cfg.role = overlay::Role::kSink;
+  cfg.capacity = 0;
+  cfg.bootstrap = {f.addr, gone};
+  auto node = std::make_shared<OverlayNode>(me, cfg);
+  auto began = std::chrono::steady_clock::now();
+  try {
+    f.kernel.run(node->start(std::chrono::seconds(30)));
+    ADD_FAILURE() << "a full source adopted a newcomer";
+  } catch (const peers::Error& e) {
+    EXPECT_EQ(e.message().rfind("no capacity: ", 0), 0u) << e.message();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(15));
+  me.close();
+}
+
 TEST(OverlayNode, ASlotHeldOnlyByAReservationIsBusyNotFull) {
   // A joiner that was answered but has not opened its feed holds the slot
   // for a few seconds only: a newcomer hears "busy" and when to ask again

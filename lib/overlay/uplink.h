@@ -97,6 +97,12 @@ class UplinkEstimator {
   double budget_bps() const;
   // Payload goodput over the last window (bits/s); 0 until a window passed.
   double goodput_bps() const { return goodput_bps_; }
+  // The payload rate of one child (one stripe). Probing then always offers
+  // room for one child more than what was delivered: with the headroom, a
+  // step of x1.25 past the goodput is only 6 % more budget, which never
+  // adds a whole child to a node feeding fewer than 16, so such a node
+  // stayed at the children it had while newcomers were refused. 0: no step.
+  void set_probe_step(double child_payload_bps) { step_bps_ = child_payload_bps; }
   // The last sample showed a full uplink.
   bool congested() const { return congested_; }
   // How many times congestion lowered the estimate.
@@ -115,6 +121,7 @@ class UplinkEstimator {
   Options o_;
   double estimate_bps_;
   double goodput_bps_ = 0;
+  double step_bps_ = 0;
   bool congested_ = false;
   std::uint64_t cuts_ = 0;
   std::deque<Point> points_;

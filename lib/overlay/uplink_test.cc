@@ -88,6 +88,28 @@ TEST(UplinkEstimator, NeverProbesFarPastWhatWasDelivered) {
   EXPECT_LE(up.child_budget(0.5e6), 2u);
 }
 
+TEST(UplinkEstimator, ProbingOffersOneChildMoreThanItFeeds) {
+  // Ten children of a 0.5 Mbit/s stripe, all fed, nothing waiting. A step of
+  // x1.25 past the goodput, less the headroom, pays for 10.6 children: the
+  // node would hold its ten for ever while newcomers are refused. With the
+  // stripe's rate as the step it offers an eleventh, and only one.
+  for (double step : {0.0, 0.5e6}) {
+    UplinkEstimator up({.ceiling_bps = 20e6, .initial_bps = 6.3e6});
+    up.set_probe_step(step);
+    ASSERT_EQ(up.child_budget(0.5e6), 10u);
+    Clock::time_point now{};
+    run(up, now, 0, 5e6, 10, 0ms);
+    EXPECT_EQ(up.child_budget(0.5e6), step > 0 ? 11u : 10u) << "step " << step;
+  }
+  // A node that delivers 1 Mbit/s (two children) is offered a third, not
+  // more, however high its ceiling.
+  UplinkEstimator liar({.ceiling_bps = 60e6, .initial_bps = 1e6});
+  liar.set_probe_step(0.5e6);
+  Clock::time_point now{};
+  run(liar, now, 0, 1e6, 60, 0ms);
+  EXPECT_EQ(liar.child_budget(0.5e6), 3u);
+}
+
 TEST(UplinkEstimator, AfterACutProbingStopsAtWhatWasCarriedForAWhile) {
   // Believed at 8 Mbit/s; the queue grows while 5 Mbit/s leave: cut to 5.
   // Busy but uncongested at 4.6 it may not probe past 5 (where the queue
