@@ -1315,7 +1315,12 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
     for (const auto& addr : candidates) {
       if (leaving_ || stripes_[stripe].ended) co_return;
       try {
-        auto op = try_attach(stripe, addr, resume, false, round < 3);
+        // A parent left for being slow is avoided for the first rounds and
+        // the first second only: when it is where the room is, a slow
+        // parent beats none (the lab: 12 s of refusing the only adopter in
+        // a short stripe while the buffer ran dry).
+        bool avoid_slow = round < 3 && peers::Clock::now() - began < 1s;
+        auto op = try_attach(stripe, addr, resume, false, avoid_slow);
         if (co_await std::move(op)) co_return;
       } catch (const overlay::Full& e) {
         any = true;
