@@ -17,10 +17,11 @@ using peers::rpc::testing::Kernel;
 // A source with one stripe and room for one child, and joiners: each a node
 // of its own that joins for itself.
 struct Fixture {
-  Fixture() : server(kernel.executor(), peers::Identity::generate()) {
+  explicit Fixture(std::uint32_t stripes = 1)
+      : server(kernel.executor(), peers::Identity::generate()) {
     OverlayConfig cfg;
     cfg.role = overlay::Role::kSource;
-    cfg.stripes = 1;
+    cfg.stripes = stripes;
     cfg.capacity = 1;
     node = std::make_shared<OverlayNode>(server, cfg);
     server.add_service(node);
@@ -158,6 +159,36 @@ TEST(OverlayNode, AFullNodeLendsAnOrphanOneSlotOverItsBudget) {
   EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
   EXPECT_THROW(f.join(true), overlay::Full);
   EXPECT_THROW(f.join(false), overlay::Full);
+}
+
+TEST(OverlayNode, TheSourceLendsOneChildOfSlackInAllNotOneInEachStripe) {
+  // Two stripes, one child each: full. An orphan is lent the one child of
+  // slack; a second orphan, in the other stripe, is not (lent per stripe,
+  // K children over the budget took the headroom every stripe needs).
+  Fixture f(2);
+  auto request_in = [](const peers::rpc::Node& who, std::uint32_t stripe, bool resume) {
+    overlay::JoinRequest req = Fixture::request(who, resume, 0);
+    req.stripe = stripe;
+    return req;
+  };
+  for (std::uint32_t stripe : {0u, 1u}) {
+    Fixture::Joiner j = f.joiner();
+    overlay::JoinReply reply =
+        overlay::OverlayClient(j.conn).join_sync(request_in(*j.node, stripe, false));
+    overlay::FeedRequest feed;
+    feed.stripe = stripe;
+    feed.ticket = reply.ticket;
+    f.feeds.push_back(f.kernel.run(overlay::OverlayClient(j.conn).feed(feed)).second);
+  }
+  Fixture::Joiner orphan = f.joiner();
+  EXPECT_EQ(
+      overlay::OverlayClient(orphan.conn).join_sync(request_in(*orphan.node, 0, true)).parent.id,
+      f.server.id().to_string());
+  EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
+  Fixture::Joiner second = f.joiner();
+  EXPECT_THROW(overlay::OverlayClient(second.conn).join_sync(request_in(*second.node, 1, true)),
+               overlay::Full);
+  EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
 }
 
 TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
