@@ -240,13 +240,10 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   // stripe it was K children over an uplink whose headroom is what keeps
   // every stripe's queue short (the lab: 16 children on a budget of 12,
   // 91 % of the uplink, every viewer 8-9 s behind live and losing chunks).
-  if (st.is_source && stripe < stripes_.size()) {
-    std::size_t held = 0, budget = 0;
-    for (const auto& t : stripes_) {
-      held += used_slots(t);
-      budget += budget_for(t);
-    }
-    if (held >= budget + st.slack) st.slack = 0;
+  if (st.is_source) {
+    std::size_t held = 0;
+    for (const auto& t : stripes_) held += used_slots(t);
+    if (held >= capacity_ + st.slack) st.slack = 0;  // capacity_: all stripes' budgets
   }
   st.choke_for_orphans = false;
   st.dialable = dialable();
@@ -823,16 +820,15 @@ void OverlayNode::measure(steady_clock::time_point now) {
   }
   median += std::chrono::microseconds(
       static_cast<std::int64_t>(backlog_bytes * 8 / uplink_.estimate_bps() * 1e6));
-  // Probing offers one child (one stripe's rate) at a time.
-  if (std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes); stream_bps_ > 0) {
-    uplink_.set_probe_step(stream_bps_ / k);
-  }
+  // One child: one stripe's rate (the assumed stream's until measured).
+  const std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
+  const double child_bps = stream_bps_ > 0 ? stream_bps_ / k : config_.assumed_stream_bps / k;
+  // Probing offers one child at a time, once the rate is measured.
+  if (stream_bps_ > 0) uplink_.set_probe_step(child_bps);
   // Without TCP_INFO (not Linux): what the children's channels took.
   uplink_.sample(now, kernel_counts_ ? acked_total_ : stats_.bytes_out, median);
   stats_.queue_delay_ms = static_cast<double>(median.count()) / 1000;
   if (config_.capacity > 0) {
-    std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
-    double child_bps = stream_bps_ > 0 ? stream_bps_ / k : config_.assumed_stream_bps / k;
     std::uint32_t cap =
         config_.role == overlay::Role::kSource ? config_.capacity * k : config_.capacity;
     if (config_.cap_follows_stream && config_.upload_ceiling_bps && stream_bps_ > 0) {

@@ -163,14 +163,21 @@ std::string short_of(const std::string& peer_id) {
 void OverlayHarness::feed(Tool& source, const std::string& data, std::size_t bytes_per_tick,
                           const std::function<void()>& midway) {
   bool called = false;
-  for (std::size_t at = 0; at < data.size(); at += bytes_per_tick) {
-    ASSERT_TRUE(source.proc->write_stdin(std::string_view(data).substr(at, bytes_per_tick)))
-        << "the source stopped reading its input\n"
-        << source.log_text();
-    if (!called && midway && at >= data.size() / 2) {
+  feed_ticks(source, data, bytes_per_tick, [&](std::size_t tick) {
+    if (!called && midway && tick * bytes_per_tick >= data.size() / 2) {
       called = true;
       midway();
     }
+  });
+}
+
+void OverlayHarness::feed_ticks(Tool& source, const std::string& data, std::size_t bytes_per_tick,
+                                const std::function<void(std::size_t tick)>& each_tick) {
+  for (std::size_t at = 0, tick = 0; at < data.size(); at += bytes_per_tick, ++tick) {
+    ASSERT_TRUE(source.proc->write_stdin(std::string_view(data).substr(at, bytes_per_tick)))
+        << "the source stopped reading its input\n"
+        << source.log_text();
+    if (each_tick) each_tick(tick);
     std::this_thread::sleep_for(20ms);
   }
   source.proc->close_stdin();

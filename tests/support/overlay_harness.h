@@ -88,6 +88,9 @@ class OverlayHarness : public ::testing::Test {
   // (end of stream).
   void feed(Tool& source, const std::string& data, std::size_t bytes_per_tick,
             const std::function<void()>& midway = {});
+  // The same, calling `each_tick` after every write (tick 0, 1, ...).
+  void feed_ticks(Tool& source, const std::string& data, std::size_t bytes_per_tick,
+                  const std::function<void(std::size_t tick)>& each_tick);
   // The same with ts_clip().
   void feed(Tool& source, std::size_t bytes_per_tick, const std::function<void()>& midway = {});
 
