@@ -845,39 +845,54 @@ void OverlayNode::measure(steady_clock::time_point now) {
 
 void OverlayNode::shed_children(steady_clock::time_point now) {
   // A node that lost uplink (measured) sheds the children it cannot feed,
-  // one per tick, the least valuable first: those that upload nothing, then
-  // those with the least room below them. Each is redirected to a node that
-  // may have room, and re-joins with a resume, so it loses nothing.
+  // one per tick, the least valuable first. A node other than the source
+  // has one budget for all stripes, so the victim is chosen over all of
+  // them: first children of a stripe that is not its home (it feeds them as
+  // a stop-gap; its home stripe's subtree hangs below it, and shedding
+  // there sent whole subtrees through repairs in the lab while the
+  // stop-gap children stayed), then those that upload nothing, then those
+  // with the least room below them. Each is redirected to a node that may
+  // have room, and re-joins with a resume, so it loses nothing.
+  // Only a full uplink sheds (a budget below the children held is also what
+  // an estimate still probing upward looks like), and then down to the
+  // budget: the slack lent to an orphan is what a full uplink cannot pay
+  // for, and every child's queue grows while it is held.
+  if (!uplink_.congested()) return;
+  const bool source = config_.role == overlay::Role::kSource;
+  std::size_t total = 0;
+  for (const auto& t : stripes_) total += t.children.size();
+  Stripe* from = nullptr;
+  std::shared_ptr<Child> victim;
+  auto value = [](const Stripe& s, const Child& c) {
+    return std::tuple(s.interior, c.info.capacity > 0, c.spare);
+  };
   for (auto& s : stripes_) {
-    std::size_t used = config_.role == overlay::Role::kSource ? s.children.size() : 0;
-    if (config_.role != overlay::Role::kSource) {
-      for (const auto& t : stripes_) used += t.children.size();
-    }
-    // Only a full uplink sheds (a budget below the children held is also
-    // what an estimate still probing upward looks like), and then down to
-    // the budget: the slack lent to an orphan is what a full uplink cannot
-    // pay for, and every child's queue grows while it is held.
-    if (used <= budget_for(s) || s.children.empty() || !uplink_.congested()) continue;
-    std::shared_ptr<Child> victim;
-    auto value = [](const Child& c) { return std::tuple(c.info.capacity > 0, c.spare); };
+    std::size_t used = source ? s.children.size() : total;
+    if (used <= budget_for(s)) continue;
     for (auto& [id, c] : s.children) {
-      if (!victim || value(*c) < value(*victim)) victim = c;
+      if (!victim || value(s, *c) < value(*from, *victim)) {
+        victim = c;
+        from = &s;
+      }
     }
-    overlay::Redirect r;
-    r.stripe = s.index;
-    r.via = s.parent.value_or(self_info());
-    r.reason = "overloaded";
-    if (auto conn = rpc_.find(victim->id)) overlay::OverlayClient(conn).redirect(r);
-    ++stats_.shed;
-    peers::log_info(
-        "shedding a child",
-        {{"stripe", std::to_string(s.index)},
-         {"child", victim->id.short_id()},
-         {"uplink_bps", std::to_string(static_cast<std::uint64_t>(uplink_.estimate_bps()))},
-         {"budget", std::to_string(budget_for(s))}});
-    drop_child(s, victim->id, "shed: the measured uplink does not carry it");
-    return;  // one per tick: the next tick measures again
+    if (source && victim) break;  // the source's budgets are per stripe
   }
+  if (!victim) return;
+  Stripe& s = *from;
+  overlay::Redirect r;
+  r.stripe = s.index;
+  r.via = s.parent.value_or(self_info());
+  r.reason = "overloaded";
+  if (auto conn = rpc_.find(victim->id)) overlay::OverlayClient(conn).redirect(r);
+  ++stats_.shed;
+  peers::log_info(
+      "shedding a child",
+      {{"stripe", std::to_string(s.index)},
+       {"child", victim->id.short_id()},
+       {"uplink_bps", std::to_string(static_cast<std::uint64_t>(uplink_.estimate_bps()))},
+       {"budget", std::to_string(budget_for(s))}});
+  drop_child(s, victim->id, "shed: the measured uplink does not carry it");
+  // One per tick: the next tick measures again.
 }
 
 void OverlayNode::watch_parents(steady_clock::time_point now) {
