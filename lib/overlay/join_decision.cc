@@ -126,6 +126,49 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   return act(JoinAction::kForward, target, best && best->id == target);
 }
 
+std::optional<ShedChoice> choose_shed_victim(const ShedView& v) {
+  if (!v.congested) return std::nullopt;
+  std::size_t total = 0;
+  for (const auto& s : v.stripes) total += s.children.size();
+  std::optional<ShedChoice> out;
+  auto value = [](const ShedStripe& s, const ShedChild& c) {
+    return std::tuple(s.interior, c.capacity > 0, c.spare);
+  };
+  const ShedStripe* from = nullptr;
+  const ShedChild* victim = nullptr;
+  for (std::uint32_t i = 0; i < v.stripes.size(); ++i) {
+    const ShedStripe& s = v.stripes[i];
+    std::size_t used = v.is_source ? s.children.size() : total;
+    if (used <= s.budget) continue;
+    for (const ShedChild& c : s.children) {
+      if (!victim || value(s, c) < value(*from, *victim)) {
+        victim = &c;
+        from = &s;
+        out = ShedChoice{i, c.id};
+      }
+    }
+    if (v.is_source && victim) break;  // the source's budgets are per stripe
+  }
+  return out;
+}
+
+std::uint32_t choose_home_stripe(std::uint32_t stripes, std::uint32_t first,
+                                 const std::vector<std::uint32_t>& interior,
+                                 const std::vector<std::uint32_t>& spare) {
+  if (stripes == 0) return 0;
+  first %= stripes;
+  auto level = [&](std::uint32_t c) {
+    return std::pair(interior.size() == stripes ? interior[c] : 0u,
+                     spare.size() == stripes ? spare[c] : 0u);
+  };
+  std::uint32_t best = first;
+  for (std::uint32_t i = 1; i < stripes; ++i) {
+    std::uint32_t c = (first + i) % stripes;
+    if (level(c) < level(best)) best = c;
+  }
+  return best;
+}
+
 std::string_view to_string(JoinAction action) {
   switch (action) {
     case JoinAction::kRefuse:

@@ -151,6 +151,47 @@ struct RepairView {
 };
 std::vector<std::string> choose_repair_candidates(const RepairView& view, std::uint32_t round);
 
+// Which child a node whose measured uplink is full drops first (it is
+// redirected and re-joins with a resume). A node other than the source has
+// one budget for all stripes, so the victim is chosen over all of them:
+// first a child of a stripe that is not the node's home (fed as a stop-gap;
+// the home stripe's subtree hangs below the node), then one that uploads
+// nothing, then the one with the least room below it. The source has a
+// budget per stripe and sheds in the first stripe over its budget. Nothing
+// while the uplink is not full: a budget below the children held is also
+// what an estimate still probing upward looks like.
+struct ShedChild {
+  std::string id;
+  std::uint32_t capacity = 0;  // children it can feed; 0 = uploads nothing
+  std::uint32_t spare = 0;     // room in its subtree, from its last heartbeat
+};
+struct ShedStripe {
+  bool interior = false;  // the node's home stripe (always at the source)
+  std::uint32_t budget = 0;
+  std::vector<ShedChild> children;
+};
+struct ShedView {
+  bool is_source = false;
+  bool congested = false;  // the uplink's queue says it is full
+  std::vector<ShedStripe> stripes;
+};
+struct ShedChoice {
+  std::uint32_t stripe = 0;
+  std::string child;
+  friend bool operator==(const ShedChoice&, const ShedChoice&) = default;
+};
+std::optional<ShedChoice> choose_shed_victim(const ShedView& view);
+
+// The stripe a joiner makes its home (the one it forwards in), from what a
+// node of the stream reports: interior capacity goes where it is short, the
+// stripe whose forwarding nodes have the fewest child slots; ties go to the
+// one with the least free room, then to `first` (from the joiner's key, so
+// that joiners that see the same numbers spread) and the stripes after it.
+// Lists of the wrong size are not known.
+std::uint32_t choose_home_stripe(std::uint32_t stripes, std::uint32_t first,
+                                 const std::vector<std::uint32_t>& interior,
+                                 const std::vector<std::uint32_t>& spare);
+
 std::string_view to_string(JoinAction action);
 std::string_view to_string(JoinRefusal refusal);
 

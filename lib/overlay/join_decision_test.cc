@@ -621,4 +621,80 @@ TEST(RepairCandidates, AFirstJoinKnowsOnlyItsJoinNodesThenTheOtherStripes) {
             (std::vector<std::string>{"10.0.0.5:7000", "10.0.0.4:7000", "10.0.0.1:7000"}));
 }
 
+// A relay with a budget of 4 in all stripes and 6 children: 3 in its home
+// stripe 1, 2 in stripe 0 and 1 in stripe 2 (stop-gaps).
+ShedView overloaded_relay() {
+  ShedView v;
+  v.congested = true;
+  v.stripes = {{false, 4, {{"vt1a", 3, 2}, {"vt1b", 0, 0}}},
+               {true, 4, {{"vt1h", 0, 0}, {"vt1i", 2, 0}, {"vt1j", 4, 5}}},
+               {false, 4, {{"vt1z", 1, 0}}}};
+  return v;
+}
+
+TEST(ShedVictim, NothingWhileTheUplinkIsNotFull) {
+  ShedView v = overloaded_relay();
+  v.congested = false;
+  EXPECT_EQ(choose_shed_victim(v), std::nullopt);
+}
+
+TEST(ShedVictim, NothingWhileTheChildrenFitTheBudget) {
+  ShedView v = overloaded_relay();
+  for (auto& s : v.stripes) s.budget = 6;
+  EXPECT_EQ(choose_shed_victim(v), std::nullopt);
+}
+
+TEST(ShedVictim, AStopGapChildGoesBeforeAnyOfTheHomeStripe) {
+  // The home stripe holds a child that uploads nothing, but the stop-gap
+  // children of stripes 0 and 2 go first, the one uploading nothing first.
+  EXPECT_EQ(choose_shed_victim(overloaded_relay()), (ShedChoice{0, "vt1b"}));
+  ShedView v = overloaded_relay();
+  v.stripes[0].children = {{"vt1a", 3, 2}};
+  EXPECT_EQ(choose_shed_victim(v), (ShedChoice{2, "vt1z"}));
+}
+
+TEST(ShedVictim, InTheHomeStripeTheChildThatUploadsNothingThenTheLeastRoomBelow) {
+  ShedView v = overloaded_relay();
+  v.stripes[0].children.clear();
+  v.stripes[2].children.clear();
+  v.stripes[1].children.push_back({"vt1k", 1, 0});
+  for (auto& s : v.stripes) s.budget = 3;
+  EXPECT_EQ(choose_shed_victim(v), (ShedChoice{1, "vt1h"}));
+  v.stripes[1].children = {{"vt1i", 2, 3}, {"vt1j", 4, 1}, {"vt1k", 1, 2}, {"vt1l", 1, 4}};
+  EXPECT_EQ(choose_shed_victim(v), (ShedChoice{1, "vt1j"}));
+}
+
+TEST(ShedVictim, TheSourceShedsInTheFirstStripeOverItsOwnBudget) {
+  ShedView v;
+  v.is_source = true;
+  v.congested = true;
+  v.stripes = {{true, 2, {{"vt1a", 0, 0}, {"vt1b", 3, 0}}},
+               {true, 1, {{"vt1c", 3, 0}, {"vt1d", 5, 1}}},
+               {true, 1, {{"vt1e", 0, 0}, {"vt1f", 1, 0}}}};
+  // Stripe 0 holds 2 of 2; stripe 1 is the first over its budget, although
+  // stripe 2 holds a child that uploads nothing.
+  EXPECT_EQ(choose_shed_victim(v), (ShedChoice{1, "vt1c"}));
+}
+
+TEST(HomeStripe, TheStripeWhoseForwardersHaveTheFewestSlots) {
+  // Free room is the same in every stripe (a relay's one budget shows in
+  // all its stripes); what differs is who forwards where.
+  EXPECT_EQ(choose_home_stripe(4, 0, {20, 6, 14, 6}, {9, 9, 9, 9}), 1u);
+  EXPECT_EQ(choose_home_stripe(4, 2, {20, 6, 14, 6}, {9, 9, 9, 9}), 3u);
+}
+
+TEST(HomeStripe, TiesGoToTheLeastRoomThenToTheKeysStripe) {
+  EXPECT_EQ(choose_home_stripe(4, 0, {8, 8, 8, 8}, {3, 2, 5, 2}), 1u);
+  EXPECT_EQ(choose_home_stripe(4, 2, {8, 8, 8, 8}, {3, 2, 5, 2}), 3u);
+  EXPECT_EQ(choose_home_stripe(4, 3, {8, 8, 8, 8}, {4, 4, 4, 4}), 3u);
+}
+
+TEST(HomeStripe, WhatIsNotKnownDoesNotCount) {
+  // An older node reports no interior capacity: free room decides.
+  EXPECT_EQ(choose_home_stripe(4, 0, {}, {3, 2, 5, 1}), 3u);
+  EXPECT_EQ(choose_home_stripe(4, 1, {}, {}), 1u);
+  EXPECT_EQ(choose_home_stripe(4, 6, {1, 2}, {}), 2u);
+  EXPECT_EQ(choose_home_stripe(0, 3, {}, {}), 0u);
+}
+
 }  // namespace vt

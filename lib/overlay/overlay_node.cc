@@ -152,19 +152,22 @@ std::uint32_t OverlayNode::budget_for(const Stripe& s) const {
   return capacity_ / k + (s.index < capacity_ % k ? 1 : 0);
 }
 
-std::uint32_t OverlayNode::pick_home(const std::vector<std::uint32_t>& spare) const {
-  // Interior capacity goes where it is short: the stripe with the least room
-  // (ties: the stripe the key points at, then the next ones).
+std::uint32_t OverlayNode::pick_home(const overlay::StreamInfo& info) const {
   const auto& key = rpc_.id().public_key();
-  std::uint32_t k = stream_.stripes;
+  std::uint32_t k = std::max<std::uint32_t>(1, info.stripes);
   std::uint32_t first = static_cast<std::uint32_t>((key[0] | (key[1] << 8)) % k);
-  if (spare.size() != k) return first;
-  std::uint32_t best = first;
-  for (std::uint32_t i = 0; i < k; ++i) {
-    std::uint32_t c = (first + i) % k;
-    if (spare[c] < spare[best]) best = c;
+  return choose_home_stripe(k, first, info.stripe_interior, info.stripe_spare);
+}
+
+std::uint32_t OverlayNode::interior_capacity(const Stripe& s) const {
+  std::uint32_t total = 0;
+  if (config_.role == overlay::Role::kSource) {
+    total = budget_for(s);
+  } else if (s.interior) {
+    total = capacity_;
   }
-  return best;
+  for (const auto& [id, c] : s.children) total += c->interior_capacity;
+  return total;
 }
 
 std::size_t OverlayNode::used_slots(const Stripe& s) const {
@@ -211,6 +214,12 @@ std::vector<std::uint32_t> OverlayNode::stripe_spare() const {
     for (const auto& [id, c] : s.children) spare += c->spare;
     out.push_back(spare);
   }
+  return out;
+}
+
+std::vector<std::uint32_t> OverlayNode::stripe_interior() const {
+  std::vector<std::uint32_t> out;
+  for (const auto& s : stripes_) out.push_back(interior_capacity(s));
   return out;
 }
 
@@ -556,6 +565,7 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
       peers::rpc::checked_peer_address(child->info.addr, ctx.connection()->remote_address());
   child->interior = it->second.home_stripe == req.stripe && child->info.capacity > 0;
   child->spare = child->info.capacity;
+  child->interior_capacity = child->interior ? child->info.capacity : 0;
   child->channel = ctx.channel();
   // Chunks in flight per feed: few, so that video queues in this node's
   // per-child queues (measured, bounded in time, shed when the uplink is
@@ -676,6 +686,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   it->second->info.capacity = req.capacity;  // measured by the child, now
   it->second->rtt_us = req.rtt_us;
   it->second->room_depth = req.room_depth;
+  it->second->interior_capacity = req.interior_capacity;
   it->second->last_heartbeat = peers::Clock::now();
   overlay::HeartbeatReply reply;
   reply.path = s.path;
@@ -713,6 +724,7 @@ Task<Answer<overlay::StreamInfo>> OverlayNode::stream(CallContext& ctx) {
   if (stream_.stripes == 0) throw overlay::NotInTree("not part of a stream yet", 0);
   overlay::StreamInfo info = stream_;
   info.stripe_spare = stripe_spare();
+  info.stripe_interior = stripe_interior();
   co_return info;
 }
 
@@ -748,7 +760,7 @@ void OverlayNode::maintain(steady_clock::time_point now) {
     for (auto& id : silent) drop_child(s, id, "no heartbeats");
   }
   measure(now);
-  shed_children(now);
+  shed_children();
   watch_parents(now);
   // The stream has ended: a stripe still short of its last chunks 10 s
   // later will not get them (its parents have gone too); end with what
@@ -839,41 +851,41 @@ void OverlayNode::measure(steady_clock::time_point now) {
   }
 }
 
-void OverlayNode::shed_children(steady_clock::time_point now) {
+void OverlayNode::shed_children() {
   // A node that lost uplink (measured) sheds the children it cannot feed,
-  // one per tick, the least valuable first: those that upload nothing, then
-  // those with the least room below them. Each is redirected to a node that
-  // may have room, and re-joins with a resume, so it loses nothing.
-  for (auto& s : stripes_) {
-    std::size_t used = config_.role == overlay::Role::kSource ? s.children.size() : 0;
-    if (config_.role != overlay::Role::kSource) {
-      for (const auto& t : stripes_) used += t.children.size();
+  // one per tick (the next tick measures again), the least valuable first
+  // (choose_shed_victim). Each is redirected to a node that may have room,
+  // and re-joins with a resume, so it loses nothing.
+  ShedView view;
+  view.is_source = config_.role == overlay::Role::kSource;
+  view.congested = uplink_.congested();
+  if (!view.congested) return;
+  for (const auto& s : stripes_) {
+    ShedStripe& out = view.stripes.emplace_back();
+    out.interior = s.interior;
+    out.budget = budget_for(s);
+    for (const auto& [id, c] : s.children) {
+      out.children.push_back({id.to_string(), c->info.capacity, c->spare});
     }
-    // Only a full uplink sheds (a budget below the children held is also
-    // what an estimate still probing upward looks like), and then down to
-    // the budget: the slack lent to an orphan is what a full uplink cannot
-    // pay for, and every child's queue grows while it is held.
-    if (used <= budget_for(s) || s.children.empty() || !uplink_.congested()) continue;
-    std::shared_ptr<Child> victim;
-    auto value = [](const Child& c) { return std::tuple(c.info.capacity > 0, c.spare); };
-    for (auto& [id, c] : s.children) {
-      if (!victim || value(*c) < value(*victim)) victim = c;
-    }
-    overlay::Redirect r;
-    r.stripe = s.index;
-    r.via = s.parent.value_or(self_info());
-    r.reason = "overloaded";
-    if (auto conn = rpc_.find(victim->id)) overlay::OverlayClient(conn).redirect(r);
-    ++stats_.shed;
-    peers::log_info(
-        "shedding a child",
-        {{"stripe", std::to_string(s.index)},
-         {"child", victim->id.short_id()},
-         {"uplink_bps", std::to_string(static_cast<std::uint64_t>(uplink_.estimate_bps()))},
-         {"budget", std::to_string(budget_for(s))}});
-    drop_child(s, victim->id, "shed: the measured uplink does not carry it");
-    return;  // one per tick: the next tick measures again
   }
+  auto choice = choose_shed_victim(view);
+  if (!choice) return;
+  Stripe& s = stripes_[choice->stripe];
+  auto victim = peers::PeerId::parse(choice->child);
+  if (!victim) return;
+  overlay::Redirect r;
+  r.stripe = s.index;
+  r.via = s.parent.value_or(self_info());
+  r.reason = "overloaded";
+  if (auto conn = rpc_.find(*victim)) overlay::OverlayClient(conn).redirect(r);
+  ++stats_.shed;
+  peers::log_info(
+      "shedding a child",
+      {{"stripe", std::to_string(s.index)},
+       {"child", victim->short_id()},
+       {"uplink_bps", std::to_string(static_cast<std::uint64_t>(uplink_.estimate_bps()))},
+       {"budget", std::to_string(budget_for(s))}});
+  drop_child(s, *victim, "shed: the measured uplink does not carry it");
 }
 
 void OverlayNode::watch_parents(steady_clock::time_point now) {
@@ -1160,9 +1172,10 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
         }
         stream_ = info;
         stream_.stripe_spare.clear();
+        stream_.stripe_interior.clear();
         stream_key_ = source->public_key();
         // Interior capacity goes where it is short.
-        home_ = pick_home(info.stripe_spare);
+        home_ = pick_home(info);
         init_stripes(info.stripes);
         break;
       } catch (const Error& e) {
@@ -1478,6 +1491,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.rtt_us = rtt < 0 ? 0 : static_cast<std::uint32_t>(rtt * 1000);
     hb.capacity = capacity_;
     hb.room_depth = room_depth(s);
+    hb.interior_capacity = interior_capacity(s);
     hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;

@@ -228,6 +228,9 @@ class OverlayNode : public overlay::OverlayServer,
     bool writing = false;
     bool interior = false;
     std::uint32_t spare = 0;
+    // Child slots of its subtree's nodes whose home the stripe is (its
+    // heartbeats; until the first, its own if it is interior).
+    std::uint32_t interior_capacity = 0;
     std::uint32_t rtt_us = 0;
     std::chrono::steady_clock::time_point last_heartbeat;
     std::chrono::steady_clock::time_point since;       // when its feed began
@@ -325,14 +328,18 @@ class OverlayNode : public overlay::OverlayServer,
   // One maintenance tick: measure, resize the budget, shed, judge parents.
   void maintain(std::chrono::steady_clock::time_point now);
   void measure(std::chrono::steady_clock::time_point now);
-  void shed_children(std::chrono::steady_clock::time_point now);
+  void shed_children();
   void watch_parents(std::chrono::steady_clock::time_point now);
   // How this node's copy of the stripe stands against the stream (the
   // source: healthy, no lag).
   StripeJudgement judge(const Stripe& s, std::chrono::steady_clock::time_point now) const;
   std::uint32_t room_depth(const Stripe& s) const;
   std::vector<std::uint32_t> stripe_spare() const;
-  std::uint32_t pick_home(const std::vector<std::uint32_t>& spare) const;
+  // interior_capacity() of every stripe.
+  std::vector<std::uint32_t> stripe_interior() const;
+  std::uint32_t pick_home(const overlay::StreamInfo& info) const;
+  // Child slots in this node's subtree of the nodes whose home the stripe is.
+  std::uint32_t interior_capacity(const Stripe& s) const;
   // The budget in stripe s: the source splits its children over the stripes.
   std::uint32_t budget_for(const Stripe& s) const;
   // Others can dial this node (the source, or it advertises an address);
