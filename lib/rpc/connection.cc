@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 
 #include "lib/kernel/log.h"
+#include "lib/rpc/internal/deadline_guard.h"
 #include "lib/rpc/internal/node_core.h"
 #include "lib/wire/error_registry.h"
 
@@ -31,12 +32,6 @@ constexpr std::chrono::milliseconds kMaxCallDeadline = std::chrono::hours(24);
 constexpr std::size_t kReadAhead = 256 * 1024;
 
 namespace {
-
-// What a deadline's timer shares with the coroutine it guards.
-struct GuardState {
-  bool over = false;       // the guarded work ended: the timer does nothing
-  bool timed_out = false;  // the timer fired first
-};
 
 std::uint32_t be32(const char* p) {
   auto b = reinterpret_cast<const unsigned char*>(p);
@@ -178,16 +173,9 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   // coroutine (not the frame's locals) and holds the connection; once the
   // handshake is over it does nothing. (The network lab caught it under
   // load: a write into a freed frame, heap corruption, a relay aborting.)
-  auto guard_state = std::make_shared<GuardState>();
-  guard.async_wait([self, guard_state](boost::system::error_code ec) {
-    if (ec || guard_state->over) return;
-    guard_state->timed_out = true;
-    self->socket_.close();
-  });
+  detail::DeadlineGuard deadline(guard, [self] { self->socket_.close(); });
   auto fail = [&](Error e) -> Error {
-    guard_state->over = true;
-    guard.cancel();
-    if (guard_state->timed_out) e = Error(Errc::kTimeout, "handshake timed out");
+    if (deadline.finish(guard)) e = Error(Errc::kTimeout, "handshake timed out");
     return e;
   };
 
@@ -226,9 +214,7 @@ Task<void> Connection::run_handshake(std::optional<PeerId> expected) {
   if (!rec_auth) throw fail(rec_auth.error());
   auto id = hs.on_auth(*rec_auth);
   if (!id) throw fail(id.error());
-  guard_state->over = true;
-  guard.cancel();
-  if (guard_state->timed_out) throw Error(Errc::kTimeout, "handshake timed out");
+  if (deadline.finish(guard)) throw Error(Errc::kTimeout, "handshake timed out");
   peer_ = *id;
   peer_listen_addr_ = hs.peer_listen_addr();
   observed_address_ = hs.observed_addr();

@@ -17,6 +17,7 @@
 
 #include "lib/kernel/log.h"
 #include "lib/kernel/timer.h"
+#include "lib/rpc/internal/deadline_guard.h"
 #include "lib/rpc/internal/node_core.h"
 
 namespace peers::rpc {
@@ -412,25 +413,15 @@ Task<tcp::socket> NodeCore::probe_tcp(const HostPort& hp, const std::string& hos
   tcp::socket socket(exec);
   Timer timer(ex);
   timer.expires_after(timeout);
-  // The handler may run after this coroutine ended (the timer fired just
-  // before the connect completed, too late to cancel): it shares a flag
-  // with the coroutine, not the frame's locals, and touches the socket
-  // only while the coroutine still waits for the connect.
-  struct State {
-    bool over = false, timed_out = false;
-  };
-  auto state = std::make_shared<State>();
-  timer.async_wait([&socket, state](boost::system::error_code e) {
-    if (e || state->over) return;
-    state->timed_out = true;
+  // The socket is touched only while the coroutine still waits for the
+  // connect (the guard's handler may run after the coroutine ended).
+  detail::DeadlineGuard deadline(timer, [&socket] {
     boost::system::error_code ignored;
     socket.close(ignored);
   });
   auto connect = socket.async_connect(tcp::endpoint(ip, hp.port), asio::as_tuple(use_awaitable));
   auto [cec] = co_await std::move(connect);
-  state->over = true;
-  timer.cancel();
-  if (state->timed_out) throw Error(Errc::kTimeout, "no answer from " + host_port);
+  if (deadline.finish(timer)) throw Error(Errc::kTimeout, "no answer from " + host_port);
   if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
   co_return socket;
 }
@@ -511,6 +502,14 @@ std::shared_ptr<Connection> NodeCore::find(const PeerId& peer) const {
   std::lock_guard lock(mu_);
   for (const auto& c : conns_) {
     if (c->is_open() && c->peer() == peer) return c;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<Connection> NodeCore::find_dialed(const std::string& host_port) const {
+  std::lock_guard lock(mu_);
+  for (const auto& c : conns_) {
+    if (c->is_open() && c->outbound() && c->remote_address() == host_port) return c;
   }
   return nullptr;
 }
@@ -857,6 +856,12 @@ std::shared_ptr<Connection> Node::find(const PeerId& peer) const { return core_-
 Task<std::shared_ptr<Connection>> Node::get_or_connect(const PeerId& peer, std::string host_port) {
   if (auto c = core_->find(peer)) co_return c;
   auto op = core_->connect(std::move(host_port), peer);
+  co_return co_await std::move(op);
+}
+
+Task<std::shared_ptr<Connection>> Node::get_or_connect(std::string host_port) {
+  if (auto c = core_->find_dialed(host_port)) co_return c;
+  auto op = core_->connect(std::move(host_port), std::nullopt);
   co_return co_await std::move(op);
 }
 

@@ -152,6 +152,10 @@ class Node {
   std::shared_ptr<Connection> find(const PeerId& peer) const;
   // An open connection to the peer, or a new one to host_port.
   Task<std::shared_ptr<Connection>> get_or_connect(const PeerId& peer, std::string host_port);
+  // An open connection this node dialed to host_port (whoever answered
+  // there), or a new one. Only dialed ones: an address a peer states about
+  // itself proves nothing.
+  Task<std::shared_ptr<Connection>> get_or_connect(std::string host_port);
   std::vector<std::shared_ptr<Connection>> connections() const;
   NodeStats stats() const;
 

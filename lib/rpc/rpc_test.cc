@@ -413,6 +413,27 @@ TEST(Rpc, WrongExpectedPeerFailsWithAuthError) {
   }
 }
 
+TEST(Rpc, AnAddressItDialedBeforeReusesThatConnectionWhileItIsOpen) {
+  Kernel k;
+  Pair p(k);
+  std::string addr = "127.0.0.1:" + std::to_string(p.port);
+  EXPECT_EQ(k.run(p.client.get_or_connect(addr)), p.conn);
+  EXPECT_EQ(k.run(p.client.get_or_connect(addr)), p.conn);
+  // Only connections it dialed: the server's connection from the client
+  // came from another port, and what the client says it listens on proves
+  // nothing, so the server dials the client's address anew.
+  auto back = k.run(p.server.get_or_connect(p.client.listen_addr()));
+  EXPECT_TRUE(back->outbound());
+  EXPECT_EQ(back->peer(), p.client.id());
+  EXPECT_EQ(k.run(p.server.get_or_connect(p.client.listen_addr())), back);
+  // Once closed, a new one.
+  p.conn->close(Error(Errc::kCancelled, "test"));
+  auto fresh = k.run(p.client.get_or_connect(addr));
+  EXPECT_NE(fresh, p.conn);
+  EXPECT_TRUE(fresh->is_open());
+  EXPECT_EQ(k.run(fresh->call(kEcho, "again")), "again");
+}
+
 TEST(Rpc, NothingListeningIsUnavailable) {
   Kernel k;
   Node client(k.executor(), Identity::generate());

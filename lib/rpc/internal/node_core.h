@@ -103,6 +103,8 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void add_connection(const std::shared_ptr<Connection>& c);
   void remove_connection(const std::shared_ptr<Connection>& c, const Error& reason);
   std::shared_ptr<Connection> find(const PeerId& peer) const;
+  // An open connection this node dialed to host_port, or null.
+  std::shared_ptr<Connection> find_dialed(const std::string& host_port) const;
   std::vector<std::shared_ptr<Connection>> connections() const;
 
   Task<std::shared_ptr<Connection>> connect(std::string host_port, std::optional<PeerId> expected);
