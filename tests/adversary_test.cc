@@ -458,6 +458,9 @@ TEST_F(Adversary, AFloodOfJoinsFromFreshIdentitiesLeavesViewersWhole) {
     for (std::uint32_t stripe = 0; stripe < 4; ++stripe) {
       overlay::JoinRequest req;
       req.stripe = stripe;
+      // Each claims every stripe as its home: a choke needs a joiner that
+      // brings room to the stripe, and an attacker claims what gets most.
+      req.home_stripe = stripe;
       req.joiner = info_of(n, 8, overlay::Role::kRelay);
       (a.run(try_join(n, source.addr, req)).empty() ? adopted : refused) += 1;
     }

@@ -52,8 +52,16 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
     if (has_room) return act(JoinAction::kAdopt);
     // BitTorrent-style: a joiner that uploads takes the place of a child
     // that uploads nothing; the choked child re-joins through us and lands
-    // below someone with room.
-    if (req.joiner.capacity > 0 && (!req.resume || st.choke_for_orphans)) {
+    // below someone with room. Only where it has somewhere to land: below
+    // the joiner (whose home this stripe is: it brings room here) or in room
+    // known below this node. Else a joiner that brings no room to this
+    // stripe would take an admitted viewer's place in a tree with none to
+    // spare (the lab's dsl: viewers choked six times in 8 s, losing chunks).
+    const bool room_for_choked =
+        req.home_stripe == req.stripe ||
+        std::any_of(st.children.begin(), st.children.end(),
+                    [](const JoinChild& c) { return c.capacity > 0 && c.fresh && c.spare > 0; });
+    if (req.joiner.capacity > 0 && (!req.resume || st.choke_for_orphans) && room_for_choked) {
       for (const JoinChild& c : st.children) {
         if (c.capacity == 0) return act(JoinAction::kChoke, c.id);
       }
@@ -110,7 +118,7 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // to `slack` children over its budget instead, when the joiner is an orphan
   // or brings upload capacity of its own (the tree gains more room than it
   // lends). Only a newcomer that uploads nothing is turned away.
-  bool lend = req.resume || (st.slack_for_newcomers && req.joiner.capacity > 0);
+  bool lend = req.resume || (st.slack_for_newcomers && req.joiner.capacity > 0) || st.room_to_grow;
   if (lend && reachable && !joiner_is_ancestor && (!best || best->spare == 0) && st.capacity > 0 &&
       st.used_slots < st.capacity + st.slack) {
     return act(JoinAction::kAdoptOverBudget);

@@ -85,6 +85,13 @@ struct JoinState {
   // admitted viewers are never degraded by newcomers; a newcomer that finds
   // no room is told so.
   bool slack_for_newcomers = true;
+  // The node's uplink has shown room for more than its budget
+  // (UplinkEstimator::room_to_grow): it lends slack to any newcomer, and
+  // its estimate grows by what the child then uses. By use alone a budget
+  // grows one child per 2-s window, slower than viewers arrive (the lab:
+  // 7-9 Mbit/s relays at 8-9 children, 43-62 % of their uplinks, while
+  // viewers were refused).
+  bool room_to_grow = false;
   // Choke a non-uploading child for an orphan that uploads, too (not only
   // for a newcomer). Off: repairs do not ripple into viewers that did
   // nothing (an orphan gets slack instead).

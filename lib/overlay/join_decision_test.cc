@@ -208,17 +208,32 @@ TEST(DecideJoin, HereOnlyAdoptsSwapsOrRefuses) {
 TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
   run({
       {"first non-uploading child",
-       [](auto& s, auto&) {
+       [](auto& s, auto& r) {
          full(s);
+         r.home_stripe = r.stripe;
          s.children = {child("a", 3, 0), child("b", 0, 0), child("c", 0, 0)};
        },
        choke("b")},
       {"also a silent one",
-       [](auto& s, auto&) {
+       [](auto& s, auto& r) {
          full(s);
+         r.home_stripe = r.stripe;
          s.children = {child("b", 0, 0, false, 0, false)};
        },
        choke("b")},
+      {"for a joiner at home elsewhere when room is known below",
+       [](auto& s, auto&) {
+         full(s);
+         s.children = {child("a", 3, 1), child("b", 0, 0)};
+       },
+       choke("b")},
+      {"not for a joiner at home elsewhere with no room below: the choked "
+       "viewer would have nowhere to go",
+       [](auto& s, auto&) {
+         full(s);
+         s.children = {child("a", 3, 0), child("b", 0, 0)};
+       },
+       over_budget()},
       {"not for a joiner that uploads nothing",
        [](auto& s, auto& r) {
          full(s);
@@ -229,6 +244,7 @@ TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
       {"an orphan gets slack instead when choking is for newcomers only",
        [](auto& s, auto& r) {
          full(s);
+         r.home_stripe = r.stripe;
          s.choke_for_orphans = false;
          r.resume = true;
          s.children = {child("b", 0, 0)};
@@ -237,6 +253,7 @@ TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
       {"not for an ancestor (it goes on, as today, to the root)",
        [](auto& s, auto& r) {
          full(s);
+         r.home_stripe = r.stripe;
          r.joiner.id = "root";
          s.children = {child("b", 0, 0)};
        },
@@ -285,6 +302,42 @@ TEST(DecideJoin, ANewcomerThatAdoptsHereDemotesALeafOfThisStripe) {
          s.children = {child("b", 3, 0, false)};
        },
        over_budget()},
+  });
+}
+
+TEST(DecideJoin, ANodeWithRoomToGrowLendsSlackToAnyNewcomer) {
+  run({
+      {"a newcomer that uploads nothing",
+       [](auto& s, auto& r) {
+         full(s);
+         s.slack_for_newcomers = false;
+         s.room_to_grow = true;
+         r.joiner.capacity = 0;
+       },
+       over_budget()},
+      {"not past the slack",
+       [](auto& s, auto& r) {
+         full(s);
+         s.used_slots += s.slack;
+         s.room_to_grow = true;
+         r.joiner.capacity = 0;
+       },
+       forward_to_root()},
+      {"not without room to grow",
+       [](auto& s, auto& r) {
+         full(s);
+         s.slack_for_newcomers = false;
+         r.joiner.capacity = 0;
+       },
+       forward_to_root()},
+      {"not while room is known below (it goes there)",
+       [](auto& s, auto& r) {
+         full(s);
+         s.room_to_grow = true;
+         r.joiner.capacity = 0;
+         s.children = {child("a", 3, 2)};
+       },
+       forward_to_child("a")},
   });
 }
 

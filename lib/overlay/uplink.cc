@@ -33,6 +33,7 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
     goodput_bps_ = static_cast<double>(bytes_sent_total - first.bytes) * 8 / seconds;
   }
   congested_ = oldest_queued >= o_.congested_delay;
+  last_queued_ = oldest_queued;
   if (!full_window) return;
   // One change per window: each decision rests on a window of its own.
   if (last_change_ && now - *last_change_ < o_.window) return;
@@ -85,6 +86,18 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
   }
   if (o_.ceiling_bps) estimate_bps_ = std::min(estimate_bps_, *o_.ceiling_bps);
   estimate_bps_ = std::max(estimate_bps_, o_.floor_bps);
+}
+
+bool UplinkEstimator::room_to_grow(Clock::time_point now) const {
+  if (congested_ || points_.empty() || last_queued_ >= o_.probe_below_delay) return false;
+  if (cut_level_ && last_cut_ && now - *last_cut_ < o_.cut_memory && estimate_bps_ >= *cut_level_) {
+    return false;
+  }
+  if (o_.ceiling_bps &&
+      (budget_bps() + step_bps_) * o_.wire_overhead / o_.headroom > *o_.ceiling_bps) {
+    return false;
+  }
+  return true;
 }
 
 std::uint32_t UplinkEstimator::child_budget(double child_bps) const {

@@ -105,6 +105,12 @@ class UplinkEstimator {
   void set_probe_step(double child_payload_bps) { step_bps_ = child_payload_bps; }
   // The last sample showed a full uplink.
   bool congested() const { return congested_; }
+  // The uplink has shown room for more than the budget: chunks left at once
+  // in the last sample (below probe_below_delay), one child more (the probe
+  // step) stays under the ceiling, and the estimate is not held at the
+  // level of a recent cut. A node then takes a child over its budget rather
+  // than refuse it: the estimate grows by what that child uses.
+  bool room_to_grow(Clock::time_point now) const;
   // How many times congestion lowered the estimate.
   std::uint64_t cuts() const { return cuts_; }
 
@@ -123,6 +129,7 @@ class UplinkEstimator {
   double goodput_bps_ = 0;
   double step_bps_ = 0;
   bool congested_ = false;
+  std::chrono::microseconds last_queued_{0};
   std::uint64_t cuts_ = 0;
   std::deque<Point> points_;
   std::optional<Clock::time_point> last_change_;

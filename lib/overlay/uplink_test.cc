@@ -176,6 +176,38 @@ TEST(UplinkEstimator, UnknownStripeRateCountsAsAQuarterMegabit) {
   EXPECT_EQ(up.child_budget(0), 3u);  // 0.79 Mbit/s / 0.25
 }
 
+TEST(UplinkEstimator, RoomToGrowWhileChunksLeaveAtOnceBelowTheCeilingAndPastCuts) {
+  UplinkEstimator up({.ceiling_bps = 9e6, .initial_bps = 4e6});
+  up.set_probe_step(0.5e6);
+  Clock::time_point now{};
+  EXPECT_FALSE(up.room_to_grow(now)) << "nothing measured yet";
+  std::uint64_t bytes = run(up, now, 0, 3e6, 3, 10ms);
+  EXPECT_TRUE(up.room_to_grow(now));
+  // A queue building (below the congestion mark): no.
+  bytes = run(up, now, bytes, 3e6, 0.25, 300ms);
+  EXPECT_FALSE(up.room_to_grow(now));
+  bytes = run(up, now, bytes, 3e6, 0.25, 10ms);
+  EXPECT_TRUE(up.room_to_grow(now));
+  // Congested: no; after the cut, not at the level of the cut for a while.
+  bytes = run(up, now, bytes, 2e6, 3, 1s);
+  EXPECT_FALSE(up.room_to_grow(now));
+  bytes = run(up, now, bytes, 2e6, 5, 10ms);
+  EXPECT_FALSE(up.room_to_grow(now)) << up.estimate_bps();
+  run(up, now, bytes, 2e6, 70, 10ms);
+  EXPECT_TRUE(up.room_to_grow(now));
+}
+
+TEST(UplinkEstimator, NoRoomToGrowWhenOneChildMoreWouldPassTheCeiling) {
+  // At the ceiling of 4 Mbit/s: 6 children of 0.5 Mbit/s; a seventh is
+  // past it.
+  UplinkEstimator up({.ceiling_bps = 4e6, .initial_bps = 4e6});
+  up.set_probe_step(0.5e6);
+  Clock::time_point now{};
+  run(up, now, 0, 3e6, 3, 10ms);
+  EXPECT_EQ(up.child_budget(0.5e6), 6u);
+  EXPECT_FALSE(up.room_to_grow(now));
+}
+
 TEST(PathWait, BacklogDrainsAtTheConnectionsDeliveryRateNotTheEstimate) {
   peers::rpc::TcpPath path;
   path.ok = true;
