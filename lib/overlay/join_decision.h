@@ -90,7 +90,10 @@ struct JoinState {
   // its estimate grows by what the child then uses. By use alone a budget
   // grows one child per 2-s window, slower than viewers arrive (the lab:
   // 7-9 Mbit/s relays at 8-9 children, 43-62 % of their uplinks, while
-  // viewers were refused).
+  // viewers were refused). Not advertised as spare room: with every full
+  // node offering its slot, joins were forwarded past them to the bottom of
+  // the trees (on loopback, where every uplink has room, trees 16-27 deep
+  // against a balanced 4-5).
   bool room_to_grow = false;
   // Choke a non-uploading child for an orphan that uploads, too (not only
   // for a newcomer). Off: repairs do not ripple into viewers that did

@@ -194,20 +194,10 @@ std::uint32_t OverlayNode::free_slots(const Stripe& s) const {
   return used >= budget ? 0 : static_cast<std::uint32_t>(budget - used);
 }
 
-std::uint32_t OverlayNode::offered_slots(const Stripe& s) const {
-  std::uint32_t free = free_slots(s);
-  if (free > 0 || config_.role == overlay::Role::kSource || capacity_ == 0) return free;
-  // Full, but the uplink has shown room for more: one slot (the slack it
-  // lends a newcomer then), so that joins find it rather than end, refused,
-  // at a node that cannot grow.
-  bool lending = used_slots(s) < budget_for(s) + kRepairSlack;
-  return lending && uplink_.room_to_grow(peers::Clock::now()) ? 1 : 0;
-}
-
 std::uint32_t OverlayNode::room_depth(const Stripe& s) const {
   // 1: a slot here (where this node adopts: its home stripe, or the source);
   // else one more than the shallowest room a fresh child reported.
-  if ((s.interior || config_.role == overlay::Role::kSource) && offered_slots(s) > 0) return 1;
+  if ((s.interior || config_.role == overlay::Role::kSource) && free_slots(s) > 0) return 1;
   std::uint32_t best = 0;
   auto stale = peers::Clock::now() - config_.heartbeat_interval * 3;
   for (const auto& [id, c] : s.children) {
@@ -706,7 +696,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   reply.path.push_back(self_info());
   // The path is most of a heartbeat's bytes and rarely changes.
   if (req.path_digest != 0 && req.path_digest == path_digest(reply.path)) reply.path.clear();
-  std::uint32_t spare = offered_slots(s);
+  std::uint32_t spare = free_slots(s);
   for (auto& [id, c] : s.children) spare += c->spare;
   reply.spare = spare;
   reply.stream_clock_us = clock_.to_wire(peers::Clock::now());
@@ -1509,7 +1499,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.room_depth = room_depth(s);
     hb.interior_capacity = interior_capacity(s);
     hb.path_digest = path_digest(s.path);
-    std::uint32_t spare = offered_slots(s);
+    std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;
     hb.spare = spare;
     // BitTorrent-style adaptation: a node that can upload more than its

@@ -340,10 +340,6 @@ class OverlayNode : public overlay::OverlayServer,
   std::uint32_t pick_home(const overlay::StreamInfo& info) const;
   // Child slots in this node's subtree of the nodes whose home the stripe is.
   std::uint32_t interior_capacity(const Stripe& s) const;
-  // The slots this node tells others it has in a stripe (spare, room depth):
-  // its free slots, or when it has none but its uplink has shown room to
-  // grow, the one it would lend.
-  std::uint32_t offered_slots(const Stripe& s) const;
   // The budget in stripe s: the source splits its children over the stripes.
   std::uint32_t budget_for(const Stripe& s) const;
   // Others can dial this node (the source, or it advertises an address);
