@@ -158,8 +158,9 @@ class FakeRelay : public overlay::OverlayServer, public std::enable_shared_from_
       std::uint32_t k = info.stripes;
       asio::co_spawn(
           rpc_.executor(),
-          [self, i, k, channel]() -> Task<void> {
-            auto op = self->read_source(i, k, channel);
+          // An init-capture: clang 14 cannot capture a structured binding.
+          [self, i, k, ch = channel]() -> Task<void> {
+            auto op = self->read_source(i, k, ch);
             co_await std::move(op);
           },
           asio::detached);
