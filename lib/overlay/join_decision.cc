@@ -138,24 +138,24 @@ std::optional<ShedChoice> choose_shed_victim(const ShedView& v) {
   if (!v.congested) return std::nullopt;
   std::size_t total = 0;
   for (const auto& s : v.stripes) total += s.children.size();
-  std::optional<ShedChoice> out;
+  // Least valuable first: a stop-gap stripe's child, then one that uploads
+  // nothing, then the least room below it (ties: the first found).
   auto value = [](const ShedStripe& s, const ShedChild& c) {
     return std::tuple(s.interior, c.capacity > 0, c.spare);
   };
-  const ShedStripe* from = nullptr;
-  const ShedChild* victim = nullptr;
+  std::optional<ShedChoice> out;
+  decltype(value(ShedStripe{}, ShedChild{})) least{};
   for (std::uint32_t i = 0; i < v.stripes.size(); ++i) {
     const ShedStripe& s = v.stripes[i];
     std::size_t used = v.is_source ? s.children.size() : total;
     if (used <= s.budget) continue;
     for (const ShedChild& c : s.children) {
-      if (!victim || value(s, c) < value(*from, *victim)) {
-        victim = &c;
-        from = &s;
+      if (!out || value(s, c) < least) {
+        least = value(s, c);
         out = ShedChoice{i, c.id};
       }
     }
-    if (v.is_source && victim) break;  // the source's budgets are per stripe
+    if (v.is_source && out) break;  // the source's budgets are per stripe
   }
   return out;
 }
