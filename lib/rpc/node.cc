@@ -19,6 +19,7 @@
 #include "lib/kernel/timer.h"
 #include "lib/rpc/internal/deadline_guard.h"
 #include "lib/rpc/internal/node_core.h"
+#include "lib/rpc/internal/punch.h"
 
 namespace peers::rpc {
 
@@ -439,6 +440,14 @@ constexpr std::uint32_t method_id(std::string_view name) {
 }
 
 constexpr std::uint32_t kDialBackId = method_id("peers.Reach.dial_back");
+constexpr std::uint32_t kIntroduceId = method_id("peers.Reach.introduce");
+constexpr std::uint32_t kPunchId = method_id("peers.Reach.punch");
+// Hole punches a node serves at once (peers.Reach.punch), and introductions
+// it relays at once: each costs a listening socket and a dialer for a few
+// seconds, so a peer cannot make it hold many.
+constexpr int kMaxPunches = 8;
+// How long the node asked to punch keeps trying (peers.Reach.punch).
+constexpr Duration kPunchTimeout = std::chrono::seconds(4);
 // A dial-back waits this long for the connection and the handshake: a
 // NAT drops the SYN rather than refusing it, and TCP would retry for minutes.
 constexpr Duration kDialBackTimeout = std::chrono::seconds(3);
@@ -453,11 +462,19 @@ class ReachService : public Service {
   explicit ReachService(std::weak_ptr<NodeCore> core) : core_(std::move(core)) {}
   std::string_view name() const override { return "peers.Reach"; }
   std::vector<MethodInfo> methods() const override {
-    return {{kDialBackId, "peers.Reach.dial_back"}};
+    return {{kDialBackId, "peers.Reach.dial_back"},
+            {kIntroduceId, "peers.Reach.introduce"},
+            {kPunchId, "peers.Reach.punch"}};
   }
-  Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t, std::string args) override {
+  Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t method,
+                                 std::string args) override {
     auto core = core_.lock();
     if (!core) throw Error(Errc::kUnavailable, "node is shutting down");
+    if (method == kIntroduceId) {
+      auto op = introduce(core, ctx, std::move(args));
+      co_return co_await std::move(op);
+    }
+    if (method == kPunchId) co_return punch(core, ctx, args);
     auto hp = parse_host_port(args);
     if (!hp || hp->port == 0) throw Error(Errc::kInvalidArgument, "dial_back wants HOST:PORT");
     std::string from = host_of(ctx.connection()->remote_address());
@@ -479,8 +496,103 @@ class ReachService : public Service {
   Task<void> event(CallContext&, std::uint32_t, std::string) override { co_return; }
 
  private:
+  // "ID rest": the peer id and the rest of the text, split at the first space.
+  static std::pair<PeerId, std::string> split_id(const std::string& args, std::string_view usage) {
+    auto space = args.find(' ');
+    if (space != std::string::npos) {
+      if (auto id = PeerId::parse(std::string_view(args).substr(0, space))) {
+        return {*id, args.substr(space + 1)};
+      }
+    }
+    throw Error(Errc::kInvalidArgument, "wants '" + std::string(usage) + "'");
+  }
+
+  // introduce("ID PORT"): the caller will dial the peer ID from PORT; this
+  // node asks that peer (over its own connection to it) to dial the caller
+  // at the caller's IP as this node sees it with PORT, and answers where
+  // the peer dials from: its IP as this node sees it with the port it gave.
+  // Both addresses are what this node saw, not what anyone said.
+  Task<Answer<std::string>> introduce(std::shared_ptr<NodeCore> core, CallContext& ctx,
+                                      std::string args) {
+    auto [target, port_text] = split_id(args, "introduce PEER_ID PORT");
+    auto port = parse_host_port("h:" + port_text);
+    if (!port || port->port == 0) throw Error(Errc::kInvalidArgument, "introduce: bad port");
+    auto conn = core->find(target);
+    if (!conn) {
+      throw Error(Errc::kNotFound, "introduce: no connection to " + target.short_id());
+    }
+    std::string caller_ip = host_of(ctx.connection()->remote_address());
+    if (caller_ip.empty()) throw Error(Errc::kUnavailable, "introduce: caller has no address");
+    if (introductions_.fetch_add(1) >= kMaxPunches) {
+      --introductions_;
+      throw Error(Errc::kOverloaded, "introduce: too many in progress");
+    }
+    std::string answer;
+    std::optional<Error> failed;
+    try {
+      auto op =
+          conn->call(kPunchId, ctx.peer().to_string() + " " + join_host_port(caller_ip, port->port),
+                     CallOptions{std::chrono::seconds(3)});
+      answer = co_await std::move(op);
+    } catch (const Error& e) {
+      failed = e;
+    }
+    --introductions_;
+    if (failed) throw Error(failed->code(), "introduce: " + failed->message());
+    auto their = parse_host_port("h:" + answer);
+    if (!their || their->port == 0) throw Error(Errc::kProtocol, "introduce: bad punch answer");
+    co_return join_host_port(host_of(conn->remote_address()), their->port);
+  }
+
+  // punch("ID HOST:PORT"): dial HOST:PORT from a port of this node's own,
+  // for a few seconds, expecting ID; answers that port at once. Who asks
+  // names the address (the introducing node, from what it saw): at most
+  // kMaxPunches at once, each one dial after another to one address, and
+  // the handshake must prove ID.
+  std::string punch(const std::shared_ptr<NodeCore>& core, CallContext& ctx,
+                    const std::string& args) {
+    auto [initiator, addr] = split_id(args, "punch PEER_ID HOST:PORT");
+    auto hp = parse_host_port(addr);
+    boost::system::error_code ec;
+    auto ip = hp ? asio::ip::make_address(hp->host, ec) : asio::ip::address();
+    if (!hp || hp->port == 0 || ec) throw Error(Errc::kInvalidArgument, "punch: bad address");
+    if (core->options.network) throw Error(Errc::kUnavailable, "punch: not over this transport");
+    if (core->punches_in_flight.fetch_add(1) >= kMaxPunches) {
+      --core->punches_in_flight;
+      throw Error(Errc::kOverloaded, "punch: too many in progress");
+    }
+    std::shared_ptr<Punch> p;
+    try {
+      p = Punch::open(core->exec, host_of(ctx.connection()->local_address()));
+    } catch (...) {
+      --core->punches_in_flight;
+      throw;
+    }
+    core->punches.fetch_add(1);
+    asio::co_spawn(
+        core->exec,
+        [core, p, remote = tcp::endpoint(ip, hp->port), initiator]() -> Task<void> {
+          try {
+            auto run = p->run(remote, kPunchTimeout);
+            tcp::socket s = co_await std::move(run);
+            auto op = core->take_punched(std::move(s), false, initiator);
+            co_await std::move(op);
+            core->punched.fetch_add(1);
+          } catch (const Error& e) {
+            log_debug("hole punch failed",
+                      {{"peer", initiator.short_id()},
+                       {"to", remote.address().to_string() + ":" + std::to_string(remote.port())},
+                       {"reason", e.message()}});
+          }
+          --core->punches_in_flight;
+        },
+        asio::detached);
+    return std::to_string(p->port());
+  }
+
   std::weak_ptr<NodeCore> core_;
   std::atomic<bool> busy_{false};
+  std::atomic<int> introductions_{0};
 };
 
 }  // namespace
@@ -548,10 +660,8 @@ Task<asio::ip::tcp::socket> NodeCore::connect_tcp(const HostPort& hp,
   co_return socket;
 }
 
-Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
-                                                    std::optional<PeerId> expected) {
-  auto op = dial(host_port, std::nullopt);
-  auto conn = co_await std::move(op);
+Task<void> NodeCore::handshake_or_close(std::shared_ptr<Connection> conn,
+                                        std::optional<PeerId> expected, std::string failure) {
   try {
     // Bound to no cancellation slot on purpose. Boost 1.81's co_spawn puts the
     // child's cancellation state in memory owned by the awaiting frame's slot;
@@ -565,8 +675,29 @@ Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
     co_await std::move(handshake);
   } catch (Error& e) {
     conn->socket_.close();
-    throw Error(e.code(), "connection to " + host_port + " failed: " + e.message())
-        .set_system_code(e.system_code());
+    throw Error(e.code(), failure + e.message()).set_system_code(e.system_code());
+  }
+}
+
+Task<std::shared_ptr<Connection>> NodeCore::connect(std::string host_port,
+                                                    std::optional<PeerId> expected) {
+  auto op = dial(host_port, std::nullopt);
+  auto conn = co_await std::move(op);
+  auto hs = handshake_or_close(conn, expected, "connection to " + host_port + " failed: ");
+  co_await std::move(hs);
+  establish(conn);
+  co_return conn;
+}
+
+Task<std::shared_ptr<Connection>> NodeCore::take_punched(tcp::socket socket, bool outbound,
+                                                         PeerId expected) {
+  auto conn = std::make_shared<Connection>(shared_from_this(), Socket(std::move(socket)), outbound);
+  // Either side: the handshake knows which it is from the connection.
+  auto hs = handshake_or_close(conn, expected, "handshake over a punched connection: ");
+  co_await std::move(hs);
+  if (closing) {
+    conn->close(Error(Errc::kUnavailable, "node is shutting down"));
+    throw Error(Errc::kUnavailable, "node is shutting down");
   }
   establish(conn);
   co_return conn;
@@ -745,6 +876,8 @@ NodeStats NodeCore::stats() const {
   s.input_buffer_bytes = input_buffer_bytes.load(std::memory_order_relaxed);
   s.refused = refused.load(std::memory_order_relaxed);
   s.accept_failures = accept_failures.load(std::memory_order_relaxed);
+  s.punches = punches.load(std::memory_order_relaxed);
+  s.punched = punched.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -852,6 +985,28 @@ Task<std::shared_ptr<Connection>> Node::connect(std::string host_port,
 }
 
 std::shared_ptr<Connection> Node::find(const PeerId& peer) const { return core_->find(peer); }
+
+Task<std::shared_ptr<Connection>> Node::punch(std::shared_ptr<Connection> via, PeerId peer,
+                                              Duration timeout) {
+  if (auto c = core_->find(peer)) co_return c;
+  if (!via || !via->is_open()) throw Error(Errc::kUnavailable, "punch: no connection to ask");
+  if (core_->options.network) throw Error(Errc::kUnavailable, "punch: not over this transport");
+  auto p = internal::Punch::open(core_->exec, host_of(via->local_address()));
+  core_->punches.fetch_add(1);
+  auto ask = via->call(internal::kIntroduceId, peer.to_string() + " " + std::to_string(p->port()),
+                       CallOptions{timeout});
+  std::string their = co_await std::move(ask);
+  auto hp = parse_host_port(their);
+  boost::system::error_code ec;
+  auto ip = hp ? asio::ip::make_address(hp->host, ec) : asio::ip::address();
+  if (!hp || hp->port == 0 || ec) throw Error(Errc::kProtocol, "punch: bad introduction: " + their);
+  auto run = p->run(tcp::endpoint(ip, hp->port), timeout);
+  tcp::socket s = co_await std::move(run);
+  auto take = core_->take_punched(std::move(s), true, peer);
+  auto conn = co_await std::move(take);
+  core_->punched.fetch_add(1);
+  co_return conn;
+}
 
 Task<std::shared_ptr<Connection>> Node::get_or_connect(const PeerId& peer, std::string host_port) {
   if (auto c = core_->find(peer)) co_return c;

@@ -85,6 +85,8 @@ struct NodeStats {
   std::size_t input_buffer_bytes = 0;  // receive buffers of all its connections
   std::uint64_t refused = 0;           // connections closed at once for a limit
   std::uint64_t accept_failures = 0;   // accept() errors (EMFILE, ...)
+  std::uint64_t punches = 0;           // hole punches taken part in (Node::punch, either side)
+  std::uint64_t punched = 0;           // of those, ended in an authenticated connection
 };
 
 namespace internal {
@@ -148,6 +150,19 @@ class Node {
   // error's system_code() (ECONNREFUSED, ETIMEDOUT, ...).
   Task<std::shared_ptr<Connection>> connect(std::string host_port,
                                             std::optional<PeerId> expected = std::nullopt);
+  // A connection to `peer`, which cannot be dialed (or cannot dial this
+  // node), made through `via`, a connection to a node that has one to
+  // `peer`: that node tells each side the other's address as it sees it,
+  // and both dial at once from the ports they gave, so that each one's
+  // outgoing SYN opens its NAT for the other's (TCP simultaneous open,
+  // peers.Reach.introduce and peers.Reach.punch, docs/protocol.md). This
+  // side runs the handshake as the dialer and expects `peer`. An open
+  // connection to `peer` is returned as it is. Fails with kTimeout when no
+  // connection stood within `timeout` (a NAT that picks another port per
+  // destination, or one that refuses), kNotFound when `via`'s node has no
+  // connection to `peer`, kUnavailable over a simulated network.
+  Task<std::shared_ptr<Connection>> punch(std::shared_ptr<Connection> via, PeerId peer,
+                                          Duration timeout = std::chrono::seconds(4));
   // An open connection to this peer, or null.
   std::shared_ptr<Connection> find(const PeerId& peer) const;
   // An open connection to the peer, or a new one to host_port.

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <thread>
 
+#include "lib/rpc/internal/punch.h"
 #include "lib/rpc/rpc_test_util.h"
 
 namespace peers::rpc {
@@ -682,6 +683,103 @@ TEST(Rpc, DialBackNeverDialsAThirdParty) {
       EXPECT_EQ(e.code(), code) << arg << ": " << e.what();
     }
   }
+}
+
+// FNV-1a of a built-in method's name (docs/protocol.md).
+std::uint32_t builtin_id(std::string_view name) {
+  std::uint32_t id = 2166136261u;
+  for (char c : name) id = (id ^ static_cast<std::uint8_t>(c)) * 16777619u;
+  return id;
+}
+
+TEST(Rpc, TwoNodesThatNeitherListenPunchAConnectionThroughANodeBothKnow) {
+  Kernel k;
+  // x and t do not listen (nobody can dial either); both know c. x asks c
+  // to introduce it to t, both dial at once, and they talk directly.
+  Node c(k.executor(), Identity::generate());
+  auto cport = c.listen("127.0.0.1:0").value();
+  std::string at = "127.0.0.1:" + std::to_string(cport);
+  Node x(k.executor(), Identity::generate());
+  Node t(k.executor(), Identity::generate());
+  auto tsvc = std::make_shared<TestService>();
+  tsvc->my_name = "t";
+  t.add_service(tsvc);
+  auto x_to_c = k.run(x.connect(at, c.id()));
+  k.run(t.connect(at, c.id()));
+  for (int round = 0; round < 3; ++round) {
+    auto direct = k.run(x.punch(x_to_c, t.id()));
+    ASSERT_NE(direct, nullptr);
+    EXPECT_EQ(direct->peer(), t.id());
+    EXPECT_TRUE(direct->outbound());
+    EXPECT_EQ(k.run(direct->call(kEcho, "through the hole")), "through the hole");
+    auto back = t.find(x.id());
+    ASSERT_NE(back, nullptr);
+    EXPECT_FALSE(back->outbound());
+    // An open connection is returned as it is.
+    EXPECT_EQ(k.run(x.punch(x_to_c, t.id())), direct);
+    direct->close(Error(Errc::kCancelled, "again"));
+    for (int i = 0; i < 200 && (x.find(t.id()) || t.find(x.id())); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_EQ(x.stats().punched, 3u);
+  EXPECT_EQ(t.stats().punched, 3u);
+  EXPECT_EQ(c.find(x.id())->peer(), x.id());  // c relayed, it did not carry the data
+}
+
+TEST(Rpc, AnIntroductionToAPeerTheNodeDoesNotKnowIsNotFound) {
+  Kernel k;
+  Node c(k.executor(), Identity::generate());
+  c.add_service(std::make_shared<TestService>());
+  auto cport = c.listen("127.0.0.1:0").value();
+  Node x(k.executor(), Identity::generate());
+  auto conn = k.run(x.connect("127.0.0.1:" + std::to_string(cport), c.id()));
+  try {
+    k.run(x.punch(conn, Identity::generate().peer_id()));
+    ADD_FAILURE() << "punched a stranger";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kNotFound) << e.what();
+  }
+  // Malformed requests are refused; the connection stays up.
+  const std::uint32_t introduce = builtin_id("peers.Reach.introduce");
+  const std::uint32_t punch = builtin_id("peers.Reach.punch");
+  std::string someone = Identity::generate().peer_id().to_string();
+  for (auto [method, arg] :
+       {std::pair{introduce, std::string("junk")}, std::pair{introduce, someone + " 0"},
+        std::pair{introduce, someone + " 99999"}, std::pair{punch, someone + " nowhere"},
+        std::pair{punch, someone + " 127.0.0.1:0"},
+        std::pair{punch, std::string("x 127.0.0.1:9")}}) {
+    try {
+      k.run(conn->call(method, arg));
+      ADD_FAILURE() << arg << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::kInvalidArgument) << arg << ": " << e.what();
+    }
+  }
+  EXPECT_TRUE(conn->is_open());
+  EXPECT_EQ(k.run(conn->call(kEcho, "still here")), "still here");
+}
+
+TEST(Rpc, APunchThatIsRefusedAgainAndAgainEndsAtItsDeadlineWithTheReason) {
+  Kernel k;
+  auto p = internal::Punch::open(k.executor(), "127.0.0.1");
+  EXPECT_NE(p->port(), 0);
+  auto began = std::chrono::steady_clock::now();
+  try {
+    // Through a bool: an awaitable's result must be default-constructible.
+    k.run([](std::shared_ptr<internal::Punch> p) -> Task<bool> {
+      auto run = p->run(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 1),
+                        std::chrono::milliseconds(700));
+      co_await std::move(run);
+      co_return true;
+    }(p));
+    ADD_FAILURE() << "connected to a port where nothing listens";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kTimeout);
+    EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(650));
+  EXPECT_GE(p->attempts(), 2u);  // dialed again after a refusal
 }
 
 TEST(Rpc, DistributedContinuationSkipsTheMiddleNode) {

@@ -112,6 +112,15 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   // there is one, else TCP (with a timeout: a probe's plain connect).
   Task<std::shared_ptr<Connection>> dial(const std::string& host_port,
                                          std::optional<Duration> timeout);
+  // Runs the handshake of a connection this node made (dialed or punched),
+  // expecting `expected` if given; on failure closes the socket and throws
+  // the error with `failure` before its message.
+  Task<void> handshake_or_close(std::shared_ptr<Connection> conn, std::optional<PeerId> expected,
+                                std::string failure);
+  // A connection a hole punch made: runs the handshake (as the dialer when
+  // `outbound`) expecting `expected`, then establishes it.
+  Task<std::shared_ptr<Connection>> take_punched(boost::asio::ip::tcp::socket socket, bool outbound,
+                                                 PeerId expected);
   Task<boost::asio::ip::tcp::socket> connect_tcp(const HostPort& hp, const std::string& host_port);
   Task<boost::asio::ip::tcp::socket> probe_tcp(const HostPort& hp, const std::string& host_port,
                                                Duration timeout);
@@ -184,6 +193,11 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   std::atomic<std::size_t> input_buffer_bytes{0};
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> accept_failures{0};
+  // Hole punches this node took part in (either side), and those that
+  // ended in an authenticated connection.
+  std::atomic<std::uint64_t> punches{0};
+  std::atomic<std::uint64_t> punched{0};
+  std::atomic<int> punches_in_flight{0};  // served (peers.Reach.punch) now
 
  private:
   std::atomic<std::uint64_t> next_call_id_{1};
