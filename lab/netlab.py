@@ -626,7 +626,8 @@ def parse_node_log(path, t0_wall, liar_after_s):
     """Last error, warning count, children over time, from a tool's stderr."""
     info = {"last_error": None, "errors": 0, "warnings": 0, "children_max": 0,
             "children_end": None, "children_after": 0, "rtt_ms_max": None, "tool_gaps": None,
-            "rate_out_bps_max": 0, "joined_s": None, "reachable": None}
+            "rate_out_bps_max": 0, "joined_s": None, "reachable": None,
+            "punches": 0, "punched": 0}
     listening_t = None
     try:
         lines = open(path, errors="replace").read().splitlines()
@@ -651,6 +652,11 @@ def parse_node_log(path, t0_wall, liar_after_s):
                 info["joined_s"] = round(ev.get("time", listening_t) - listening_t, 3)
             elif msg == "reachable":
                 info["reachable"] = True
+            elif msg == "reached the adopter by hole punching":
+                info["punches"] += 1
+                info["punched"] += 1
+            elif msg == "could not punch through to the adopter":
+                info["punches"] += 1
             elif msg.startswith("not reachable"):
                 info["reachable"] = False
             if level in ("error", "warn"):
@@ -874,6 +880,7 @@ class Run:
                 "last_error": info["last_error"], "errors": info["errors"],
                 "warnings": info["warnings"],
                 "nat": n["nat"], "reachable": info["reachable"],
+                "punches": info["punches"], "punched": info["punched"],
                 "children_max": info["children_max"], "children_end": info["children_end"],
                 f"children_after_{liar_after:g}s": info["children_after"],
                 "rtt_ms_max": info["rtt_ms_max"], "rss_peak_kb": n.get("rss_peak_kb"),
@@ -950,6 +957,10 @@ class Run:
                                          if x["role"] == "source"),
             "sendq_peak_bytes_max": max(x["sendq_peak_bytes"] for x in nodes),
             "rss_peak_kb_max": max((x["rss_peak_kb"] or 0) for x in nodes),
+            # Hole punches a joiner tried toward an adopter nobody can dial
+            # (both behind NATs), and those that connected.
+            "punches": sum(x["punches"] for x in nodes),
+            "punched": sum(x["punched"] for x in nodes),
             "liar_children_after": max((x[f"children_after_{liar_after:g}s"] for x in nodes
                                         if x["liar"]), default=None),
             # Every byte between nodes crossed the delay line (IP headers, TCP,
@@ -1121,6 +1132,12 @@ def evaluate(expect, events):
         bad = [] if any(x["children_max"] > 0 for x in natted) else [
             f"{x['name']}=0" for x in natted]
         check("nat_serves", bad, "no NATed node held a child")
+    if expect.get("nat_punches", False):
+        # Two nodes behind NATs connected by hole punching at least once.
+        tried = sum(x["punches"] for x in nodes)
+        ok = sum(x["punched"] for x in nodes)
+        check("nat_punches", [] if ok > 0 else [f"{ok} of {tried} punches connected"],
+              "no hole punch connected")
     if "rss_peak_mb" in expect:
         lim = float(expect["rss_peak_mb"])
         bad = [f"{x['name']}={(x['rss_peak_kb'] or 0) / 1024:.0f}" for x in nodes
@@ -1197,6 +1214,9 @@ def table(events, file):
     print("", file=file)
     for c in summary["checks"]:
         print(f"{'PASS' if c['ok'] else 'FAIL'} {c['check']}: {c['detail'][:200]}", file=file)
+    if summary["punches"]:
+        print(f"hole punches: {summary['punched']} of {summary['punches']} connected",
+              file=file)
     print(f"== {summary['scenario']}: {'PASS' if summary['ok'] else 'FAIL'} "
           f"({summary['viewers_complete']}/{summary['viewers']} viewers complete, "
           f"{summary['nonzero_exits']} non-zero exits, delay p95 {fmt(summary['delay_p95_s'])} s)",
@@ -1229,6 +1249,9 @@ def bench_lines(events):
         rows.append(("wire_overhead", s["wire_overhead_pct"], "%"))
     if s["liar_children_after"] is not None:
         rows.append(("liar_children_after_15s", s["liar_children_after"], "children"))
+    if s.get("punches"):
+        rows.append(("punches", s["punches"], "tries"))
+        rows.append(("punch_success", round(100 * s["punched"] / s["punches"], 1), "%"))
     rows.append(("checks_passed", sum(c["ok"] for c in s["checks"]), "checks"))
     for key, value, unit in rows:
         yield {"bench": f"netlab.{name}.{key}", "value": value, "unit": unit, "baseline": None,

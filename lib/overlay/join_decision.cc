@@ -20,9 +20,10 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   if (req.joiner.id == st.self_id) return refuse(JoinRefusal::kSelfJoin);
   const bool joiner_is_ancestor =
       std::find(st.path.begin(), st.path.end(), req.joiner.id) != st.path.end();
-  // This node can feed the joiner: the joiner dials it, or it dials the
-  // joiner (reversal). If not, it only forwards.
-  const bool reachable = st.dialable || !req.joiner.addr.empty();
+  // This node can feed the joiner: the joiner dials it, it dials the joiner
+  // (reversal), or the joiner punches through to it (both behind NATs). If
+  // not, it only forwards.
+  const bool reachable = st.dialable || !req.joiner.addr.empty() || st.punchable;
   const bool has_room = reachable && st.used_slots < st.capacity;
 
   // Interior-node-disjoint trees: a direct join for a stripe that is not
@@ -84,32 +85,20 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   // (interior-node-disjoint trees), then spare room, then capacity, then the
   // lowest RTT; never a child that uploads nothing or has gone silent.
   const JoinChild* best = nullptr;
-  auto rank = [](const JoinChild& c) {
+  auto rank = [&req](const JoinChild& c) {
     // Shallower room first (room_depth 1 = the child itself has a slot).
     std::int64_t shallow = c.room_depth > 0 ? -static_cast<std::int64_t>(c.room_depth) : -(1 << 30);
-    return std::tuple(c.spare > 0, shallow, c.interior, c.spare, c.capacity);
+    // Then one side can dial the other (a punch between two NATs may fail).
+    bool direct = c.dialable || !req.joiner.addr.empty();
+    return std::tuple(c.spare > 0, shallow, direct, c.interior, c.spare, c.capacity);
   };
   for (const JoinChild& c : st.children) {
     if (c.id == req.joiner.id || c.capacity == 0 || !c.fresh) continue;
-    if (!c.dialable && req.joiner.addr.empty()) continue;  // neither could dial the other
+    // Neither could dial the other, and the joiner cannot reach this node
+    // to have it introduce them (hole punching).
+    if (!c.dialable && req.joiner.addr.empty() && !st.dialable) continue;
     if (!best || rank(c) > rank(*best) || (rank(c) == rank(*best) && c.rtt_us < best->rtt_us)) {
       best = &c;
-    }
-  }
-  // A newcomer nobody can dial (no address) fits only under nodes that can
-  // be dialed. When the only room below is behind NATs, it takes the place
-  // of a leaf child here that has an address: that child re-joins (resuming,
-  // so it is lent slack if it must) and may be fed by a node behind a NAT,
-  // which dials it.
-  const bool room_only_behind_nat =
-      std::any_of(st.children.begin(), st.children.end(),
-                  [](const JoinChild& c) { return !c.dialable && c.fresh && c.spare > 0; });
-  if (req.joiner.addr.empty() && !req.resume && !req.here_only && !joiner_is_ancestor &&
-      st.dialable && !has_room && (!best || best->spare == 0) && room_only_behind_nat) {
-    for (const JoinChild& c : st.children) {
-      if (c.dialable && !c.interior && c.fresh && c.id != req.joiner.id) {
-        return act(JoinAction::kDemote, c.id);
-      }
     }
   }
   // A joiner that finds no room known below would be passed around and back

@@ -99,10 +99,16 @@ struct JoinState {
   // for a newcomer). Off: repairs do not ripple into viewers that did
   // nothing (an orphan gets slack instead).
   bool choke_for_orphans = true;
-  // Others can dial this node. If not, it adopts only a joiner that gave an
-  // address (it dials the joiner: connection reversal), and a joiner with
-  // no address is never sent to a child that cannot be dialed either.
+  // Others can dial this node. If not, it adopts a joiner that gave an
+  // address (it dials the joiner: connection reversal), or one with no
+  // address when `punchable`. A joiner with no address is sent to a child
+  // that cannot be dialed only when this node can be dialed: the joiner
+  // punches through to that child with this node's help.
   bool dialable = true;
+  // Not dialable, but a joiner with no address can reach this node by hole
+  // punching (Node::punch) through its parent in the stripe, which can be
+  // dialed; false for a joiner that failed to a moment ago.
+  bool punchable = false;
 };
 
 enum class JoinAction {

@@ -555,9 +555,10 @@ TEST(DecideJoin, NoSlackForNewcomersWhenAdmissionProtectsViewers) {
   });
 }
 
-// Nobody can dial a node behind a NAT: it feeds only joiners it can dial
-// itself (connection reversal), and a joiner with no address is never sent
-// to a child nobody can dial.
+// Nobody can dial a node behind a NAT: it feeds joiners it can dial itself
+// (connection reversal) and joiners that punch through to it with its
+// parent's help (hole punching); a joiner with no address goes to a child
+// nobody can dial only through a node it can dial (which introduces them).
 TEST(JoinDecision, ConnectionReversalNeedsOneSideToBeDialable) {
   auto behind_nat = [](JoinState& st) { st.dialable = false; };
   auto joiner_listens = [](overlay::JoinRequest& req) { req.joiner.addr = "10.0.0.9:7000"; };
@@ -588,23 +589,45 @@ TEST(JoinDecision, ConnectionReversalNeedsOneSideToBeDialable) {
          st.children = {child("leaf", 0, 0), child("c1", 4, 1, true)};
        },
        forward_to_child("c1")},
-      {"an address-less joiner skips an undialable child with more room",
+      {"an address-less joiner prefers a dialable child to an undialable one with more room",
        [&](JoinState& st, overlay::JoinRequest& req) {
          st.used_slots = 4;
          st.children = {natted_child("nat", 4), child("c1", 4, 1, true)};
        },
        forward_to_child("c1")},
-      {"an address-less newcomer with no dialable room displaces a leaf with an address",
+      {"an address-less newcomer whose only room is behind a NAT goes there (it punches through "
+       "with this node's help)",
        [&](JoinState& st, overlay::JoinRequest& req) {
          st.used_slots = 4;
          st.children = {natted_child("nat", 4), child("c1", 4, 0, true), child("leaf", 2, 0)};
        },
-       {JoinAction::kDemote, JoinRefusal::kNone, "leaf", false}},
-      {"but not an orphan, which is lent slack",
+       forward_to_child("nat")},
+      {"an orphan too",
        [&](JoinState& st, overlay::JoinRequest& req) {
          req.resume = true;
          st.used_slots = 4;
          st.children = {natted_child("nat", 4), child("c1", 4, 0, true), child("leaf", 2, 0)};
+       },
+       forward_to_child("nat")},
+      {"but not from a node behind a NAT itself: the joiner could not reach it to be introduced",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         behind_nat(st);
+         st.used_slots = 4;
+         st.children = {natted_child("nat", 4), child("c1", 4, 1, true)};
+       },
+       forward_to_child("c1")},
+      {"an undialable node adopts an address-less joiner that can punch through to it",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         behind_nat(st);
+         st.punchable = true;
+       },
+       adopt()},
+      {"and lends it slack",
+       [&](JoinState& st, overlay::JoinRequest& req) {
+         behind_nat(st);
+         st.punchable = true;
+         st.used_slots = 4;
+         req.resume = true;
        },
        over_budget()},
       {"a joiner with an address may go to the undialable child",

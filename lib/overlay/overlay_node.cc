@@ -139,6 +139,28 @@ overlay::PeerInfo OverlayNode::self_info() const {
   return p;
 }
 
+bool OverlayNode::punchable_from(const peers::PeerId& joiner, std::uint32_t stripe) {
+  auto now = peers::Clock::now();
+  // Its reservation here is still unused and it asks again: its punch
+  // failed (a NAT that changes ports, or drops what it did not ask for
+  // however asked). Leave it to nodes it can dial for a while.
+  if (stripe < stripes_.size()) {
+    for (const auto& [ticket, r] : stripes_[stripe].reservations) {
+      if (r.joiner.id == joiner.to_string() && r.expires >= now &&
+          now - r.created >= std::chrono::milliseconds(500)) {
+        unpunchable_[joiner] = now + std::chrono::seconds(60);
+        peers::log_info("a joiner could not punch through to this node",
+                        {{"joiner", joiner.short_id()}, {"stripe", std::to_string(stripe)}});
+      }
+    }
+  }
+  auto it = unpunchable_.find(joiner);
+  if (it == unpunchable_.end()) return true;
+  if (it->second > now) return false;
+  unpunchable_.erase(it);
+  return true;
+}
+
 bool OverlayNode::dialable() const {
   return config_.role == overlay::Role::kSource || !rpc_.advertised_addr().empty();
 }
@@ -261,6 +283,9 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   st.dialable = dialable();
   if (stripe >= stripes_.size()) return st;
   const Stripe& s = stripes_[stripe];
+  // A joiner punches through to this node with its parent's help (over
+  // TCP: a simulated network does not model it).
+  st.punchable = !st.dialable && s.parent && !s.parent->addr.empty() && !rpc_.options().network;
   st.capacity = budget_for(s);
   st.attached = st.is_source || s.parent.has_value();
   st.interior = s.interior;
@@ -326,7 +351,10 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   overlay::JoinRequest asked = req;
   auto current = peers::PeerId::parse(req.current_parent);
   asked.current_parent = current ? current->to_string() : "";
-  JoinDecision d = decide_join(asked, join_state(req.stripe));
+  JoinState state = join_state(req.stripe);
+  if (state.punchable && req.joiner.addr.empty())
+    state.punchable = punchable_from(*joiner, req.stripe);
+  JoinDecision d = decide_join(asked, state);
 
   // A request that gets past the first checks frees the slots of the
   // stripe's expired reservations (join_state() did not count them).
@@ -373,7 +401,7 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   bool adopting = d.action == JoinAction::kAdopt || d.action == JoinAction::kAdoptOverBudget ||
                   d.action == JoinAction::kSwap || d.action == JoinAction::kChoke ||
                   d.action == JoinAction::kDemote;
-  if (adopting && !dialable()) {
+  if (adopting && !dialable() && !req.joiner.addr.empty()) {
     auto joiner = peers::PeerId::parse(req.joiner.id);
     if (!joiner) throw Error(Errc::kInvalidArgument, "bad joiner id");
     try {
@@ -781,6 +809,11 @@ void OverlayNode::maintain(steady_clock::time_point now) {
   }
 }
 
+namespace {
+// How long a new child's queue is left out of the uplink's congestion signal.
+constexpr std::chrono::seconds kChildSettling{2};
+}  // namespace
+
 void OverlayNode::measure(steady_clock::time_point now) {
   // The stream's pace, as the source made it: what the budget is counted in.
   if (double bps = rate_.bits_per_s(); bps > 0) {
@@ -824,7 +857,13 @@ void OverlayNode::measure(steady_clock::time_point now) {
         }
         age += it->second;
       }
-      ages.push_back(age);
+      // A child in its first seconds is catching up on history over a
+      // connection still in slow start, whose delivery rate the kernel
+      // has not measured yet: its wait says nothing about this uplink (the
+      // lab: one new child's history halved a relay's 8 Mbit/s estimate
+      // and held its budget at 3 children for the rest of the stream).
+      // It is judged on its own queue's bound meanwhile.
+      if (now - c->since >= kChildSettling) ages.push_back(age);
     }
   }
   std::erase_if(acked_, [](const auto& e) { return e.second.conn.expired(); });
@@ -1266,7 +1305,10 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
     throw Error(Errc::kUnavailable, "adopter was left for being slow a moment ago");
   }
   auto pconn = rpc_.find(*parent_id);
-  if (!pconn) {
+  if (!pconn && reply.parent.addr.empty()) {
+    auto punch = punch_to_adopter(*parent_id, reply.path);
+    pconn = co_await std::move(punch);
+  } else if (!pconn) {
     auto pop = rpc_.connect(reply.parent.addr, *parent_id);
     pconn = co_await std::move(pop);
   }
@@ -1324,6 +1366,37 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
       },
       asio::detached);
   co_return true;
+}
+
+Task<std::shared_ptr<peers::rpc::Connection>> OverlayNode::punch_to_adopter(
+    const peers::PeerId& adopter, const std::vector<overlay::PeerInfo>& path) {
+  // An adopter nobody can dial, which has no connection to this node
+  // either: this node has no address (reversal is not possible), so both
+  // are behind NATs. The adopter's parent (last on its path), which can be
+  // dialed and feeds it, introduces them.
+  std::optional<peers::PeerId> via_id;
+  if (!path.empty() && !path.back().addr.empty()) {
+    if (auto id = peers::PeerId::parse(path.back().id)) via_id = *id;
+  }
+  if (!via_id) {
+    throw Error(Errc::kUnavailable, "the adopter " + adopter.short_id() +
+                                        " cannot be dialed and names no node to reach it through");
+  }
+  ++stats_.punches;
+  try {
+    auto vop = rpc_.get_or_connect(*via_id, path.back().addr);
+    auto via = co_await std::move(vop);
+    auto pop = rpc_.punch(via, adopter);
+    auto conn = co_await std::move(pop);
+    ++stats_.punched;
+    peers::log_info("reached the adopter by hole punching",
+                    {{"adopter", adopter.short_id()}, {"via", via_id->short_id()}});
+    co_return conn;
+  } catch (const Error& e) {
+    peers::log_warn("could not punch through to the adopter",
+                    {{"adopter", adopter.short_id()}, {"reason", e.message()}});
+    throw;
+  }
 }
 
 Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> candidates,

@@ -139,6 +139,9 @@ struct OverlayStats {
   std::uint64_t slow_children = 0;    // children dropped: their queue passed its time bound
   std::uint64_t slow_parents = 0;     // parents left for lagging or stalling
   std::uint64_t ghosts = 0;           // children dropped for taking nothing (refused a while)
+  // Adopters nobody can dial, reached by hole punching through their
+  // parent (tried, and of those connected).
+  std::uint64_t punches = 0, punched = 0;
   double rtt_ms = -1;
   // Measured: the uplink estimate and payload goodput (bits/s), the median
   // time chunks wait in children's queues, the stream's payload rate.
@@ -345,6 +348,14 @@ class OverlayNode : public overlay::OverlayServer,
   // Others can dial this node (the source, or it advertises an address);
   // if not, it feeds only children it dialed itself.
   bool dialable() const;
+  // Whether a joiner with no address may be adopted here and reach this
+  // node (which nobody can dial) by hole punching; notes one whose punch
+  // evidently failed (see unpunchable_).
+  bool punchable_from(const peers::PeerId& joiner, std::uint32_t stripe);
+  // A connection to an adopter that nobody can dial, by hole punching
+  // through its parent, the last node of `path` (the join reply's).
+  peers::rpc::Task<std::shared_ptr<peers::rpc::Connection>> punch_to_adopter(
+      const peers::PeerId& adopter, const std::vector<overlay::PeerInfo>& path);
   std::chrono::milliseconds heartbeat_timeout(const Stripe& s) const;
   bool penalized(const std::string& id_text, std::chrono::steady_clock::time_point now) const;
   void note(const std::string& kind, std::map<std::string, std::string> fields) const {
@@ -389,6 +400,10 @@ class OverlayNode : public overlay::OverlayServer,
   std::map<peers::PeerId, std::chrono::steady_clock::time_point> refused_;
   // Parents left for being slow, until when they are avoided.
   std::map<std::string, std::chrono::steady_clock::time_point> penalized_;
+  // Joiners with no address that asked again while their reservation here
+  // was unused (they could not punch through to this node, which nobody
+  // can dial): until then this node does not adopt them.
+  std::map<peers::PeerId, std::chrono::steady_clock::time_point> unpunchable_;
 };
 
 }  // namespace vt
