@@ -551,7 +551,10 @@ class ReachService : public Service {
   // the handshake must prove ID.
   std::string punch(const std::shared_ptr<NodeCore>& core, CallContext& ctx,
                     const std::string& args) {
-    auto [initiator, addr] = split_id(args, "punch PEER_ID HOST:PORT");
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    auto split = split_id(args, "punch PEER_ID HOST:PORT");
+    PeerId initiator = split.first;
+    const std::string& addr = split.second;
     auto hp = parse_host_port(addr);
     boost::system::error_code ec;
     auto ip = hp ? asio::ip::make_address(hp->host, ec) : asio::ip::address();
@@ -578,11 +581,12 @@ class ReachService : public Service {
             auto op = core->take_punched(std::move(s), false, initiator);
             co_await std::move(op);
             core->punched.fetch_add(1);
-          } catch (const Error& e) {
+          } catch (const std::exception& e) {
+            auto* pe = dynamic_cast<const Error*>(&e);
             log_debug("hole punch failed",
                       {{"peer", initiator.short_id()},
                        {"to", remote.address().to_string() + ":" + std::to_string(remote.port())},
-                       {"reason", e.message()}});
+                       {"reason", pe ? pe->message() : std::string(e.what())}});
           }
           --core->punches_in_flight;
         },
