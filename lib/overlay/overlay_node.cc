@@ -161,6 +161,12 @@ bool OverlayNode::punchable_from(const peers::PeerId& joiner, std::uint32_t stri
   return true;
 }
 
+double OverlayNode::child_payload_bps() const {
+  // One child: one stripe's rate (the assumed stream's until measured).
+  const std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
+  return (stream_bps_ > 0 ? stream_bps_ : config_.assumed_stream_bps) / k;
+}
+
 bool OverlayNode::dialable() const {
   return config_.role == overlay::Role::kSource || !rpc_.advertised_addr().empty();
 }
@@ -268,16 +274,21 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   // short of queues.
   st.room_to_grow = !st.is_source && uplink_.room_to_grow(peers::Clock::now());
   // A node whose uplink is full lends no slack: it would shed the orphan
-  // again at the next tick.
+  // again at the next tick. Nor one whose uplink would not carry one child
+  // more at all.
   if (uplink_.congested()) st.slack = 0;
+  std::size_t held_everywhere = 0;
+  for (const auto& t : stripes_) held_everywhere += used_slots(t);
+  if (!uplink_.carries(peers::Clock::now(),
+                       static_cast<double>(held_everywhere + 1) * child_payload_bps())) {
+    st.slack = 0;
+  }
   // The source's budget is per stripe, but its slack is not: lent in every
   // stripe it was K children over an uplink whose headroom is what keeps
   // every stripe's queue short (the lab: 16 children on a budget of 12,
   // 91 % of the uplink, every viewer 8-9 s behind live and losing chunks).
-  if (st.is_source) {
-    std::size_t held = 0;
-    for (const auto& t : stripes_) held += used_slots(t);
-    if (held >= capacity_ + st.slack) st.slack = 0;  // capacity_: all stripes' budgets
+  if (st.is_source && held_everywhere >= capacity_ + st.slack) {
+    st.slack = 0;  // capacity_: all stripes' budgets
   }
   st.choke_for_orphans = false;
   st.dialable = dialable();
@@ -874,9 +885,8 @@ void OverlayNode::measure(steady_clock::time_point now) {
   }
   median += std::chrono::microseconds(
       static_cast<std::int64_t>(backlog_bytes * 8 / uplink_.estimate_bps() * 1e6));
-  // One child: one stripe's rate (the assumed stream's until measured).
   const std::uint32_t k = std::max<std::uint32_t>(1, stream_.stripes);
-  const double child_bps = stream_bps_ > 0 ? stream_bps_ / k : config_.assumed_stream_bps / k;
+  const double child_bps = child_payload_bps();
   // Probing offers one child at a time, once the rate is measured.
   if (stream_bps_ > 0) uplink_.set_probe_step(child_bps);
   // Without TCP_INFO (not Linux): what the children's channels took.

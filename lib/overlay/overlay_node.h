@@ -348,6 +348,8 @@ class OverlayNode : public overlay::OverlayServer,
   // Others can dial this node (the source, or it advertises an address);
   // if not, it feeds only children it dialed itself.
   bool dialable() const;
+  // The payload rate of one stripe-child (bits/s).
+  double child_payload_bps() const;
   // Whether a joiner with no address may be adopted here and reach this
   // node (which nobody can dial) by hole punching; notes one whose punch
   // evidently failed (see unpunchable_).

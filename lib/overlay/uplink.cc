@@ -100,6 +100,13 @@ bool UplinkEstimator::room_to_grow(Clock::time_point now) const {
   return true;
 }
 
+bool UplinkEstimator::carries(Clock::time_point now, double payload_bps) const {
+  double wire = payload_bps * o_.wire_overhead;
+  if (o_.ceiling_bps && wire > *o_.ceiling_bps) return false;
+  bool measured = last_cut_ && now - *last_cut_ < o_.cut_memory;
+  return !measured || wire <= estimate_bps_;
+}
+
 std::uint32_t UplinkEstimator::child_budget(double child_bps) const {
   if (!(child_bps > 0)) child_bps = 1e6 / 4;
   double n = std::floor(budget_bps() / child_bps + 1e-9);  // not lost to rounding

@@ -111,6 +111,14 @@ class UplinkEstimator {
   // level of a recent cut. A node then takes a child over its budget rather
   // than refuse it: the estimate grows by what that child uses.
   bool room_to_grow(Clock::time_point now) const;
+  // Whether the uplink carries `payload_bps` of children's payload at all
+  // (wire overhead included, no headroom) as far as anything says so: the
+  // ceiling (--upload), and for cut_memory after a cut the estimate (what
+  // it was measured to carry). Before either the estimate is a guess, and a
+  // child over the budget is how it grows. A child lent beyond what the
+  // uplink carries is shed again at the next congestion, losing chunks on
+  // the way (the lab: a 2 Mbit/s viewer lent a fourth child of 0.5 Mbit/s).
+  bool carries(Clock::time_point now, double payload_bps) const;
   // How many times congestion lowered the estimate.
   std::uint64_t cuts() const { return cuts_; }
 

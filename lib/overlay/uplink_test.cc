@@ -208,6 +208,27 @@ TEST(UplinkEstimator, NoRoomToGrowWhenOneChildMoreWouldPassTheCeiling) {
   EXPECT_FALSE(up.room_to_grow(now));
 }
 
+TEST(UplinkEstimator, CarriesWhatTheCeilingOrARecentCutSays) {
+  auto t = UplinkEstimator::Clock::time_point{} + 100s;
+  UplinkEstimator up({.ceiling_bps = 2e6, .initial_bps = 2e6});
+  // Three children of 0.5 Mbit/s fit the budget (85 %), a fourth passes
+  // the declared uplink once the wire's 7 % is added.
+  EXPECT_EQ(up.child_budget(0.5e6), 3u);
+  EXPECT_TRUE(up.carries(t, 3 * 0.5e6));
+  EXPECT_FALSE(up.carries(t, 4 * 0.5e6));
+  // With no ceiling, an estimate nothing measured yet is no limit.
+  UplinkEstimator open({.initial_bps = 1e6});
+  EXPECT_TRUE(open.carries(t, 4e6));
+  // A cut measured the uplink at 5 Mbit/s: that is the limit for a minute.
+  UplinkEstimator cut({.ceiling_bps = 20e6, .initial_bps = 8e6});
+  Clock::time_point now{};
+  run(cut, now, 0, 5e6 / 1.07, 3, 1s);
+  ASSERT_EQ(cut.cuts(), 1u);
+  EXPECT_TRUE(cut.carries(now, 4.5e6));
+  EXPECT_FALSE(cut.carries(now, 5e6));
+  EXPECT_TRUE(cut.carries(now + 61s, 5e6));
+}
+
 TEST(PathWait, BacklogDrainsAtTheConnectionsDeliveryRateNotTheEstimate) {
   peers::rpc::TcpPath path;
   path.ok = true;
