@@ -1392,13 +1392,11 @@ Task<std::shared_ptr<peers::rpc::Connection>> OverlayNode::punch_to_adopter(
     throw Error(Errc::kUnavailable, "the adopter " + adopter.short_id() +
                                         " cannot be dialed and names no node to reach it through");
   }
-  ++stats_.punches;
   try {
     auto vop = rpc_.get_or_connect(*via_id, path.back().addr);
     auto via = co_await std::move(vop);
     auto pop = rpc_.punch(via, adopter);
     auto conn = co_await std::move(pop);
-    ++stats_.punched;
     peers::log_info("reached the adopter by hole punching",
                     {{"adopter", adopter.short_id()}, {"via", via_id->short_id()}});
     co_return conn;

@@ -139,9 +139,6 @@ struct OverlayStats {
   std::uint64_t slow_children = 0;    // children dropped: their queue passed its time bound
   std::uint64_t slow_parents = 0;     // parents left for lagging or stalling
   std::uint64_t ghosts = 0;           // children dropped for taking nothing (refused a while)
-  // Adopters nobody can dial, reached by hole punching through their
-  // parent (tried, and of those connected).
-  std::uint64_t punches = 0, punched = 0;
   double rtt_ms = -1;
   // Measured: the uplink estimate and payload goodput (bits/s), the median
   // time chunks wait in children's queues, the stream's payload rate.

@@ -429,6 +429,23 @@ Task<tcp::socket> NodeCore::probe_tcp(const HostPort& hp, const std::string& hos
 
 namespace {
 
+// "IP:PORT" (port not 0) as an endpoint; nullopt for anything else.
+std::optional<tcp::endpoint> ip_endpoint(std::string_view text) {
+  auto hp = parse_host_port(text);
+  if (!hp || hp->port == 0) return std::nullopt;
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(hp->host, ec);
+  if (ec) return std::nullopt;
+  return tcp::endpoint(ip, hp->port);
+}
+
+// A port as text ("7000", not 0); nullopt for anything else.
+std::optional<std::uint16_t> port_of_text(const std::string& text) {
+  auto hp = parse_host_port("h:" + text);
+  if (!hp || hp->port == 0) return std::nullopt;
+  return hp->port;
+}
+
 // FNV-1a, 32 bits: method ids (docs/idl.md).
 constexpr std::uint32_t method_id(std::string_view name) {
   std::uint32_t h = 2166136261u;
@@ -515,8 +532,8 @@ class ReachService : public Service {
   Task<Answer<std::string>> introduce(std::shared_ptr<NodeCore> core, CallContext& ctx,
                                       std::string args) {
     auto [target, port_text] = split_id(args, "introduce PEER_ID PORT");
-    auto port = parse_host_port("h:" + port_text);
-    if (!port || port->port == 0) throw Error(Errc::kInvalidArgument, "introduce: bad port");
+    auto port = port_of_text(port_text);
+    if (!port) throw Error(Errc::kInvalidArgument, "introduce: bad port");
     auto conn = core->find(target);
     if (!conn) {
       throw Error(Errc::kNotFound, "introduce: no connection to " + target.short_id());
@@ -531,7 +548,7 @@ class ReachService : public Service {
     std::optional<Error> failed;
     try {
       auto op =
-          conn->call(kPunchId, ctx.peer().to_string() + " " + join_host_port(caller_ip, port->port),
+          conn->call(kPunchId, ctx.peer().to_string() + " " + join_host_port(caller_ip, *port),
                      CallOptions{std::chrono::seconds(3)});
       answer = co_await std::move(op);
     } catch (const Error& e) {
@@ -539,9 +556,9 @@ class ReachService : public Service {
     }
     --introductions_;
     if (failed) throw Error(failed->code(), "introduce: " + failed->message());
-    auto their = parse_host_port("h:" + answer);
-    if (!their || their->port == 0) throw Error(Errc::kProtocol, "introduce: bad punch answer");
-    co_return join_host_port(host_of(conn->remote_address()), their->port);
+    auto their = port_of_text(answer);
+    if (!their) throw Error(Errc::kProtocol, "introduce: bad punch answer");
+    co_return join_host_port(host_of(conn->remote_address()), *their);
   }
 
   // punch("ID HOST:PORT"): dial HOST:PORT from a port of this node's own,
@@ -554,11 +571,8 @@ class ReachService : public Service {
     // Not a structured binding: clang 14 cannot capture one in a lambda.
     auto split = split_id(args, "punch PEER_ID HOST:PORT");
     PeerId initiator = split.first;
-    const std::string& addr = split.second;
-    auto hp = parse_host_port(addr);
-    boost::system::error_code ec;
-    auto ip = hp ? asio::ip::make_address(hp->host, ec) : asio::ip::address();
-    if (!hp || hp->port == 0 || ec) throw Error(Errc::kInvalidArgument, "punch: bad address");
+    auto remote = ip_endpoint(split.second);
+    if (!remote) throw Error(Errc::kInvalidArgument, "punch: bad address");
     if (core->options.network) throw Error(Errc::kUnavailable, "punch: not over this transport");
     if (core->punches_in_flight.fetch_add(1) >= kMaxPunches) {
       --core->punches_in_flight;
@@ -574,7 +588,7 @@ class ReachService : public Service {
     core->punches.fetch_add(1);
     asio::co_spawn(
         core->exec,
-        [core, p, remote = tcp::endpoint(ip, hp->port), initiator]() -> Task<void> {
+        [core, p, remote = *remote, initiator]() -> Task<void> {
           try {
             auto run = p->run(remote, kPunchTimeout);
             tcp::socket s = co_await std::move(run);
@@ -1000,11 +1014,9 @@ Task<std::shared_ptr<Connection>> Node::punch(std::shared_ptr<Connection> via, P
   auto ask = via->call(internal::kIntroduceId, peer.to_string() + " " + std::to_string(p->port()),
                        CallOptions{timeout});
   std::string their = co_await std::move(ask);
-  auto hp = parse_host_port(their);
-  boost::system::error_code ec;
-  auto ip = hp ? asio::ip::make_address(hp->host, ec) : asio::ip::address();
-  if (!hp || hp->port == 0 || ec) throw Error(Errc::kProtocol, "punch: bad introduction: " + their);
-  auto run = p->run(tcp::endpoint(ip, hp->port), timeout);
+  auto remote = internal::ip_endpoint(their);
+  if (!remote) throw Error(Errc::kProtocol, "punch: bad introduction: " + their);
+  auto run = p->run(*remote, timeout);
   tcp::socket s = co_await std::move(run);
   auto take = core_->take_punched(std::move(s), true, peer);
   auto conn = co_await std::move(take);
