@@ -424,8 +424,16 @@ int run_inspect_app(const CLI::App& app, const InspectAppOptions& o) {
     if (finished) return;
     finished = true;
     exit_code = code;
-    rpc.close();
-    io.stop();
+    // The loop stops once the connections have closed (see Shutdown::stop
+    // in peer_app.cc).
+    asio::co_spawn(
+        io,
+        [&]() -> peers::rpc::Task<void> {
+          auto op = rpc.close_and_wait();
+          co_await std::move(op);
+          io.stop();
+        },
+        asio::detached);
   };
 
   // Ctrl-C ends --watch and events: that is how they are meant to stop.

@@ -225,8 +225,17 @@ class Shutdown {
     stopping_ = true;
     exit_code_ = code;
     reason_ = std::move(reason);
-    rpc_.close();
-    io_.stop();
+    // The loop stops once every connection has closed: a close still queued
+    // on a busy connection's strand would never run, and that connection and
+    // its channels would hold each other past the end (a leak at exit).
+    asio::co_spawn(
+        io_,
+        [this]() -> peers::rpc::Task<void> {
+          auto op = rpc_.close_and_wait();
+          co_await std::move(op);
+          io_.stop();
+        },
+        asio::detached);
   }
 
   void linger_then_stop() {

@@ -157,7 +157,7 @@ ConnectionStats Connection::stats() const {
 }
 
 TcpPath Connection::tcp_path() const {
-  if (!open_.load() || !socket_.is_open()) return {};
+  if (!is_open() || !socket_.is_open()) return {};
   return socket_.path();
 }
 
@@ -867,12 +867,15 @@ Task<void> Connection::goaway(std::string reason, Duration grace) {
 void Connection::close_soon(Error reason) {
   if (close_pending_) return;
   close_pending_ = true;
+  closing_.store(true);
+  closing_.store(true);
   asio::post(strand_, [self = shared_from_this(), reason = std::move(reason)] {
     self->do_close(reason, false);
   });
 }
 
 void Connection::close(Error reason) {
+  closing_.store(true);
   asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)] {
     self->do_close(reason, false);
   });

@@ -144,7 +144,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& advertised_addr() const { return advertised_addr_; }
   bool outbound() const { return outbound_; }
   Cipher cipher() const { return cipher_; }
-  bool is_open() const { return open_.load(); }
+  // False from the moment close() or close_soon() is called, though the
+  // close itself runs later on the connection's strand: a closing connection
+  // is never handed out for new calls.
+  bool is_open() const { return open_.load() && !closing_.load(); }
   ConnectionStats stats() const;
   // One getsockopt(); call it from the thread that runs the node (a
   // single-threaded io_context) so that the socket is not closed meanwhile.
@@ -235,6 +238,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Socket socket_;
   bool outbound_;
   std::atomic<bool> open_{true};
+  std::atomic<bool> closing_{false};  // close() was called; see is_open()
   bool established_ = false;
   bool goaway_received_ = false;
   bool goaway_sent_ = false;

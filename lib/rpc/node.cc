@@ -1059,6 +1059,15 @@ Task<void> Node::shutdown(Duration grace) {
   }
 }
 
+Task<void> Node::close_and_wait() {
+  close();
+  // Those whose close has not run yet are still listed.
+  for (auto& c : core_->connections()) {
+    auto op = c->wait_closed();
+    co_await std::move(op);
+  }
+}
+
 void Node::close() {
   core_->stop_accepting();
   core_->stop_deadline_timer();

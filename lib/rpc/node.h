@@ -184,7 +184,14 @@ class Node {
   Task<void> shutdown(Duration grace = std::chrono::seconds(5));
   // Closes everything now. Any thread: listening sockets and connections
   // close on their own strands, so they may finish a moment after it returns.
+  // A program that ends its loop after close() waits for close_and_wait()
+  // instead: a close queued behind a busy connection's other work would
+  // never run, and the connection, its channels and the coroutines waiting
+  // on them would hold each other for ever (a leak at exit).
   void close();
+  // close(), then returns once every connection has closed (their waiters
+  // woken, their channels failed). Await it on the node's loop.
+  Task<void> close_and_wait();
 
  private:
   std::shared_ptr<internal::NodeCore> core_;

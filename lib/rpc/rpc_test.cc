@@ -427,12 +427,34 @@ TEST(Rpc, AnAddressItDialedBeforeReusesThatConnectionWhileItIsOpen) {
   EXPECT_TRUE(back->outbound());
   EXPECT_EQ(back->peer(), p.client.id());
   EXPECT_EQ(k.run(p.server.get_or_connect(p.client.listen_addr())), back);
-  // Once closed, a new one.
+  // Once closed, a new one, also before the close ran on the connection's
+  // strand.
   p.conn->close(Error(Errc::kCancelled, "test"));
+  EXPECT_FALSE(p.conn->is_open());
   auto fresh = k.run(p.client.get_or_connect(addr));
   EXPECT_NE(fresh, p.conn);
   EXPECT_TRUE(fresh->is_open());
   EXPECT_EQ(k.run(fresh->call(kEcho, "again")), "again");
+}
+
+TEST(Rpc, CloseAndWaitEndsEveryConnectionAndWhatWaitsOnIt) {
+  // The server streams to a client that never reads: its writer waits for
+  // credit, a wait its channel and connection hold. close_and_wait() returns
+  // only once the connection has closed, which wakes the writer, so nothing
+  // keeps the connection alive after it.
+  Kernel k;
+  Pair p(k);
+  auto ch = k.run([&]() -> Task<std::shared_ptr<DataChannel>> {
+    auto call = p.conn->call_with_channel(kStream, u64_body(1000));
+    auto [reply, ch] = co_await std::move(call);
+    co_return ch;
+  }());
+  ASSERT_EQ(p.server.connections().size(), 1u);
+  std::weak_ptr<Connection> served = p.server.connections().front();
+  k.run(p.server.close_and_wait());
+  EXPECT_TRUE(p.server.connections().empty());
+  for (int i = 0; i < 3000 && !served.expired(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(served.expired()) << "something still holds the closed connection";
 }
 
 TEST(Rpc, NothingListeningIsUnavailable) {
@@ -917,7 +939,12 @@ TEST(Rpc, TcpPathCountsWhatThePeerAcknowledged) {
   EXPECT_GE(path.bytes_acked, big.size());
   EXPECT_GE(path.srtt_ms, 0.0);
   p.conn->close(Error(Errc::kCancelled, "done"));
-  for (int i = 0; i < 200 && p.conn->is_open(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(p.conn->tcp_path().ok);  // closing already
+  auto conn = p.conn;
+  k.run([conn]() -> Task<void> {
+    auto closed = conn->wait_closed();
+    co_await std::move(closed);
+  }());
   EXPECT_FALSE(p.conn->tcp_path().ok);
 }
 

@@ -50,6 +50,9 @@ struct Tool {
   std::unique_ptr<peers::Subprocess> proc;
 
   std::string log_text() const { return read_file(log); }
+  // For a failure message: the log without its debug lines, at most its
+  // last `max_lines` (CI shows only part of a long failure).
+  std::string brief_log(std::size_t max_lines = 60) const;
   // Waits until the log holds `needle`; false on timeout or when the process
   // exited without writing it.
   bool wait_log(const std::string& needle, std::chrono::milliseconds timeout = 30s) const;
