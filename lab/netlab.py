@@ -40,6 +40,10 @@ GATEWAY = "10.77.0.1"
 # and the node's, the same in every NAT (as in homes).
 NAT_INNER_GATEWAY = "192.168.50.1"
 NAT_INNER_ADDR = "192.168.50.10"
+# With two NATs ("nat": 2: a carrier-grade NAT in front of the home one), the
+# LAN between them, in the shared address space carriers use (RFC 6598).
+CGN_INNER_GATEWAY = "100.64.0.1"
+CGN_INNER_ADDR = "100.64.0.10"
 PORT = 7000
 LOCK_PATH = "/run/vt-netlab.lock"
 NS_PREFIX = "vtlab"
@@ -147,13 +151,17 @@ def load_scenario(path):
                 "flags": [str(x) for x in g.get("flags", [])],
                 "queue_ms": float(pick(g.get("queue_ms", sc["queue_ms"]), i)),
                 # Behind a masquerading NAT of its own (a namespace between
-                # it and the core); "listen": "private" (its own address,
-                # the default), "all" (0.0.0.0) or "none" (no --listen).
-                "nat": bool(pick(g.get("nat", False), i)),
+                # it and the core), or two ("nat": 2: a carrier-grade NAT
+                # in front of the home one); "listen": "private" (its own
+                # address, the default), "all" (0.0.0.0) or "none" (no
+                # --listen).
+                "nat": int(pick(g.get("nat", 0), i)),
                 "listen": pick(g.get("listen", "private"), i),
             }
             if node["listen"] not in ("private", "all", "none"):
                 raise UsageError(f"node group '{base}': listen must be private, all or none")
+            if node["nat"] not in (0, 1, 2):
+                raise UsageError(f"node group '{base}': nat must be false, true, 1 or 2")
             if node["nat"] and role == "source":
                 raise UsageError("the source cannot be behind a NAT (viewers must reach it)")
             node["liar"] = bool(g.get("liar", upload is not None and upload > uplink))
@@ -256,22 +264,21 @@ class Lab:
             self.add_node(n)
         self.start_delay_line()
 
-    def add_nat(self, n, outer):
-        """The node's own namespace behind `outer`, a masquerading NAT: its
-        LAN address is private, its connections leave with the NAT's address,
+    def add_nat(self, ns, outer, gateway=NAT_INNER_GATEWAY, addr=NAT_INNER_ADDR):
+        """Namespace `ns` behind `outer`, a masquerading NAT: its LAN
+        address is private, its connections leave with the NAT's address,
         and nothing from outside gets in unless it answers a connection the
         node opened (the NAT drops the rest, as home routers do)."""
-        ns = n["ns"]
         self.add_ns(ns)
         self.sysctl(outer, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0",
                     "net.ipv4.conf.default.rp_filter=0")
         self.ns_ip(outer, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0",
                    "netns", ns)
-        self.ns_ip(outer, "addr", "add", f"{NAT_INNER_GATEWAY}/24", "dev", "lan0")
+        self.ns_ip(outer, "addr", "add", f"{gateway}/24", "dev", "lan0")
         self.ns_ip(outer, "link", "set", "lan0", "up")
-        self.ns_ip(ns, "addr", "add", f"{NAT_INNER_ADDR}/24", "dev", "eth0")
+        self.ns_ip(ns, "addr", "add", f"{addr}/24", "dev", "eth0")
         self.ns_ip(ns, "link", "set", "eth0", "up")
-        self.ns_ip(ns, "route", "add", "default", "via", NAT_INNER_GATEWAY, "dev", "eth0")
+        self.ns_ip(ns, "route", "add", "default", "via", gateway, "dev", "eth0")
         rules = (
             "table ip vtnat {\n"
             " chain nat_out { type nat hook postrouting priority srcnat; oifname \"eth0\" masquerade; }\n"
@@ -291,11 +298,17 @@ class Lab:
         veth, ifb = f"vn{i}", f"ib{i}"
         n["veth"], n["ifb"] = veth, ifb
         if n["nat"]:
-            # The NAT takes the node's place on the core side.
+            # The NAT takes the node's place on the core side; with two, the
+            # carrier's is there and the home NAT sits between it and the node.
             outer = f"{self.run_id}-{i}nat"
             n["nat_ns"] = outer
             self.add_ns(outer)
-            self.add_nat(n, outer)
+            if n["nat"] == 2:
+                home = f"{self.run_id}-{i}nat2"
+                self.add_nat(home, outer, CGN_INNER_GATEWAY, CGN_INNER_ADDR)
+                self.add_nat(ns, home)
+            else:
+                self.add_nat(ns, outer)
             ns = outer
         else:
             self.add_ns(ns)
@@ -405,7 +418,7 @@ def remove_stale_namespaces(ip):
     r = subprocess.run([ip, "netns", "list"], stdout=subprocess.PIPE, text=True)
     for line in r.stdout.splitlines():
         name = line.split()[0] if line.split() else ""
-        m = re.fullmatch(NS_PREFIX + r"(\d+)-(core|\d+|\d+nat)", name)
+        m = re.fullmatch(NS_PREFIX + r"(\d+)-(core|\d+|\d+nat2?)", name)
         if m and not os.path.exists(f"/proc/{m.group(1)}"):
             log(f"removing stale namespace {name}")
             subprocess.run([ip, "netns", "del", name], stderr=subprocess.DEVNULL)

@@ -139,6 +139,19 @@ overlay::PeerInfo OverlayNode::self_info() const {
   return p;
 }
 
+bool OverlayNode::expects_punch(const peers::PeerId& asker, const peers::PeerId& joiner) const {
+  auto now = peers::Clock::now();
+  std::string asker_id = asker.to_string();
+  std::string joiner_id = joiner.to_string();
+  for (const auto& s : stripes_) {
+    if (!s.parent || s.parent->id != asker_id) continue;
+    for (const auto& [ticket, r] : s.reservations) {
+      if (r.joiner.id == joiner_id && r.expires >= now) return true;
+    }
+  }
+  return false;
+}
+
 bool OverlayNode::punchable_from(const peers::PeerId& joiner, std::uint32_t stripe) {
   auto now = peers::Clock::now();
   // Its reservation here is still unused and it asks again: its punch
@@ -788,8 +801,10 @@ void OverlayNode::start_maintenance() {
 }
 
 void OverlayNode::maintain(steady_clock::time_point now) {
-  // Refusals that ran out go (a ghost that never asks again is not kept).
+  // Refusals that ran out go (a ghost that never asks again is not kept),
+  // and so do bans on punching that ran out.
   std::erase_if(refused_, [&](const auto& r) { return r.second <= now; });
+  std::erase_if(unpunchable_, [&](const auto& u) { return u.second <= now; });
   // A child that stops sending heartbeats (crashed or frozen) gives its
   // slot back; a child on a long or congested path gets longer.
   for (auto& s : stripes_) {

@@ -179,6 +179,12 @@ class OverlayNode : public overlay::OverlayServer,
   // A peer closed its connection after its GOAWAY (it left on purpose): its
   // places as a child are freed at once and logged as a leave ("left").
   void peer_left(const peers::PeerId& id);
+  // Whether to serve `asker`'s request to punch through to `joiner`
+  // (rpc::Node::on_punch_request): only for a joiner this node holds an
+  // unexpired reservation for, asked by its parent in that stripe (the node
+  // that introduces the two, docs/protocol.md "Hole punching"). Anything
+  // else would have this node dial an address a peer named.
+  bool expects_punch(const peers::PeerId& asker, const peers::PeerId& joiner) const;
 
   const overlay::StreamInfo& stream() const { return stream_; }
   const OverlayConfig& config() const { return config_; }

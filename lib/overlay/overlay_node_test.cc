@@ -28,6 +28,9 @@ struct Fixture {
     addr = "127.0.0.1:" + std::to_string(server.listen("127.0.0.1:0").value());
   }
   ~Fixture() {
+    // Ends the node's maintenance loop, so the kernel runs out of work at
+    // once instead of after its 10 s grace.
+    kernel.run(node->leave());
     server.close();
     for (auto& c : clients) c->close();
   }
@@ -99,6 +102,37 @@ TEST(OverlayNode, ANodeJoinsOnlyForItself) {
   // The same request from the node it names is served.
   EXPECT_EQ(overlay::OverlayClient(victim.conn).join_sync(req).parent.id,
             f.server.id().to_string());
+}
+
+TEST(OverlayNode, ANodeServesAPunchOnlyForAJoinerItReservedIntroducedByItsParent) {
+  // A relay under the source takes a joiner (a reservation). Only its parent
+  // in that stripe, the source, may ask it to punch through to that joiner:
+  // not another peer, and not for another joiner.
+  Fixture f;
+  peers::rpc::Node relay_rpc(f.kernel.executor(), peers::Identity::generate());
+  auto relay_port = relay_rpc.listen("127.0.0.1:0").value();
+  OverlayConfig cfg;
+  cfg.role = overlay::Role::kRelay;
+  cfg.capacity = 2;
+  cfg.bootstrap = {f.addr};
+  auto relay = std::make_shared<OverlayNode>(relay_rpc, cfg);
+  relay_rpc.add_service(relay);
+  f.kernel.run(relay->start(std::chrono::seconds(10)));
+  Fixture::Joiner j = f.joiner();
+  auto to_relay = f.kernel.run(j.node->connect("127.0.0.1:" + std::to_string(relay_port)));
+  overlay::JoinRequest req = Fixture::request(*j.node, false, 0);
+  req.joiner.addr.clear();
+  req.here_only = true;
+  overlay::JoinReply reply = overlay::OverlayClient(to_relay).join_sync(req);
+  ASSERT_EQ(reply.parent.id, relay_rpc.id().to_string());
+  auto expects = [&](const peers::PeerId& asker, const peers::PeerId& joiner) {
+    return f.kernel.run([&]() -> Task<bool> { co_return relay->expects_punch(asker, joiner); }());
+  };
+  EXPECT_TRUE(expects(f.server.id(), j.node->id()));
+  EXPECT_FALSE(expects(j.node->id(), j.node->id()));                            // not its parent
+  EXPECT_FALSE(expects(f.server.id(), peers::Identity::generate().peer_id()));  // not reserved
+  f.kernel.run(relay->leave());
+  relay_rpc.close();
 }
 
 TEST(OverlayNode, AStrangerCannotSwapItselfOverAChild) {

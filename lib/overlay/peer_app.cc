@@ -442,6 +442,11 @@ int run_peer_app(const PeerAppOptions& o) {
       if (auto n = weak.lock()) n->peer_left(id);
     });
   });
+  rpc.on_punch_request([weak = std::weak_ptr<OverlayNode>(node)](const peers::PeerId& asker,
+                                                                 const peers::PeerId& joiner) {
+    auto n = weak.lock();
+    return n && n->expects_punch(asker, joiner);
+  });
   auto inspect = std::make_shared<InspectService>(
       rpc, node, InspectOptions{.tool = peers::log_tool(), .allow = c.inspect_allow});
   rpc.add_service(inspect);

@@ -574,6 +574,10 @@ class ReachService : public Service {
     auto remote = ip_endpoint(split.second);
     if (!remote) throw Error(Errc::kInvalidArgument, "punch: bad address");
     if (core->options.network) throw Error(Errc::kUnavailable, "punch: not over this transport");
+    if (core->punch_filter && !core->punch_filter(ctx.peer(), initiator)) {
+      throw Error(Errc::kPermissionDenied,
+                  "punch: not expecting " + initiator.short_id() + " through this node");
+    }
     if (core->punches_in_flight.fetch_add(1) >= kMaxPunches) {
       --core->punches_in_flight;
       throw Error(Errc::kOverloaded, "punch: too many in progress");
@@ -1046,6 +1050,10 @@ void Node::on_connect(std::function<void(const std::shared_ptr<Connection>&)> f)
 
 void Node::on_disconnect(std::function<void(const std::shared_ptr<Connection>&, const Error&)> f) {
   core_->on_disconnect = std::move(f);
+}
+
+void Node::on_punch_request(std::function<bool(const PeerId&, const PeerId&)> f) {
+  core_->punch_filter = std::move(f);
 }
 
 Task<void> Node::shutdown(Duration grace) {

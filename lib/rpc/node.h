@@ -178,6 +178,14 @@ class Node {
   // closed (with the reason).
   void on_connect(std::function<void(const std::shared_ptr<Connection>&)> f);
   void on_disconnect(std::function<void(const std::shared_ptr<Connection>&, const Error&)> f);
+  // Which punches (peers.Reach.punch) this node serves: `f(asker, peer)` is
+  // asked, on the asker's connection's strand, before the node dials the
+  // address `asker` names to meet `peer`; false refuses with
+  // kPermissionDenied. Without a filter every connected peer may ask (at
+  // most 8 at once), so a node that expects punches only from peers it
+  // knows (the overlay: a joiner it reserved a slot for, introduced by its
+  // own parent) sets one, and is not made to dial strangers' addresses.
+  void on_punch_request(std::function<bool(const PeerId& asker, const PeerId& peer)> f);
 
   // Stops accepting, sends GOAWAY on every connection and waits (up to
   // `grace`) for calls in flight to finish.

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <mutex>
 #include <system_error>
 #include <thread>
 
@@ -747,6 +748,47 @@ TEST(Rpc, TwoNodesThatNeitherListenPunchAConnectionThroughANodeBothKnow) {
   EXPECT_EQ(x.stats().punched, 3u);
   EXPECT_EQ(t.stats().punched, 3u);
   EXPECT_EQ(c.find(x.id())->peer(), x.id());  // c relayed, it did not carry the data
+}
+
+TEST(Rpc, ANodeServesOnlyThePunchesItsFilterExpects) {
+  // t lets only c introduce only x: a punch it does not expect is refused
+  // before it dials anything, and the connections stay up.
+  Kernel k;
+  Node c(k.executor(), Identity::generate());
+  auto cport = c.listen("127.0.0.1:0").value();
+  std::string at = "127.0.0.1:" + std::to_string(cport);
+  Node x(k.executor(), Identity::generate());
+  Node stranger(k.executor(), Identity::generate());
+  Node t(k.executor(), Identity::generate());
+  t.add_service(std::make_shared<TestService>());
+  std::mutex mu;
+  std::vector<std::pair<PeerId, PeerId>> asked;
+  t.on_punch_request([&](const PeerId& asker, const PeerId& peer) {
+    std::lock_guard lock(mu);
+    asked.emplace_back(asker, peer);
+    return asker == c.id() && peer == x.id();
+  });
+  auto x_to_c = k.run(x.connect(at, c.id()));
+  auto stranger_to_c = k.run(stranger.connect(at, c.id()));
+  auto t_to_c = k.run(t.connect(at, c.id()));
+  try {
+    k.run(stranger.punch(stranger_to_c, t.id()));
+    ADD_FAILURE() << "t punched for a peer it did not expect";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kPermissionDenied) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not expecting"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(t.stats().punches, 0u);  // nothing was dialed
+  EXPECT_TRUE(t_to_c->is_open());
+  EXPECT_TRUE(stranger_to_c->is_open());
+  auto direct = k.run(x.punch(x_to_c, t.id()));
+  ASSERT_NE(direct, nullptr);
+  EXPECT_EQ(k.run(direct->call(kEcho, "expected")), "expected");
+  std::lock_guard lock(mu);
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[0].first, c.id());
+  EXPECT_EQ(asked[0].second, stranger.id());
+  EXPECT_EQ(asked[1].second, x.id());
 }
 
 TEST(Rpc, AnIntroductionToAPeerTheNodeDoesNotKnowIsNotFound) {

@@ -187,6 +187,7 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   std::vector<std::shared_ptr<Listener>> listeners;
   std::function<void(const std::shared_ptr<Connection>&)> on_connect;
   std::function<void(const std::shared_ptr<Connection>&, const Error&)> on_disconnect;
+  std::function<bool(const PeerId&, const PeerId&)> punch_filter;  // Node::on_punch_request
   std::atomic<bool> closing{false};  // set from any thread, read on strands
   Admission admission;
   std::atomic<std::size_t> connection_objects{0};
