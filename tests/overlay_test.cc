@@ -62,8 +62,9 @@ TEST_F(Overlay, SurvivesKilledAndFrozenRelays) {
   // A playout buffer far above a repair's few seconds: what is tested is that
   // the trees resend what was lost, not how fast they repair (the network lab
   // measures that). Under the sanitizers on a loaded CI machine one sink once
-  // skipped 8 chunks with the default 2 s (8 s for a lagging stripe): most
-  // likely a repair slower than that.
+  // skipped 8 chunks with the harness's 5 s (which, once the stream has
+  // ended, is all a stripe still repairing gets): most likely a repair
+  // slower than that.
   std::vector<Tool> sinks;
   for (int i = 0; i < 3; ++i) {
     sinks.push_back(

@@ -484,10 +484,13 @@ int run_inspect_app(const CLI::App& app, const InspectAppOptions& o) {
           }
           finish(code);
         } catch (const Error& e) {
-          failure = e;
+          // After finish() (Ctrl-C, or the reader left) the connections
+          // close under the command: what it then throws is that, not a
+          // failure.
+          if (!finished) failure = e;
           finish(1);
         } catch (const std::exception& e) {
-          failure = Error(Errc::kInternal, e.what());
+          if (!finished) failure = Error(Errc::kInternal, e.what());
           finish(1);
         }
       },

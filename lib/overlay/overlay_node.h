@@ -176,6 +176,10 @@ class OverlayNode : public overlay::OverlayServer,
 
   // Graceful leave: hand children to their grandparent, then stop.
   peers::rpc::Task<void> leave();
+  // The program is ending (its connections are about to close): from now
+  // on a lost parent is not repaired or reported and maintenance stops.
+  // leave() does this too, after handing the children over.
+  void stop() { leaving_ = true; }
   // A peer closed its connection after its GOAWAY (it left on purpose): its
   // places as a child are freed at once and logged as a leave ("left").
   void peer_left(const peers::PeerId& id);

@@ -225,6 +225,8 @@ class Shutdown {
     stopping_ = true;
     exit_code_ = code;
     reason_ = std::move(reason);
+    // Closing fails every feed: that is the end, not a parent to repair.
+    node_.stop();
     // The loop stops once every connection has closed: a close still queued
     // on a busy connection's strand would never run, and that connection and
     // its channels would hold each other past the end (a leak at exit).

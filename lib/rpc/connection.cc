@@ -868,7 +868,6 @@ void Connection::close_soon(Error reason) {
   if (close_pending_) return;
   close_pending_ = true;
   closing_.store(true);
-  closing_.store(true);
   asio::post(strand_, [self = shared_from_this(), reason = std::move(reason)] {
     self->do_close(reason, false);
   });

@@ -619,9 +619,11 @@ class ReachService : public Service {
 
 }  // namespace
 
-void NodeCore::add_connection(const std::shared_ptr<Connection>& c) {
+bool NodeCore::add_connection(const std::shared_ptr<Connection>& c) {
   std::lock_guard lock(mu_);
+  if (closing) return false;
   conns_.push_back(c);
+  return true;
 }
 
 void NodeCore::remove_connection(const std::shared_ptr<Connection>& c, const Error& reason) {
@@ -654,11 +656,10 @@ std::vector<std::shared_ptr<Connection>> NodeCore::connections() const {
 }
 
 void NodeCore::establish(std::shared_ptr<Connection> c) {
-  if (closing) {
+  if (!add_connection(c)) {
     c->close(Error(Errc::kUnavailable, "node is shutting down"));
     return;
   }
-  add_connection(c);
   asio::co_spawn(c->strand_, c->read_loop(), asio::detached);
   asio::co_spawn(c->strand_, c->keepalive_loop(), asio::detached);
   // Handshake records may have been queued; a write may be needed.

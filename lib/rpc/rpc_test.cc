@@ -788,6 +788,7 @@ TEST(Rpc, ANodeServesOnlyThePunchesItsFilterExpects) {
   ASSERT_EQ(asked.size(), 2u);
   EXPECT_EQ(asked[0].first, c.id());
   EXPECT_EQ(asked[0].second, stranger.id());
+  EXPECT_EQ(asked[1].first, c.id());
   EXPECT_EQ(asked[1].second, x.id());
 }
 

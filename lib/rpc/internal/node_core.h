@@ -100,7 +100,10 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void relay_continuation(const wire::Continuation& c, std::optional<wire::ErrorBody> error,
                           std::string result);
 
-  void add_connection(const std::shared_ptr<Connection>& c);
+  // Lists c, unless the node is closing (then false): under the same lock
+  // as connections(), so a connection established while close() runs on
+  // another thread is either in close()'s list or refused here.
+  bool add_connection(const std::shared_ptr<Connection>& c);
   void remove_connection(const std::shared_ptr<Connection>& c, const Error& reason);
   std::shared_ptr<Connection> find(const PeerId& peer) const;
   // An open connection this node dialed to host_port, or null.
