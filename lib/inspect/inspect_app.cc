@@ -415,6 +415,9 @@ int run_inspect_app(const CLI::App& app, const InspectAppOptions& o) {
   nopts.keepalive_interval = std::chrono::seconds(1);
   nopts.idle_timeout = std::max<peers::rpc::Duration>(std::chrono::seconds(10), timeout * 3);
   peers::rpc::Node rpc(io.get_executor(), std::move(*identity), nopts);
+  // An inspector joins no tree and expects no hole punch: a node it asks
+  // must not make it dial an address of the node's choosing.
+  rpc.on_punch_request([](const peers::PeerId&, const peers::PeerId&) { return false; });
   Session session{rpc, o, timeout};
 
   int exit_code = 0;
