@@ -379,6 +379,12 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   if (state.punchable && req.joiner.addr.empty())
     state.punchable = punchable_from(*joiner, req.stripe);
   JoinDecision d = decide_join(asked, state);
+  peers::log_debug("join", {{"stripe", std::to_string(req.stripe)},
+                            {"joiner", joiner->short_id()},
+                            {"hops", std::to_string(req.hops)},
+                            {"action", std::string(to_string(d.action))},
+                            {"refusal", std::string(to_string(d.refusal))},
+                            {"peer", short_of(d.peer)}});
 
   // A request that gets past the first checks frees the slots of the
   // stripe's expired reservations (join_state() did not count them).
@@ -1261,31 +1267,41 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   peers::log_info("joining stream", {{"source", short_of(stream_.source_id)},
                                      {"stripes", std::to_string(stream_.stripes)},
                                      {"home_stripe", std::to_string(home_stripe())}});
-  // Join all stripes in parallel.
+  // Join all stripes in parallel. The first stripe that fails ends the
+  // join at once: the lab had a newcomer refused in three stripes at 2 s
+  // wait 5 s more for a fourth whose answer was lost on the way.
   auto pending = std::make_shared<std::size_t>(stripes_.size());
   auto failure = std::make_shared<std::optional<Error>>();
   auto self = shared_from_this();
-  peers::Timer done(co_await asio::this_coro::executor, steady_clock::time_point::max());
+  auto done = std::make_shared<peers::Timer>(co_await asio::this_coro::executor,
+                                             steady_clock::time_point::max());
   for (std::uint32_t i = 0; i < stripes_.size(); ++i) {
     asio::co_spawn(
         rpc_.executor(),
-        [self, i, deadline, pending, failure, &done]() -> Task<void> {
+        [self, i, deadline, pending, failure, done]() -> Task<void> {
           try {
             auto op = self->attach(i, self->config_.bootstrap, false, deadline);
             co_await std::move(op);
           } catch (const Error& e) {
-            if (!*failure) *failure = e;
+            if (!*failure) {
+              *failure = e;
+              done->cancel();
+            }
           }
-          if (--*pending == 0) done.cancel();
+          if (--*pending == 0) done->cancel();
         },
         asio::detached);
   }
-  if (*pending > 0) {
+  if (*pending > 0 && !*failure) {
     boost::system::error_code ec;
-    auto wait = done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    auto wait = done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     co_await std::move(wait);
   }
-  if (*failure) throw **failure;
+  if (*failure) {
+    // The other stripes' attempts end at their next step.
+    stop();
+    throw **failure;
+  }
 }
 
 Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr, bool resume,
@@ -1448,6 +1464,10 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
       } catch (const overlay::Full& e) {
         any = true;
         last_error = last_full = e.message();
+        peers::log_debug("join answer: full", {{"stripe", std::to_string(stripe)},
+                                               {"addr", addr},
+                                               {"retry_ms", std::to_string(e.retry_ms)},
+                                               {"error", e.message()}});
         // Full for now, not for good: keep asking (until the deadline).
         if (e.retry_ms > 0) {
           busy = true;
@@ -1455,11 +1475,14 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
         }
       } catch (const std::exception& e) {
         // Nothing listens there any more (a node that left, or a viewer
-        // refused before us): that says nothing about capacity, so it does
-        // not keep a newcomer from learning that everyone else is full.
+        // refused before us), or a node the join was forwarded through
+        // left before the answer came back: that says nothing about
+        // capacity, so it does not keep a newcomer from learning that
+        // everyone else is full.
         auto* pe = dynamic_cast<const peers::Error*>(&e);
         bool gone =
-            pe && pe->origin().empty() && pe->system_code() == std::errc::connection_refused;
+            pe && ((pe->origin().empty() && pe->system_code() == std::errc::connection_refused) ||
+                   pe->code() == Errc::kConnectionLost);
         if (!gone) {
           any = true;
           all_full = false;

@@ -509,7 +509,7 @@ Task<void> Connection::run_call(std::shared_ptr<Inbound> in, std::string args) {
         auto expiry = in->deadline != steady_clock::time_point::max()
                           ? in->deadline
                           : Clock::now() + node_->options.default_call_timeout;
-        node_->add_route(c, weak_from_this(), expiry);
+        node_->add_route(c, weak_from_this(), expiry, fwd.to);
         std::uint64_t deadline_ms = 0;
         if (in->deadline != steady_clock::time_point::max()) {
           auto left =

@@ -185,7 +185,8 @@ void NodeCore::complete_continuation(const wire::Continuation& c, std::exception
 }
 
 void NodeCore::add_route(const wire::Continuation& c, std::weak_ptr<Connection> upstream,
-                         std::chrono::steady_clock::time_point expiry) {
+                         std::chrono::steady_clock::time_point expiry,
+                         std::weak_ptr<Connection> downstream) {
   auto now = Clock::now();
   std::lock_guard lock(mu_);
   if (routes_.size() >= kMaxRoutes) {
@@ -197,7 +198,45 @@ void NodeCore::add_route(const wire::Continuation& c, std::weak_ptr<Connection> 
         [](const auto& a, const auto& b) { return a.second.expiry < b.second.expiry; });
     routes_.erase(soonest);
   }
-  routes_[{c.caller_id, c.call_id, c.token}] = Route{std::move(upstream), expiry};
+  routes_[{c.caller_id, c.call_id, c.token}] =
+      Route{std::move(upstream), expiry, std::move(downstream)};
+}
+
+void NodeCore::fail_routes_through(const std::shared_ptr<Connection>& gone) {
+  const std::string peer = gone->peer().short_id();
+  std::vector<std::pair<wire::Continuation, std::shared_ptr<Connection>>> lost;
+  {
+    auto now = Clock::now();
+    std::lock_guard lock(mu_);
+    for (auto it = routes_.begin(); it != routes_.end();) {
+      const auto& down = it->second.downstream;
+      // Same owner, also once the connection is freed (no address reuse).
+      if (down.owner_before(gone) || gone.owner_before(down)) {
+        ++it;
+        continue;
+      }
+      auto up = it->second.upstream.lock();
+      if (up && up->is_open() && it->second.expiry > now) {
+        wire::Continuation c;
+        std::tie(c.caller_id, c.call_id, c.token) = it->first;
+        lost.emplace_back(std::move(c), std::move(up));
+      }
+      it = routes_.erase(it);
+    }
+  }
+  for (auto& [c, up] : lost) {
+    // The answer may yet reach the caller another way (a node further on
+    // that has a connection to it); an answer to a call no longer pending
+    // is ignored there, so the first of the two counts.
+    wire::ErrorBody body{Errc::kConnectionLost,
+                         "peers." + std::string(errc_name(Errc::kConnectionLost)),
+                         "the call was forwarded to " + peer +
+                             ", which closed its connection before the answer came back",
+                         id.to_string(),
+                         "",
+                         ""};
+    send_continuation(up, std::move(c), std::move(body), "");
+  }
 }
 
 std::shared_ptr<Connection> NodeCore::take_route(const wire::Continuation& c) {
@@ -631,6 +670,7 @@ void NodeCore::remove_connection(const std::shared_ptr<Connection>& c, const Err
     std::lock_guard lock(mu_);
     std::erase(conns_, c);
   }
+  fail_routes_through(c);
   if (on_disconnect) on_disconnect(c, reason);
 }
 

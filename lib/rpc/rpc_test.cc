@@ -878,25 +878,39 @@ TEST(Rpc, DistributedContinuationSkipsTheMiddleNode) {
   EXPECT_NE(a.find(c.id()), nullptr);  // c connected to a to answer
 }
 
-TEST(Rpc, ContinuationChainOfFourWithErrorsPropagated) {
-  Kernel k;
+// Nodes named n<first>, n<first+1>, ..., each listening on loopback, each
+// but the last forwarding test.Test.relay to the next.
+struct Chain {
+  Chain(Kernel& k, int first, int count) {
+    for (int i = 0; i < count; ++i) {
+      nodes.push_back(std::make_unique<Node>(k.executor(), Identity::generate()));
+      svcs.push_back(std::make_shared<TestService>());
+      svcs.back()->my_name = "n" + std::to_string(first + i);
+      nodes.back()->add_service(svcs.back());
+      ports.push_back(nodes.back()->listen("127.0.0.1:0").value());
+    }
+    for (int i = 0; i + 1 < count; ++i) {
+      svcs[i]->next = k.run(nodes[i]->connect("127.0.0.1:" + std::to_string(ports[i + 1])));
+    }
+  }
+  std::string addr(int i) const { return "127.0.0.1:" + std::to_string(ports[i]); }
+  void close() {
+    for (auto& n : nodes) n->close();
+  }
   std::vector<std::unique_ptr<Node>> nodes;
   std::vector<std::shared_ptr<TestService>> svcs;
   std::vector<std::uint16_t> ports;
-  for (int i = 0; i < 4; ++i) {
-    nodes.push_back(std::make_unique<Node>(k.executor(), Identity::generate()));
-    svcs.push_back(std::make_shared<TestService>());
-    svcs.back()->my_name = "n" + std::to_string(i);
-    nodes.back()->add_service(svcs.back());
-    ports.push_back(nodes.back()->listen("127.0.0.1:0").value());
-  }
-  for (int i = 1; i < 3; ++i) {
-    svcs[i]->next = k.run(nodes[i]->connect("127.0.0.1:" + std::to_string(ports[i + 1])));
-  }
-  auto conn = k.run(nodes[0]->connect("127.0.0.1:" + std::to_string(ports[1])));
+};
+
+TEST(Rpc, ContinuationChainOfFourWithErrorsPropagated) {
+  Kernel k;
+  // n0 calls n1, which forwards to n2, which forwards to n3.
+  Chain chain(k, 0, 4);
+  auto conn = k.run(chain.nodes[0]->connect(chain.addr(1)));
   EXPECT_EQ(k.run(conn->call(kRelay, "")), "end of chain at n3");
-  EXPECT_EQ(svcs[1]->forwards.load(), 1);
-  EXPECT_EQ(svcs[2]->forwards.load(), 1);
+  EXPECT_EQ(chain.svcs[1]->forwards.load(), 1);
+  EXPECT_EQ(chain.svcs[2]->forwards.load(), 1);
+  chain.close();
 }
 
 TEST(Rpc, AnswerToACallerNobodyCanDialTravelsBackAlongTheChain) {
@@ -908,31 +922,47 @@ TEST(Rpc, AnswerToACallerNobodyCanDialTravelsBackAlongTheChain) {
     NodeOptions o;
     o.announce = announce;
     Node n0(k.executor(), Identity::generate(), o);
-    std::vector<std::unique_ptr<Node>> nodes;
-    std::vector<std::shared_ptr<TestService>> svcs;
-    std::vector<std::uint16_t> ports;
-    for (int i = 1; i < 4; ++i) {
-      nodes.push_back(std::make_unique<Node>(k.executor(), Identity::generate()));
-      svcs.push_back(std::make_shared<TestService>());
-      svcs.back()->my_name = "n" + std::to_string(i);
-      nodes.back()->add_service(svcs.back());
-      ports.push_back(nodes.back()->listen("127.0.0.1:0").value());
-    }
-    for (int i = 0; i < 2; ++i) {
-      svcs[i]->next = k.run(nodes[i]->connect("127.0.0.1:" + std::to_string(ports[i + 1])));
-    }
-    auto conn = k.run(n0.connect("127.0.0.1:" + std::to_string(ports[0])));
-    EXPECT_EQ(conn->peer_listen_addr(), "127.0.0.1:" + std::to_string(ports[0]));
+    Chain chain(k, 1, 3);
+    auto conn = k.run(n0.connect(chain.addr(0)));
+    EXPECT_EQ(conn->peer_listen_addr(), chain.addr(0));
     for (int call = 0; call < 3; ++call) {
       EXPECT_EQ(k.run(conn->call(kRelay, "")), "end of chain at n3") << announce;
     }
-    EXPECT_EQ(svcs[0]->forwards.load(), 3);
-    EXPECT_EQ(svcs[1]->forwards.load(), 3);
-    EXPECT_EQ(n0.find(nodes[2]->id()), nullptr) << "the answer dialed the caller";
-    EXPECT_EQ(nodes[2]->find(n0.id()), nullptr);
+    EXPECT_EQ(chain.svcs[0]->forwards.load(), 3);
+    EXPECT_EQ(chain.svcs[1]->forwards.load(), 3);
+    EXPECT_EQ(n0.find(chain.nodes[2]->id()), nullptr) << "the answer dialed the caller";
+    EXPECT_EQ(chain.nodes[2]->find(n0.id()), nullptr);
     n0.close();
-    for (auto& n : nodes) n->close();
+    chain.close();
   }
+}
+
+TEST(Rpc, ACallerHearsAtOnceWhenANodeOnItsForwardedCallsWayLeaves) {
+  Kernel k;
+  // n0 -> n1 -> n2 -> n3, and n2 leaves while n3 works on the answer: the
+  // answer's way back is gone and n0 cannot be dialed, so nothing would
+  // ever reach n0. n1, which forwarded the call over its connection to n2,
+  // tells n0 when that connection closes, long before n0's deadline.
+  Node n0(k.executor(), Identity::generate());
+  Chain chain(k, 1, 3);
+  std::promise<void> reached;
+  chain.svcs[2]->on_reached = [&] { reached.set_value(); };
+  // n3's answer, a second later, cannot reach n0 at all: what n0 hears is
+  // n1's report of the loss (without it, n0 would wait its 60 s).
+  chain.svcs[2]->end_delay_ms = 1000;
+  auto conn = k.run(n0.connect(chain.addr(0)));
+  auto f = asio::co_spawn(k.executor(), conn->call(kRelay, "", CallOptions{60s}), asio::use_future);
+  reached.get_future().wait();
+  k.run(chain.nodes[1]->close_and_wait());
+  try {
+    f.get();
+    ADD_FAILURE() << "the call succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kConnectionLost) << e.what();
+    EXPECT_NE(e.message().find("closed its connection"), std::string::npos) << e.what();
+  }
+  n0.close();
+  chain.close();
 }
 
 TEST(Rpc, GoawayLetsInFlightCallsFinish) {

@@ -87,10 +87,12 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   void deliver_continuation(wire::Continuation c, std::exception_ptr error, std::string result,
                             std::weak_ptr<Connection> arrived_on);
   // Remembers, until `expiry`, that answers for continuation `c` go back on
-  // `upstream` (the connection the forwarded call came in on). Bounded:
-  // kMaxRoutes, the one closest to expiry dropped first.
+  // `upstream` (the connection the forwarded call came in on), and that the
+  // call went on over `downstream`. Bounded: kMaxRoutes, the one closest to
+  // expiry dropped first.
   void add_route(const wire::Continuation& c, std::weak_ptr<Connection> upstream,
-                 std::chrono::steady_clock::time_point expiry);
+                 std::chrono::steady_clock::time_point expiry,
+                 std::weak_ptr<Connection> downstream);
   // The connection an answer for `c` goes back on, or null; the route is
   // used up.
   std::shared_ptr<Connection> take_route(const wire::Continuation& c);
@@ -220,7 +222,15 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
   struct Route {
     std::weak_ptr<Connection> upstream;
     std::chrono::steady_clock::time_point expiry;
+    // The connection the call was forwarded on: when it closes before the
+    // answer came back, the answer is lost with it and the caller hears so
+    // (remove_connection).
+    std::weak_ptr<Connection> downstream;
   };
+  // Answers, with a connection_lost error, the calls forwarded over `gone`
+  // whose answers have not come back: a node on the way left, and the
+  // caller would otherwise wait for its whole deadline.
+  void fail_routes_through(const std::shared_ptr<Connection>& gone);
   std::map<std::tuple<std::string, std::uint64_t, std::string>, Route> routes_;
   // Puts a continuation's answer on `conn`, on its strand.
   static void send_continuation(const std::shared_ptr<Connection>& conn, wire::Continuation c,
