@@ -166,6 +166,20 @@ std::uint32_t choose_home_stripe(std::uint32_t stripes, std::uint32_t first,
   return best;
 }
 
+std::optional<std::uint32_t> choose_home_move(std::uint32_t home, std::uint32_t slots,
+                                              const std::vector<std::uint32_t>& interior) {
+  if (slots == 0 || home >= interior.size() || interior.size() < 2) return std::nullopt;
+  std::uint32_t to = home;
+  for (std::uint32_t i = 0; i < interior.size(); ++i) {
+    if (interior[i] < interior[to]) to = i;
+  }
+  if (to == home) return std::nullopt;
+  std::uint64_t at_home = interior[home], there = interior[to];
+  if (at_home < there + 2ull * slots) return std::nullopt;
+  if (there * 5 > at_home * 4) return std::nullopt;
+  return to;
+}
+
 std::string_view to_string(JoinAction action) {
   switch (action) {
     case JoinAction::kRefuse:

@@ -208,6 +208,17 @@ std::uint32_t choose_home_stripe(std::uint32_t stripes, std::uint32_t first,
                                  const std::vector<std::uint32_t>& interior,
                                  const std::vector<std::uint32_t>& spare);
 
+// Whether a node whose home is `home` should move it, and where to. It
+// adds `slots` child slots to its home's interior capacity; `interior` is
+// each stripe's interior capacity over the whole stream (the node's slots
+// counted in its home's). To the stripe with the least, when the move
+// narrows the gap: the home keeps at least what the new stripe gets (they
+// differ by at least twice `slots`) and the new stripe has at most 80 % of
+// the home's (small differences are not worth the churn). Nothing when the
+// list is not known (wrong size) or the node has no slots.
+std::optional<std::uint32_t> choose_home_move(std::uint32_t home, std::uint32_t slots,
+                                              const std::vector<std::uint32_t>& interior);
+
 std::string_view to_string(JoinAction action);
 std::string_view to_string(JoinRefusal refusal);
 

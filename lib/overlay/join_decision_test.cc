@@ -773,4 +773,33 @@ TEST(HomeStripe, WhatIsNotKnownDoesNotCount) {
   EXPECT_EQ(choose_home_stripe(0, 3, {}, {}), 0u);
 }
 
+TEST(HomeMove, ToTheStripeShortOfForwardersWhenThatNarrowsTheGap) {
+  // The lab's honest run: stripe 3's forwarders had 8 Mbit/s of uplink,
+  // stripe 2's 14. A node with 4 slots at home in stripe 2 (28 slots)
+  // moves to stripe 3 (16): 24 and 20 after the move.
+  EXPECT_EQ(choose_home_move(2, 4, {24, 20, 28, 16}), 3u);
+  // Its home is not the richest: it still narrows the gap with the poorest.
+  EXPECT_EQ(choose_home_move(0, 4, {26, 20, 28, 16}), 3u);
+}
+
+TEST(HomeMove, NotWhenTheMoveWouldTipTheBalanceTheOtherWay) {
+  // 9 slots from 28 to 16 would leave 19 against 25: worse than before.
+  EXPECT_EQ(choose_home_move(2, 9, {24, 20, 28, 16}), std::nullopt);
+  // Exactly even after the move is still a move (24, 24).
+  EXPECT_EQ(choose_home_move(0, 4, {28, 30, 30, 20}), 3u);
+}
+
+TEST(HomeMove, NotForSmallDifferencesNorWhereNothingIsKnown) {
+  // 17 of 20 is more than 80 %: not worth the churn, though 1 slot fits.
+  EXPECT_EQ(choose_home_move(0, 1, {20, 18, 19, 17}), std::nullopt);
+  EXPECT_EQ(choose_home_move(0, 1, {20, 18, 19, 16}), 3u);
+  // Already at home in the poorest stripe.
+  EXPECT_EQ(choose_home_move(3, 2, {20, 18, 19, 4}), std::nullopt);
+  // A node with no slots forwards nothing anywhere.
+  EXPECT_EQ(choose_home_move(0, 0, {20, 18, 19, 4}), std::nullopt);
+  // Totals not known yet, or for another number of stripes.
+  EXPECT_EQ(choose_home_move(0, 2, {}), std::nullopt);
+  EXPECT_EQ(choose_home_move(3, 2, {20, 4}), std::nullopt);
+}
+
 }  // namespace vt

@@ -264,6 +264,57 @@ std::vector<std::uint32_t> OverlayNode::stripe_interior() const {
   return out;
 }
 
+std::vector<std::uint32_t> OverlayNode::interior_totals() const {
+  // The source roots every stripe's tree: its subtree sums are the totals.
+  // Anyone else has only its own subtrees; it passes on what came down.
+  if (config_.role == overlay::Role::kSource) return stripe_interior();
+  return known_interior_.size() == stripes_.size() ? known_interior_ : std::vector<std::uint32_t>{};
+}
+
+void OverlayNode::consider_home_move(steady_clock::time_point now) {
+  if (config_.role == overlay::Role::kSource || config_.capacity == 0 || leaving_ ||
+      stripes_.size() < 2 || stream_.stripes == 0) {
+    return;
+  }
+  for (const auto& s : stripes_) {
+    if (!s.parent || s.repairing) return;  // settled in every stripe first
+  }
+  std::uint32_t from = home_stripe();
+  auto to = choose_home_move(from, capacity_, known_interior_);
+  // The totals take a few heartbeats to go up to the source and down again:
+  // a move waits config_.home_move_spread at most, and is made only if it
+  // is still right then.
+  if (!to || now - home_since_ < config_.home_dwell) {
+    home_move_at_.reset();
+    return;
+  }
+  if (!home_move_at_) {
+    const auto& key = rpc_.id().public_key();
+    auto spread = std::max<std::int64_t>(1, config_.home_move_spread.count());
+    home_move_at_ = now + std::chrono::milliseconds((key[2] | (key[3] << 8)) % spread);
+    return;
+  }
+  if (now < *home_move_at_) return;
+  home_move_at_.reset();
+  std::string totals;
+  for (auto t : known_interior_) totals += (totals.empty() ? "" : ",") + std::to_string(t);
+  stripes_[from].interior = false;
+  stripes_[*to].interior = true;
+  home_ = *to;
+  home_since_ = now;
+  // What this node knows now; the next heartbeat replies bring the count.
+  known_interior_[from] -= std::min(known_interior_[from], capacity_);
+  known_interior_[*to] += capacity_;
+  peers::log_info("home stripe moved", {{"from", std::to_string(from)},
+                                        {"to", std::to_string(*to)},
+                                        {"slots", std::to_string(capacity_)},
+                                        {"interior", totals}});
+  note("home_moved", {{"from", std::to_string(from)},
+                      {"to", std::to_string(*to)},
+                      {"slots", std::to_string(capacity_)},
+                      {"interior", totals}});
+}
+
 bool OverlayNode::penalized(const std::string& id_text, steady_clock::time_point now) const {
   auto it = penalized_.find(id_text);
   return it != penalized_.end() && it->second > now;
@@ -748,6 +799,8 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   it->second->rtt_us = req.rtt_us;
   it->second->room_depth = req.room_depth;
   it->second->interior_capacity = req.interior_capacity;
+  // Its home may have moved here or away since it joined.
+  it->second->interior = req.home && req.capacity > 0;
   it->second->last_heartbeat = peers::Clock::now();
   overlay::HeartbeatReply reply;
   reply.path = s.path;
@@ -759,6 +812,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   reply.spare = spare;
   reply.stream_clock_us = clock_.to_wire(peers::Clock::now());
   reply.end_after = end_seq_ ? *end_seq_ + 1 : 0;
+  reply.stripe_interior = interior_totals();
   reply.lag_ms = static_cast<std::uint32_t>(
       std::clamp<std::int64_t>(judge(s, peers::Clock::now()).lag.count(), 0, 3600000));
   co_return reply;
@@ -785,7 +839,7 @@ Task<Answer<overlay::StreamInfo>> OverlayNode::stream(CallContext& ctx) {
   if (stream_.stripes == 0) throw overlay::NotInTree("not part of a stream yet", 0);
   overlay::StreamInfo info = stream_;
   info.stripe_spare = stripe_spare();
-  info.stripe_interior = stripe_interior();
+  info.stripe_interior = interior_totals();
   co_return info;
 }
 
@@ -825,6 +879,7 @@ void OverlayNode::maintain(steady_clock::time_point now) {
   measure(now);
   shed_children();
   watch_parents(now);
+  consider_home_move(now);
   // The stream has ended: a stripe still short of its last chunks 10 s
   // later will not get them (its parents have gone too); end with what
   // arrived instead of repairing for --repair-timeout.
@@ -1249,6 +1304,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
         stream_key_ = source->public_key();
         // Interior capacity goes where it is short.
         home_ = pick_home(info);
+        home_since_ = peers::Clock::now();
         init_stripes(info.stripes);
         break;
       } catch (const Error& e) {
@@ -1617,6 +1673,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.capacity = capacity_;
     hb.room_depth = room_depth(s);
     hb.interior_capacity = interior_capacity(s);
+    hb.home = s.interior;
     hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;
@@ -1674,6 +1731,9 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       }
       late = 0;
       if (!reply.path.empty()) s2.path = reply.path;
+      if (reply.stripe_interior.size() == stripes_.size()) {
+        known_interior_ = std::move(reply.stripe_interior);
+      }
     } catch (const std::exception& e) {
       Stripe& s2 = stripes_[stripe];
       if (s2.generation != generation) co_return;

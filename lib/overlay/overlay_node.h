@@ -76,6 +76,11 @@ struct OverlayConfig {
   std::optional<peers::PeerId> source_key;
   HistoryOptions history;
   std::chrono::milliseconds heartbeat_interval{250};
+  // A home stays at least this long before it may move to a stripe short of
+  // forwarders, and a move waits a delay below `home_move_spread` taken from
+  // the node's key (nodes that see the same numbers do not all move).
+  std::chrono::milliseconds home_dwell{30000};
+  std::chrono::milliseconds home_move_spread{20000};
   // A heartbeat answered later than max(this, 4 RTT + 0.5 s) is late; a
   // parent is lost when its heartbeats are late and no data came from it
   // for as long (a frozen parent: SIGSTOP). The floor keeps loopback repairs
@@ -340,6 +345,12 @@ class OverlayNode : public overlay::OverlayServer,
   void measure(std::chrono::steady_clock::time_point now);
   void shed_children();
   void watch_parents(std::chrono::steady_clock::time_point now);
+  // Moves the home to a stripe short of interior capacity (choose_home_move)
+  // once it has been home for a while and a spread-out delay passed with
+  // the move still right.
+  void consider_home_move(std::chrono::steady_clock::time_point now);
+  // The stream's per-stripe interior capacity as far as this node knows it.
+  std::vector<std::uint32_t> interior_totals() const;
   // How this node's copy of the stripe stands against the stream (the
   // source: healthy, no lag).
   StripeJudgement judge(const Stripe& s, std::chrono::steady_clock::time_point now) const;
@@ -398,6 +409,14 @@ class OverlayNode : public overlay::OverlayServer,
   std::uint32_t capacity_ = 0;
   StreamClock clock_;
   std::optional<std::uint32_t> home_;  // chosen where capacity is short
+  // Homes move (consider_home_move): each stripe's interior capacity over
+  // the whole stream, from the parents' heartbeat replies (the source
+  // counts its own); since when the home is what it is; when a move that
+  // still looks right is made (spread over nodes, so that they do not all
+  // move at once on the same numbers).
+  std::vector<std::uint32_t> known_interior_;
+  std::chrono::steady_clock::time_point home_since_{};
+  std::optional<std::chrono::steady_clock::time_point> home_move_at_;
   // The stream's pace, from the chunks' own seqs and timestamps.
   StreamRate rate_;
   double stream_bps_ = 0;

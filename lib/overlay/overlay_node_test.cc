@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -17,12 +18,12 @@ using peers::rpc::testing::Kernel;
 // A source with one stripe and room for one child, and joiners: each a node
 // of its own that joins for itself.
 struct Fixture {
-  explicit Fixture(std::uint32_t stripes = 1)
+  explicit Fixture(std::uint32_t stripes = 1, std::uint32_t capacity = 1)
       : server(kernel.executor(), peers::Identity::generate()) {
     OverlayConfig cfg;
     cfg.role = overlay::Role::kSource;
     cfg.stripes = stripes;
-    cfg.capacity = 1;
+    cfg.capacity = capacity;
     node = std::make_shared<OverlayNode>(server, cfg);
     server.add_service(node);
     addr = "127.0.0.1:" + std::to_string(server.listen("127.0.0.1:0").value());
@@ -329,6 +330,77 @@ TEST(OverlayNode, ADeclaredUploadIsACeilingAndTheBudgetHasHeadroom) {
   auto node2 = std::make_shared<OverlayNode>(server, liar);
   EXPECT_EQ(node2->stats().capacity, 8u);
   server.close();
+}
+
+TEST(OverlayNode, AHomeMovesToAStripeThatLostItsForwarders) {
+  // Two stripes, the source with a slot or two in each, and three relays of
+  // a few slots: their homes spread as they join, two in one stripe and one
+  // in the other. When the one alone in its stripe leaves, that stripe has
+  // the source's slots only, and one of the two others moves its home there
+  // (the heartbeats carry the totals down from the source); the last one
+  // stays, as moving it too would only tip the balance the other way.
+  Fixture f(2, 4);
+  struct Relay {
+    std::unique_ptr<peers::rpc::Node> rpc;
+    std::shared_ptr<OverlayNode> node;
+  };
+  std::vector<Relay> relays;
+  for (int i = 0; i < 3; ++i) {
+    Relay r;
+    r.rpc = std::make_unique<peers::rpc::Node>(f.kernel.executor(), peers::Identity::generate());
+    r.rpc->listen("127.0.0.1:0").value();
+    OverlayConfig cfg;
+    cfg.role = overlay::Role::kRelay;
+    cfg.capacity = 4;
+    cfg.bootstrap = {f.addr};
+    cfg.home_dwell = std::chrono::milliseconds(0);
+    cfg.home_move_spread = std::chrono::milliseconds(500);
+    r.node = std::make_shared<OverlayNode>(*r.rpc, cfg);
+    r.rpc->add_service(r.node);
+    f.kernel.run(r.node->start(std::chrono::seconds(20)));
+    relays.push_back(std::move(r));
+  }
+  // Which stripe each relay forwards in, read on the kernel's threads.
+  auto homes = [&] {
+    return f.kernel.run([&]() -> Task<std::vector<int>> {
+      std::vector<int> out;
+      for (auto& r : relays) {
+        int home = -1;
+        if (r.node) {
+          for (const auto& st : r.node->stripe_status()) home = st.interior ? int(st.stripe) : home;
+        }
+        out.push_back(home);
+      }
+      co_return out;
+    }());
+  };
+  auto before = homes();
+  int in0 = static_cast<int>(std::count(before.begin(), before.end(), 0));
+  ASSERT_TRUE(in0 == 1 || in0 == 2)
+      << "homes did not spread: " << before[0] << before[1] << before[2];
+  int lonely_stripe = in0 == 1 ? 0 : 1;
+  auto lonely = std::find(before.begin(), before.end(), lonely_stripe) - before.begin();
+  f.kernel.run(relays[lonely].node->leave());
+  relays[lonely].rpc->close();
+  relays[lonely].node.reset();
+  // Well past the heartbeats that carry the totals and the spread delay.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::vector<int> after;
+  for (;;) {
+    after = homes();
+    if (std::count(after.begin(), after.end(), lonely_stripe) == 1) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "no home moved to stripe " << lonely_stripe;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // One moved; it stays so, and the other does not follow it.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(homes(), after);
+  for (auto& r : relays) {
+    if (!r.node) continue;
+    f.kernel.run(r.node->leave());
+    r.rpc->close();
+  }
 }
 
 }  // namespace
