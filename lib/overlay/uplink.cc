@@ -74,7 +74,8 @@ void UplinkEstimator::sample(Clock::time_point now, std::uint64_t bytes_sent_tot
     // while: that is where the queue grew.
     // At least room for one more child than what left: additive increase
     // (one child per window) where the multiplicative step is too small.
-    double one_more = (goodput_bps_ + step_bps_) * o_.wire_overhead / o_.headroom;
+    double lead = std::max(step_bps_, goodput_bps_ * o_.probe_lead);
+    double one_more = (goodput_bps_ + lead) * o_.wire_overhead / o_.headroom;
     double next = std::min(estimate_bps_ * o_.probe_factor,
                            std::max({estimate_bps_, on_wire * o_.probe_factor, one_more}));
     if (cut_level_ && now - *last_cut_ < o_.cut_memory) next = std::min(next, *cut_level_);

@@ -10,7 +10,7 @@
 // the last window is what it carries, and the estimate drops to that (by
 // at most half per window). A node
 // that is not congested and uses most of its estimate probes upward (x1.25
-// per window, never past 1.25 x what it delivered, nor for a minute past
+// per window, to a budget a quarter past what it delivered, nor for a minute past
 // what it carried when it was last congested) up to the ceiling, so an undeclared uplink is found
 // too. Samples should count bytes the receivers acknowledged (TCP_INFO), not
 // bytes written: sockets absorb bursts the uplink has not carried. The
@@ -71,6 +71,13 @@ class UplinkEstimator {
     // Probe upward when the goodput used this share of the budget.
     double probe_when_used = 0.6;
     double probe_factor = 1.25;
+    // A probe offers room for this share of the goodput more than what was
+    // delivered, and at least one child (the probe step): a relay feeding 8
+    // children with one spare slot grew by a child per window, about one
+    // slot a second over the lab's 8 relays, while a viewer joining every
+    // second needs four (one per stripe), and late viewers were refused
+    // with uplinks at 44-75 % of their capacity.
+    double probe_lead = 0.25;
     // ... and only while chunks wait less than this to leave (between this
     // and congested_delay the estimate holds: the uplink is nearly full).
     std::chrono::milliseconds probe_below_delay{150};
@@ -98,7 +105,7 @@ class UplinkEstimator {
   // Payload goodput over the last window (bits/s); 0 until a window passed.
   double goodput_bps() const { return goodput_bps_; }
   // The payload rate of one child (one stripe). Probing then always offers
-  // room for one child more than what was delivered: with the headroom, a
+  // room for at least one child more than what was delivered: with the headroom, a
   // step of x1.25 past the goodput is only 6 % more budget, which never
   // adds a whole child to a node feeding fewer than 16, so such a node
   // stayed at the children it had while newcomers were refused. 0: no step.
