@@ -265,9 +265,19 @@ std::vector<std::uint32_t> OverlayNode::stripe_interior() const {
 }
 
 std::vector<std::uint32_t> OverlayNode::interior_totals() const {
-  // The source roots every stripe's tree: its subtree sums are the totals.
-  // Anyone else has only its own subtrees; it passes on what came down.
-  if (config_.role == overlay::Role::kSource) return stripe_interior();
+  // The source roots every stripe's tree: its subtree sums are the totals,
+  // with the moves it granted lately that have not come up yet. Anyone
+  // else has only its own subtrees; it passes on what came down.
+  if (config_.role == overlay::Role::kSource) {
+    auto totals = stripe_interior();
+    auto now = peers::Clock::now();
+    for (const auto& [id, m] : granted_moves_) {
+      if (m.until <= now || m.from >= totals.size() || m.to >= totals.size()) continue;
+      totals[m.from] -= std::min(totals[m.from], m.slots);
+      totals[m.to] += m.slots;
+    }
+    return totals;
+  }
   return known_interior_.size() == stripes_.size() ? known_interior_ : std::vector<std::uint32_t>{};
 }
 
@@ -290,27 +300,97 @@ void OverlayNode::consider_home_move(steady_clock::time_point now) {
   }
   if (!home_move_at_) {
     const auto& key = rpc_.id().public_key();
-    auto spread = std::max<std::int64_t>(1, config_.home_move_spread.count());
-    home_move_at_ = now + std::chrono::milliseconds((key[2] | (key[3] << 8)) % spread);
+    // From the key and the moves so far, not a clock or a random device
+    // (simulated runs repeat), and new each time: two nodes whose delays
+    // fell too close to see each other's move (both moved, tipping the
+    // balance) must not fall together again when they move back.
+    std::uint64_t x = home_moves_ * 0x9e3779b97f4a7c15ull;
+    for (std::size_t i = 0; i < 8; ++i) x = (x ^ key[i]) * 0x100000001b3ull;
+    x ^= x >> 29;
+    auto spread =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(1, config_.home_move_spread.count()));
+    home_move_at_ = now + std::chrono::milliseconds(static_cast<std::int64_t>(x % spread));
     return;
   }
-  if (now < *home_move_at_) return;
+  if (now < *home_move_at_ || home_asking_) return;
   home_move_at_.reset();
+  home_asking_ = true;
+  auto self = shared_from_this();
+  asio::co_spawn(
+      rpc_.executor(),
+      [self, from, to = *to]() -> Task<void> {
+        try {
+          auto op = self->ask_home_move(from, to);
+          co_await std::move(op);
+        } catch (const std::exception& e) {
+          peers::log_debug("home move not asked", {{"error", e.what()}});
+        }
+        self->home_asking_ = false;
+      },
+      asio::detached);
+}
+
+Task<void> OverlayNode::ask_home_move(std::uint32_t from, std::uint32_t to) {
+  // The source is the root of every path.
+  const overlay::PeerInfo* root = nullptr;
+  for (const auto& s : stripes_) {
+    if (!s.path.empty()) root = &s.path.front();
+  }
+  if (!root) co_return;
+  auto root_id = peers::PeerId::parse(root->id);
+  if (!root_id) co_return;
+  auto cop = rpc_.get_or_connect(*root_id, root->addr);
+  auto conn = co_await std::move(cop);
+  overlay::HomeMove req;
+  req.from = from;
+  req.to = to;
+  req.slots = capacity_;
+  auto op = overlay::OverlayClient(conn).move_home(req, CallOptions{5s});
+  overlay::HomeMoveReply reply = co_await std::move(op);
+  if (reply.stripe_interior.size() == stripes_.size()) known_interior_ = reply.stripe_interior;
+  if (!reply.granted || leaving_ || home_stripe() != from) co_return;
+  move_home_to(from, to, peers::Clock::now());
+}
+
+Task<Answer<overlay::HomeMoveReply>> OverlayNode::move_home(CallContext& ctx,
+                                                            overlay::HomeMove req) {
+  if (config_.role != overlay::Role::kSource) {
+    throw overlay::NotInTree("only the source grants home moves", req.from);
+  }
+  auto now = peers::Clock::now();
+  std::erase_if(granted_moves_, [&](const auto& g) { return g.second.until <= now; });
+  overlay::HomeMoveReply reply;
+  auto totals = interior_totals();
+  // A bounded ledger: a flood of fresh identities asking cannot grow it,
+  // nor move the totals by more than a few nodes' worth.
+  constexpr std::size_t kMaxGranted = 16;
+  bool known = req.from < totals.size() && req.to < totals.size() && req.from != req.to;
+  if (known && granted_moves_.size() < kMaxGranted && !granted_moves_.count(ctx.peer()) &&
+      choose_home_move(req.from, req.slots, totals) == req.to) {
+    // Until the mover's heartbeats have brought the move up the trees.
+    auto hold = std::max<steady_clock::duration>(5s, config_.heartbeat_interval * 20);
+    granted_moves_[ctx.peer()] = {req.from, req.to, req.slots, now + hold};
+    reply.granted = true;
+    totals = interior_totals();
+  }
+  reply.stripe_interior = std::move(totals);
+  co_return reply;
+}
+
+void OverlayNode::move_home_to(std::uint32_t from, std::uint32_t to, steady_clock::time_point now) {
   std::string totals;
   for (auto t : known_interior_) totals += (totals.empty() ? "" : ",") + std::to_string(t);
   stripes_[from].interior = false;
-  stripes_[*to].interior = true;
-  home_ = *to;
+  stripes_[to].interior = true;
+  home_ = to;
   home_since_ = now;
-  // What this node knows now; the next heartbeat replies bring the count.
-  known_interior_[from] -= std::min(known_interior_[from], capacity_);
-  known_interior_[*to] += capacity_;
+  ++home_moves_;
   peers::log_info("home stripe moved", {{"from", std::to_string(from)},
-                                        {"to", std::to_string(*to)},
+                                        {"to", std::to_string(to)},
                                         {"slots", std::to_string(capacity_)},
                                         {"interior", totals}});
   note("home_moved", {{"from", std::to_string(from)},
-                      {"to", std::to_string(*to)},
+                      {"to", std::to_string(to)},
                       {"slots", std::to_string(capacity_)},
                       {"interior", totals}});
 }
@@ -655,6 +735,7 @@ overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req
   reply.path = s.path;
   reply.stream = stream_;
   reply.ticket = ticket;
+  reply.displaces = s.reservations[ticket].displace.has_value();
   ++stats_.joins_served;
   peers::log_debug("adopting",
                    {{"stripe", std::to_string(req.stripe)}, {"child", short_of(req.joiner.id)}});
@@ -1331,6 +1412,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   auto self = shared_from_this();
   auto done = std::make_shared<peers::Timer>(co_await asio::this_coro::executor,
                                              steady_clock::time_point::max());
+  starting_ = true;
   for (std::uint32_t i = 0; i < stripes_.size(); ++i) {
     asio::co_spawn(
         rpc_.executor(),
@@ -1353,6 +1435,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
     auto wait = done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     co_await std::move(wait);
   }
+  starting_ = false;
   if (*failure) {
     // The other stripes' attempts end at their next step.
     stop();
@@ -1400,6 +1483,23 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
     throw Error(Errc::kAuth, "adopter is banned (sent a forged chunk)");
   if (avoid_penalized && penalized(reply.parent.id, peers::Clock::now())) {
     throw Error(Errc::kUnavailable, "adopter was left for being slow a moment ago");
+  }
+  if (starting_ && !resume && !here_only) {
+    stripes_[stripe].placed = true;
+    if (reply.displaces) {
+      // A newcomer refused in another stripe would leave, and the child it
+      // displaced here would have lost its place for nothing (the lab's
+      // dsl: admitted viewers choked in three stripes by newcomers that
+      // were then refused, one 24 s without a stripe).
+      auto hold = hold_until_placed(3000ms);
+      if (!(co_await std::move(hold))) {
+        stripes_[stripe].placed = false;
+        throw overlay::Full(
+            "busy: held a place that displaces a child until every stripe "
+            "had one, and not every stripe did",
+            stripe, 500);
+      }
+    }
   }
   auto pconn = rpc_.find(*parent_id);
   if (!pconn && reply.parent.addr.empty()) {
@@ -1463,6 +1563,19 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
       },
       asio::detached);
   co_return true;
+}
+
+Task<bool> OverlayNode::hold_until_placed(std::chrono::milliseconds wait) {
+  auto until = peers::Clock::now() + wait;
+  for (;;) {
+    if (leaving_ || !starting_) co_return !leaving_;
+    bool all = std::all_of(stripes_.begin(), stripes_.end(),
+                           [](const Stripe& s) { return s.placed || s.parent.has_value(); });
+    if (all) co_return true;
+    if (peers::Clock::now() >= until) co_return false;
+    auto sl = sleep_for(25ms);
+    co_await std::move(sl);
+  }
 }
 
 Task<std::shared_ptr<peers::rpc::Connection>> OverlayNode::punch_to_adopter(

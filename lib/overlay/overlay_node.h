@@ -80,7 +80,7 @@ struct OverlayConfig {
   // forwarders, and a move waits a delay below `home_move_spread` taken from
   // the node's key (nodes that see the same numbers do not all move).
   std::chrono::milliseconds home_dwell{30000};
-  std::chrono::milliseconds home_move_spread{20000};
+  std::chrono::milliseconds home_move_spread{5000};
   // A heartbeat answered later than max(this, 4 RTT + 0.5 s) is late; a
   // parent is lost when its heartbeats are late and no data came from it
   // for as long (a frozen parent: SIGSTOP). The floor keeps loopback repairs
@@ -228,6 +228,8 @@ class OverlayNode : public overlay::OverlayServer,
       peers::rpc::CallContext& ctx) override;
   peers::rpc::Task<peers::rpc::Answer<overlay::ChildReport>> vouch(
       peers::rpc::CallContext& ctx, overlay::ChildQuery req) override;
+  peers::rpc::Task<peers::rpc::Answer<overlay::HomeMoveReply>> move_home(
+      peers::rpc::CallContext& ctx, overlay::HomeMove req) override;
 
  private:
   struct Queued {
@@ -283,6 +285,8 @@ class OverlayNode : public overlay::OverlayServer,
     std::optional<std::chrono::steady_clock::time_point> unhealthy_since;
     std::chrono::steady_clock::time_point attached_at;
     bool moving_up = false;  // a here_only join to the grandparent is under way
+    // start(): a join reply (a reservation) is in hand for this stripe.
+    bool placed = false;
     std::chrono::milliseconds lag{0};
     // The parent's own lag in this stripe, from its last heartbeat reply.
     std::optional<std::chrono::milliseconds> parent_lag;
@@ -349,6 +353,10 @@ class OverlayNode : public overlay::OverlayServer,
   // once it has been home for a while and a spread-out delay passed with
   // the move still right.
   void consider_home_move(std::chrono::steady_clock::time_point now);
+  // A newcomer's join that displaces a child (JoinReply.displaces) opens its
+  // feed only once every stripe has a place: false when the join fails
+  // meanwhile (the node stops) or the places do not come within `wait`.
+  peers::rpc::Task<bool> hold_until_placed(std::chrono::milliseconds wait);
   // The stream's per-stripe interior capacity as far as this node knows it.
   std::vector<std::uint32_t> interior_totals() const;
   // How this node's copy of the stripe stands against the stream (the
@@ -390,6 +398,10 @@ class OverlayNode : public overlay::OverlayServer,
   std::set<peers::PeerId> banned_;
   std::uint64_t next_ticket_ = 1;
   bool leaving_ = false;
+  // start() is joining the stripes for the first time: a join that would
+  // displace a child waits (hold_until_placed) until every stripe has a
+  // place, a reservation or a parent.
+  bool starting_ = false;
   bool maintaining_ = false;
   bool ended_ = false;
   std::optional<ChunkSeq> end_seq_;  // the end-of-stream chunk's seq, once received
@@ -417,6 +429,19 @@ class OverlayNode : public overlay::OverlayServer,
   std::vector<std::uint32_t> known_interior_;
   std::chrono::steady_clock::time_point home_since_{};
   std::optional<std::chrono::steady_clock::time_point> home_move_at_;
+  std::uint64_t home_moves_ = 0;
+  bool home_asking_ = false;  // a move_home call to the source is under way
+  // The source: moves it granted lately, by node, counted in its totals
+  // until the heartbeats bring them up the trees.
+  struct GrantedMove {
+    std::uint32_t from = 0, to = 0, slots = 0;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::map<peers::PeerId, GrantedMove> granted_moves_;
+  // Asks the source, and moves when it grants.
+  peers::rpc::Task<void> ask_home_move(std::uint32_t from, std::uint32_t to);
+  void move_home_to(std::uint32_t from, std::uint32_t to,
+                    std::chrono::steady_clock::time_point now);
   // The stream's pace, from the chunks' own seqs and timestamps.
   StreamRate rate_;
   double stream_bps_ = 0;

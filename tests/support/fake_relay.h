@@ -239,6 +239,9 @@ class FakeRelay : public overlay::OverlayServer, public std::enable_shared_from_
   Task<Answer<overlay::ChildReport>> vouch(CallContext& ctx, overlay::ChildQuery req) override {
     co_return overlay::ChildReport{};
   }
+  Task<Answer<overlay::HomeMoveReply>> move_home(CallContext& ctx, overlay::HomeMove req) override {
+    throw overlay::NotInTree("not the source", req.from);
+  }
 
  private:
   struct StripeChunks {
