@@ -501,6 +501,27 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
     }
     refused_.erase(until);
   }
+  // A place held for it: a child displaced by this node's own join.
+  if (req.stripe < stripes_.size() && !req.here_only) {
+    Stripe& hs = stripes_[req.stripe];
+    for (auto& [ticket, r] : hs.reservations) {
+      if (!r.held || r.joiner.id != req.joiner.id || r.expires < peers::Clock::now()) continue;
+      r.held = false;
+      r.joiner = req.joiner;
+      r.home_stripe = req.home_stripe;
+      r.expires = peers::Clock::now() + 5s;
+      overlay::JoinReply reply;
+      reply.stripe = req.stripe;
+      reply.parent = self_info();
+      reply.path = hs.path;
+      reply.stream = stream_;
+      reply.ticket = ticket;
+      ++stats_.joins_served;
+      peers::log_debug("adopting the child a join of ours displaced",
+                       {{"stripe", std::to_string(req.stripe)}, {"child", joiner->short_id()}});
+      co_return reply;
+    }
+  }
   // The decision compares peer ids as text: the one the joiner names as its
   // parent is normalized first (one that does not parse matches no child).
   overlay::JoinRequest asked = req;
@@ -736,6 +757,15 @@ overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req
   reply.stream = stream_;
   reply.ticket = ticket;
   reply.displaces = s.reservations[ticket].displace.has_value();
+  if (reply.displaces && req.home_stripe == req.stripe && !req.joiner.addr.empty()) {
+    // The joiner brings room here: it holds a place for the child it
+    // displaces, which is sent there (feed()).
+    auto it = s.children.find(s.reservations[ticket].displace->child);
+    if (it != s.children.end()) {
+      reply.displaced = it->second->info;
+      s.reservations[ticket].displace->held_by_joiner = true;
+    }
+  }
   ++stats_.joins_served;
   peers::log_debug("adopting",
                    {{"stripe", std::to_string(req.stripe)}, {"child", short_of(req.joiner.id)}});
@@ -791,6 +821,11 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
     overlay::Redirect r;
     r.stripe = req.stripe;
     r.via = self_info();
+    // A joiner whose home this is holds a place for the child it displaced
+    // (JoinReply.displaced): the child goes there, not back into a search
+    // for room that a supply short of demand may not have (the lab's dsl: a
+    // choked viewer 9 s without a stripe).
+    if (displace->held_by_joiner && !child->info.addr.empty()) r.via = child->info;
     r.reason = displace->reason;
     if (auto conn = rpc_.find(displace->child)) overlay::OverlayClient(conn).redirect(r);
     ++stats_.choked;
@@ -1483,6 +1518,14 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
     throw Error(Errc::kAuth, "adopter is banned (sent a forged chunk)");
   if (avoid_penalized && penalized(reply.parent.id, peers::Clock::now())) {
     throw Error(Errc::kUnavailable, "adopter was left for being slow a moment ago");
+  }
+  if (!reply.displaced.id.empty() && stripe == home_stripe() && capacity_ > 0 && dialable()) {
+    // The child this join displaces is sent here: hold it a place.
+    auto now = peers::Clock::now();
+    auto& rs = stripes_[stripe].reservations;
+    std::erase_if(rs, [&](const auto& r) { return r.second.joiner.id == reply.displaced.id; });
+    Reservation held{reply.displaced, 0, now, now + 10s, std::nullopt, true};
+    rs[next_ticket_++] = std::move(held);
   }
   if (starting_ && !resume && !here_only) {
     stripes_[stripe].placed = true;

@@ -258,6 +258,8 @@ class OverlayNode : public overlay::OverlayServer,
   struct Displace {
     peers::PeerId child;
     std::string reason;
+    // The joiner was told to hold the child a place (JoinReply.displaced).
+    bool held_by_joiner = false;
   };
   struct Reservation {
     overlay::PeerInfo joiner;
@@ -265,6 +267,9 @@ class OverlayNode : public overlay::OverlayServer,
     std::chrono::steady_clock::time_point created;
     std::chrono::steady_clock::time_point expires;
     std::optional<Displace> displace;
+    // A place this node holds for a child its own join displaced: that
+    // child's join here gets it (JoinReply.displaced).
+    bool held = false;
   };
   struct Stripe {
     std::uint32_t index = 0;

@@ -406,5 +406,46 @@ TEST(OverlayNode, AHomeMovesToAStripeThatLostItsForwarders) {
   }
 }
 
+TEST(OverlayNode, AViewerChokedForANewcomerThatUploadsGoesToAPlaceTheNewcomerHolds) {
+  // The source has one slot, held by a viewer that uploads nothing. A relay
+  // joins: it uploads and this stripe is its home, so it takes the slot,
+  // holds the viewer a place of its own, and the viewer is sent there. The
+  // viewer is never left to search a full tree for room.
+  Fixture f(1, 1);
+  auto make = [&](overlay::Role role, std::uint32_t capacity) {
+    auto rpc = std::make_unique<peers::rpc::Node>(f.kernel.executor(), peers::Identity::generate());
+    rpc->listen("127.0.0.1:0").value();
+    OverlayConfig cfg;
+    cfg.role = role;
+    cfg.capacity = capacity;
+    cfg.bootstrap = {f.addr};
+    auto node = std::make_shared<OverlayNode>(*rpc, cfg);
+    rpc->add_service(node);
+    return std::pair(std::move(rpc), node);
+  };
+  auto [viewer_rpc, viewer] = make(overlay::Role::kSink, 0);
+  f.kernel.run(viewer->start(std::chrono::seconds(10)));
+  auto [relay_rpc, relay] = make(overlay::Role::kRelay, 4);
+  f.kernel.run(relay->start(std::chrono::seconds(10)));
+  auto parent_of_viewer = [&, &viewer = viewer] {
+    return f.kernel.run(
+        [&]() -> Task<std::string> { co_return viewer->stripe_status()[0].parent; }());
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (parent_of_viewer() != relay_rpc->id().short_id()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "the viewer is under " << parent_of_viewer();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(f.node->stats().choked, 1u);
+  EXPECT_EQ(f.node->stripe_status()[0].child_list.at(0).info.id, relay_rpc->id().to_string());
+  // Straight there: the source forwarded no join of the viewer's to find it.
+  EXPECT_EQ(f.node->stats().forwards, 0u);
+  f.kernel.run(viewer->leave());
+  f.kernel.run(relay->leave());
+  viewer_rpc->close();
+  relay_rpc->close();
+}
+
 }  // namespace
 }  // namespace vt
