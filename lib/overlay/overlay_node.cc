@@ -271,10 +271,14 @@ std::vector<std::uint32_t> OverlayNode::interior_totals() const {
   if (config_.role == overlay::Role::kSource) {
     auto totals = stripe_interior();
     auto now = peers::Clock::now();
+    auto raw = totals;
     for (const auto& [id, m] : granted_moves_) {
       if (m.until <= now || m.from >= totals.size() || m.to >= totals.size()) continue;
-      totals[m.from] -= std::min(totals[m.from], m.slots);
-      totals[m.to] += m.slots;
+      // Counted once: only what the heartbeats have not brought up yet.
+      std::uint32_t arrived = raw[m.to] > m.base_to ? raw[m.to] - m.base_to : 0;
+      std::uint32_t pending = m.slots > arrived ? m.slots - arrived : 0;
+      totals[m.from] -= std::min(totals[m.from], pending);
+      totals[m.to] += pending;
     }
     return totals;
   }
@@ -331,10 +335,11 @@ void OverlayNode::consider_home_move(steady_clock::time_point now) {
 }
 
 Task<void> OverlayNode::ask_home_move(std::uint32_t from, std::uint32_t to) {
-  // The source is the root of every path.
+  // The source is the root of every path (and only the stream's source,
+  // not whatever a parent put first on a path, grants).
   const overlay::PeerInfo* root = nullptr;
   for (const auto& s : stripes_) {
-    if (!s.path.empty()) root = &s.path.front();
+    if (!s.path.empty() && s.path.front().id == stream_.source_id) root = &s.path.front();
   }
   if (!root) co_return;
   auto root_id = peers::PeerId::parse(root->id);
@@ -361,15 +366,19 @@ Task<Answer<overlay::HomeMoveReply>> OverlayNode::move_home(CallContext& ctx,
   std::erase_if(granted_moves_, [&](const auto& g) { return g.second.until <= now; });
   overlay::HomeMoveReply reply;
   auto totals = interior_totals();
-  // A bounded ledger: a flood of fresh identities asking cannot grow it,
-  // nor move the totals by more than a few nodes' worth.
+  // A bounded ledger: a flood of fresh identities asking cannot grow it. A
+  // grant is what choose_home_move wants, so a false one (slots nobody
+  // has) can at most even out two stripes' totals for a few seconds, never
+  // turn them over; the slots themselves are self-reported, as
+  // Heartbeat.interior_capacity is (docs/security.md).
   constexpr std::size_t kMaxGranted = 16;
   bool known = req.from < totals.size() && req.to < totals.size() && req.from != req.to;
   if (known && granted_moves_.size() < kMaxGranted && !granted_moves_.count(ctx.peer()) &&
       choose_home_move(req.from, req.slots, totals) == req.to) {
     // Until the mover's heartbeats have brought the move up the trees.
     auto hold = std::max<steady_clock::duration>(5s, config_.heartbeat_interval * 20);
-    granted_moves_[ctx.peer()] = {req.from, req.to, req.slots, now + hold};
+    granted_moves_[ctx.peer()] = {req.from, req.to, req.slots, now + hold,
+                                  stripe_interior()[req.to]};
     reply.granted = true;
     totals = interior_totals();
   }
@@ -1519,16 +1528,33 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   if (avoid_penalized && penalized(reply.parent.id, peers::Clock::now())) {
     throw Error(Errc::kUnavailable, "adopter was left for being slow a moment ago");
   }
+  // Until the feed is open: a place held for the child this join displaces
+  // and the newcomer's "placed" mark are taken back if the join fails.
+  struct Undo {
+    OverlayNode* node;
+    std::uint32_t stripe;
+    std::optional<std::uint64_t> held_ticket;
+    bool placed = false;
+    bool done = false;
+    ~Undo() {
+      if (done) return;
+      auto& st = node->stripes_[stripe];
+      if (held_ticket) st.reservations.erase(*held_ticket);
+      if (placed) st.placed = false;
+    }
+  } undo{this, stripe};
   if (!reply.displaced.id.empty() && stripe == home_stripe() && capacity_ > 0 && dialable()) {
     // The child this join displaces is sent here: hold it a place.
     auto now = peers::Clock::now();
     auto& rs = stripes_[stripe].reservations;
     std::erase_if(rs, [&](const auto& r) { return r.second.joiner.id == reply.displaced.id; });
     Reservation held{reply.displaced, 0, now, now + 10s, std::nullopt, true};
+    undo.held_ticket = next_ticket_;
     rs[next_ticket_++] = std::move(held);
   }
   if (starting_ && !resume && !here_only) {
     stripes_[stripe].placed = true;
+    undo.placed = true;
     if (reply.displaces) {
       // A newcomer refused in another stripe would leave, and the child it
       // displaced here would have lost its place for nothing (the lab's
@@ -1536,7 +1562,6 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
       // were then refused, one 24 s without a stripe).
       auto hold = hold_until_placed(3000ms);
       if (!(co_await std::move(hold))) {
-        stripes_[stripe].placed = false;
         throw overlay::Full(
             "busy: held a place that displaces a child until every stripe "
             "had one, and not every stripe did",
@@ -1561,6 +1586,7 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   overlay::OverlayClient pclient(pconn);
   auto fop = pclient.feed(freq, CallOptions{4s});
   auto [freply, channel] = co_await std::move(fop);
+  undo.done = true;
   // Make before break: the old feed (if any, when moving up) ends only now.
   if (s.feed) s.feed->fail(Error(Errc::kCancelled, "moved to another parent"));
   s.parent = reply.parent;
@@ -1829,7 +1855,10 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.capacity = capacity_;
     hb.room_depth = room_depth(s);
     hb.interior_capacity = interior_capacity(s);
-    hb.home = s.interior;
+    // Where it forwards: its home, and a stripe where it still feeds
+    // children (a home it moved away from): a parent must not demote a
+    // node with a subtree below it.
+    hb.home = s.interior || !s.children.empty();
     hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;

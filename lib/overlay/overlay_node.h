@@ -441,6 +441,9 @@ class OverlayNode : public overlay::OverlayServer,
   struct GrantedMove {
     std::uint32_t from = 0, to = 0, slots = 0;
     std::chrono::steady_clock::time_point until;
+    // The new stripe's total as the heartbeats had it when granted: what
+    // it has grown since is the move arriving (counted once, not twice).
+    std::uint32_t base_to = 0;
   };
   std::map<peers::PeerId, GrantedMove> granted_moves_;
   // Asks the source, and moves when it grants.

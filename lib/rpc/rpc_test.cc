@@ -952,7 +952,7 @@ TEST(Rpc, ACallerHearsAtOnceWhenANodeOnItsForwardedCallsWayLeaves) {
   chain.svcs[2]->end_delay_ms = 1000;
   auto conn = k.run(n0.connect(chain.addr(0)));
   auto f = asio::co_spawn(k.executor(), conn->call(kRelay, "", CallOptions{60s}), asio::use_future);
-  reached.get_future().wait();
+  ASSERT_EQ(reached.get_future().wait_for(30s), std::future_status::ready);
   k.run(chain.nodes[1]->close_and_wait());
   try {
     f.get();

@@ -223,8 +223,11 @@ class NodeCore : public std::enable_shared_from_this<NodeCore> {
     std::weak_ptr<Connection> upstream;
     std::chrono::steady_clock::time_point expiry;
     // The connection the call was forwarded on: when it closes before the
-    // answer came back, the answer is lost with it and the caller hears so
-    // (remove_connection).
+    // answer came back, the answer may be lost with it (the node that left
+    // was its way back), and the caller hears so at once (remove_connection).
+    // An answer that still reaches the caller another way (a node further
+    // on with a connection to it) comes second and is dropped there: a
+    // retry, not a wait of the caller's whole deadline.
     std::weak_ptr<Connection> downstream;
   };
   // Answers, with a connection_lost error, the calls forwarded over `gone`
