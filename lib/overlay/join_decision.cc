@@ -52,16 +52,16 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
   if (!joiner_is_ancestor && reachable) {
     if (has_room) return act(JoinAction::kAdopt);
     // BitTorrent-style: a joiner that uploads takes the place of a child
-    // that uploads nothing; the choked child re-joins through us and lands
-    // below someone with room. Only where it has somewhere to land: below
-    // the joiner (whose home this stripe is: it brings room here) or in room
-    // known below this node. Else a joiner that brings no room to this
-    // stripe would take an admitted viewer's place in a tree with none to
-    // spare (the lab's dsl: viewers choked six times in 8 s, losing chunks).
-    const bool room_for_choked =
-        req.home_stripe == req.stripe ||
-        std::any_of(st.children.begin(), st.children.end(),
-                    [](const JoinChild& c) { return c.capacity > 0 && c.fresh && c.spare > 0; });
+    // that uploads nothing. Only where the choked child has a place to go:
+    // below the joiner (whose home this stripe is: it brings room here).
+    // Else a joiner that brings no room to this stripe would take an
+    // admitted viewer's place in a tree with none to spare (the lab's dsl:
+    // viewers choked six times in 8 s, losing chunks).
+    // Room known below is not enough: other joins take it first, and in the
+    // lab's dsl a viewer choked that way five times in 4 s ended 44 s
+    // without a stripe. The joiner holds the choked child a place of its
+    // own (JoinReply.displaced), so it must be a node others can dial.
+    const bool room_for_choked = req.home_stripe == req.stripe && !req.joiner.addr.empty();
     if (req.joiner.capacity > 0 && (!req.resume || st.choke_for_orphans) && room_for_choked) {
       for (const JoinChild& c : st.children) {
         if (c.capacity == 0) return act(JoinAction::kChoke, c.id);

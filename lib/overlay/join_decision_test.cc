@@ -211,6 +211,7 @@ TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
        [](auto& s, auto& r) {
          full(s);
          r.home_stripe = r.stripe;
+         r.joiner.addr = "10.0.0.9:7000";
          s.children = {child("a", 3, 0), child("b", 0, 0), child("c", 0, 0)};
        },
        choke("b")},
@@ -218,15 +219,26 @@ TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
        [](auto& s, auto& r) {
          full(s);
          r.home_stripe = r.stripe;
+         r.joiner.addr = "10.0.0.9:7000";
          s.children = {child("b", 0, 0, false, 0, false)};
        },
        choke("b")},
-      {"for a joiner at home elsewhere when room is known below",
-       [](auto& s, auto&) {
+      {"not for a joiner at home here that nobody can dial: it cannot hold "
+       "the choked viewer a place",
+       [](auto& s, auto& r) {
          full(s);
+         r.home_stripe = r.stripe;
+         s.children = {child("b", 0, 0)};
+       },
+       over_budget()},
+      {"not for a joiner at home elsewhere, even with room known below (other "
+       "joins may take it first): it goes there",
+       [](auto& s, auto& r) {
+         full(s);
+         r.joiner.addr = "10.0.0.9:7000";
          s.children = {child("a", 3, 1), child("b", 0, 0)};
        },
-       choke("b")},
+       forward_to_child("a")},
       {"not for a joiner at home elsewhere with no room below: the choked "
        "viewer would have nowhere to go",
        [](auto& s, auto&) {
@@ -270,6 +282,7 @@ TEST(DecideJoin, ANewcomerThatAdoptsHereDemotesALeafOfThisStripe) {
        [](auto& s, auto& r) {
          full(s);
          r.home_stripe = r.stripe;
+         r.joiner.addr = "10.0.0.9:7000";
          s.children = {child("a", 3, 0, true), child("b", 3, 0, false)};
        },
        demote("b")},
@@ -277,6 +290,7 @@ TEST(DecideJoin, ANewcomerThatAdoptsHereDemotesALeafOfThisStripe) {
        [](auto& s, auto& r) {
          full(s);
          r.home_stripe = r.stripe;
+         r.joiner.addr = "10.0.0.9:7000";
          s.children = {child("b", 3, 0, false), child("c", 0, 0)};
        },
        choke("c")},
