@@ -59,9 +59,14 @@ JoinDecision decide_join(const overlay::JoinRequest& req, const JoinState& st) {
     // viewers choked six times in 8 s, losing chunks).
     // Room known below is not enough: other joins take it first, and in the
     // lab's dsl a viewer choked that way five times in 4 s ended 44 s
-    // without a stripe. The joiner holds the choked child a place of its
-    // own (JoinReply.displaced), so it must be a node others can dial.
-    const bool room_for_choked = req.home_stripe == req.stripe && !req.joiner.addr.empty();
+    // without a stripe. A joiner that others can dial holds the choked
+    // child a place of its own (JoinReply.displaced); one behind a NAT
+    // still brings room here, reached through this node. Demotion too: a
+    // NATed relay at home in a stripe must be able to take a leaf's place
+    // near the root, or it lands below another NATed node, and viewers
+    // behind NATs cannot be introduced to it (the natpunch lab: a relay of
+    // 8 Mbit/s fed nobody, and two viewers were refused).
+    const bool room_for_choked = req.home_stripe == req.stripe;
     if (req.joiner.capacity > 0 && (!req.resume || st.choke_for_orphans) && room_for_choked) {
       for (const JoinChild& c : st.children) {
         if (c.capacity == 0) return act(JoinAction::kChoke, c.id);

@@ -223,14 +223,14 @@ TEST(DecideJoin, ChokesTheFirstChildThatUploadsNothingForAnUploader) {
          s.children = {child("b", 0, 0, false, 0, false)};
        },
        choke("b")},
-      {"not for a joiner at home here that nobody can dial: it cannot hold "
-       "the choked viewer a place",
+      {"also for a joiner at home here that nobody can dial (the choked "
+       "viewer reaches it through this node)",
        [](auto& s, auto& r) {
          full(s);
          r.home_stripe = r.stripe;
          s.children = {child("b", 0, 0)};
        },
-       over_budget()},
+       choke("b")},
       {"not for a joiner at home elsewhere, even with room known below (other "
        "joins may take it first): it goes there",
        [](auto& s, auto& r) {
