@@ -519,12 +519,7 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       r.joiner = req.joiner;
       r.home_stripe = req.home_stripe;
       r.expires = peers::Clock::now() + 5s;
-      overlay::JoinReply reply;
-      reply.stripe = req.stripe;
-      reply.parent = self_info();
-      reply.path = hs.path;
-      reply.stream = stream_;
-      reply.ticket = ticket;
+      overlay::JoinReply reply = join_reply(hs, ticket);
       ++stats_.joins_served;
       peers::log_debug("adopting the child a join of ours displaced",
                        {{"stripe", std::to_string(req.stripe)}, {"child", joiner->short_id()}});
@@ -751,6 +746,16 @@ Task<Answer<overlay::ChildReport>> OverlayNode::vouch(CallContext& ctx, overlay:
   co_return r;
 }
 
+overlay::JoinReply OverlayNode::join_reply(const Stripe& s, std::uint64_t ticket) const {
+  overlay::JoinReply reply;
+  reply.stripe = s.index;
+  reply.parent = self_info();
+  reply.path = s.path;
+  reply.stream = stream_;
+  reply.ticket = ticket;
+  return reply;
+}
+
 overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req,
                                       std::optional<Displace> displace) {
   // One reservation per joiner and stripe: joining again replaces it, so
@@ -759,12 +764,7 @@ overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req
   std::uint64_t ticket = next_ticket_++;
   auto now = peers::Clock::now();
   s.reservations[ticket] = {req.joiner, req.home_stripe, now, now + 5s, std::move(displace)};
-  overlay::JoinReply reply;
-  reply.stripe = req.stripe;
-  reply.parent = self_info();
-  reply.path = s.path;
-  reply.stream = stream_;
-  reply.ticket = ticket;
+  overlay::JoinReply reply = join_reply(s, ticket);
   reply.displaces = s.reservations[ticket].displace.has_value();
   if (reply.displaces && req.home_stripe == req.stripe && !req.joiner.addr.empty()) {
     // The joiner brings room here: it holds a place for the child it

@@ -315,6 +315,8 @@ class OverlayNode : public overlay::OverlayServer,
   // Reserves a slot in s for the joiner; the answer to its join.
   overlay::JoinReply adopt(Stripe& s, const overlay::JoinRequest& req,
                            std::optional<Displace> displace = std::nullopt);
+  // The answer to a join adopted in s under reservation `ticket`.
+  overlay::JoinReply join_reply(const Stripe& s, std::uint64_t ticket) const;
   // When a slot of s may be free (a reservation lapses, a child that takes
   // nothing or went silent is dropped), from now; nullopt: none expected.
   std::optional<std::chrono::milliseconds> soonest_free(
