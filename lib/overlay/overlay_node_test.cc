@@ -447,5 +447,47 @@ TEST(OverlayNode, AViewerChokedForANewcomerThatUploadsGoesToAPlaceTheNewcomerHol
   relay_rpc->close();
 }
 
+TEST(OverlayNode, AHomeMoveThatIsNotWantedIsNotGrantedAndChangesNothing) {
+  // The source answers move_home with its totals and grants nothing that
+  // choose_home_move does not want: a stripe that does not exist, a move to
+  // the same stripe, or one that would tip the balance. A node other than
+  // the source grants nothing at all.
+  Fixture f(2, 4);
+  Fixture::Joiner asker = f.joiner();
+  overlay::OverlayClient client(asker.conn);
+  auto ask = [&](std::uint32_t from, std::uint32_t to, std::uint32_t slots) {
+    overlay::HomeMove m;
+    m.from = from;
+    m.to = to;
+    m.slots = slots;
+    return client.move_home_sync(m);
+  };
+  for (auto [from, to, slots] :
+       {std::tuple{0u, 7u, 1u}, std::tuple{9u, 1u, 1u}, std::tuple{1u, 1u, 1u},
+        std::tuple{0u, 1u, 1000u}, std::tuple{0u, 1u, 1u}}) {
+    auto reply = ask(from, to, slots);
+    EXPECT_FALSE(reply.granted) << from << "->" << to << " x" << slots;
+    // Its own budget in each stripe (4), unchanged by the asking.
+    EXPECT_EQ(reply.stripe_interior, (std::vector<std::uint32_t>{4, 4}));
+  }
+  peers::rpc::Node relay_rpc(f.kernel.executor(), peers::Identity::generate());
+  auto relay_port = relay_rpc.listen("127.0.0.1:0").value();
+  OverlayConfig cfg;
+  cfg.role = overlay::Role::kRelay;
+  cfg.capacity = 2;
+  cfg.bootstrap = {f.addr};
+  auto relay = std::make_shared<OverlayNode>(relay_rpc, cfg);
+  relay_rpc.add_service(relay);
+  f.kernel.run(relay->start(std::chrono::seconds(10)));
+  auto to_relay = f.kernel.run(asker.node->connect("127.0.0.1:" + std::to_string(relay_port)));
+  overlay::HomeMove m;
+  m.from = 0;
+  m.to = 1;
+  m.slots = 1;
+  EXPECT_THROW(overlay::OverlayClient(to_relay).move_home_sync(m), overlay::NotInTree);
+  f.kernel.run(relay->leave());
+  relay_rpc.close();
+}
+
 }  // namespace
 }  // namespace vt
