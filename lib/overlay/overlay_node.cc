@@ -386,6 +386,173 @@ Task<Answer<overlay::HomeMoveReply>> OverlayNode::move_home(CallContext& ctx,
   co_return reply;
 }
 
+namespace {
+// A fill's bounds: chunks per request (a few seconds of a stripe), callers
+// served at once, and how long a fill may take before the asker tries the
+// next holder (its chunks are worth something only before playout skips
+// them).
+constexpr std::uint64_t kMaxFillChunks = 64;
+constexpr std::size_t kMaxFills = 8;
+constexpr auto kFillTimeout = 3s;
+}  // namespace
+
+Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillRequest req) {
+  if (req.stripe >= stripes_.size() || !stripes_[req.stripe].history) {
+    throw overlay::NotInTree("no such stripe here", req.stripe);
+  }
+  const ChunkSeq k = std::max<ChunkSeq>(1, stream_.stripes);
+  if (req.to_seq <= req.from_seq) {
+    throw Error(Errc::kInvalidArgument, "fill: empty range " + std::to_string(req.from_seq) + ".." +
+                                            std::to_string(req.to_seq));
+  }
+  if ((req.to_seq - req.from_seq + k - 1) / k > kMaxFillChunks) {
+    throw Error(Errc::kInvalidArgument,
+                "fill: at most " + std::to_string(kMaxFillChunks) + " chunks at a time");
+  }
+  auto channel = ctx.channel();
+  if (!channel) throw Error(Errc::kInternal, "fill without a data channel");
+  // A fill is bounded upload for the asker's sake: one at a time each, a
+  // few in all, so a crowd of askers cannot turn this node's uplink away
+  // from its children.
+  if (filling_.count(ctx.peer()) || filling_.size() >= kMaxFills) {
+    throw overlay::Full("busy: fills under way here", req.stripe, 1000);
+  }
+  std::vector<SharedBytes> chunks;
+  for (auto& e : stripes_[req.stripe].history->since(req.from_seq)) {
+    if (e.seq >= req.to_seq) break;
+    if (e.seq % k == req.stripe) chunks.push_back(e.bytes);
+  }
+  overlay::FillReply reply;
+  reply.stripe = req.stripe;
+  reply.chunks = static_cast<std::uint32_t>(chunks.size());
+  ++stats_.fills_served;
+  peers::log_debug("fill", {{"stripe", std::to_string(req.stripe)},
+                            {"for", ctx.peer().short_id()},
+                            {"from_seq", std::to_string(req.from_seq)},
+                            {"to_seq", std::to_string(req.to_seq)},
+                            {"chunks", std::to_string(chunks.size())}});
+  filling_.insert(ctx.peer());
+  auto self = shared_from_this();
+  asio::co_spawn(
+      rpc_.executor(),
+      [self, channel, chunks = std::move(chunks), peer = ctx.peer()]() -> Task<void> {
+        try {
+          for (const auto& c : chunks) {
+            auto op = channel->write(*c);
+            co_await std::move(op);
+            ++self->stats_.chunks_out;
+            self->stats_.bytes_out += c->size();
+          }
+          channel->close();
+        } catch (const std::exception&) {
+          // The asker left or gave up: nothing to tell.
+        }
+        self->filling_.erase(peer);
+      },
+      asio::detached);
+  co_return reply;
+}
+
+Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq to,
+                                 std::vector<overlay::PeerInfo> holders) {
+  const ChunkSeq k = std::max<ChunkSeq>(1, stream_.stripes);
+  // Only the newest kMaxFillChunks: older ones would be skipped by playout
+  // before they came.
+  if ((to - from) / k > kMaxFillChunks) from = to - kMaxFillChunks * k;
+  auto missing = [&]() -> std::optional<ChunkSeq> {
+    const Stripe& s = stripes_[stripe];
+    for (ChunkSeq q = from; q < to; q += k) {
+      if (s.seen.count(q)) continue;
+      if (!s.seen.empty() && q + kSeenWindow * k < *s.seen.rbegin()) continue;
+      return q;
+    }
+    return std::nullopt;
+  };
+  std::uint64_t got = 0;
+  std::set<std::string> asked;
+  for (const auto& h : holders) {
+    auto first = missing();
+    if (!first || leaving_) break;
+    auto id = peers::PeerId::parse(h.id);
+    if (!id || *id == rpc_.id() || banned_.count(*id) || !asked.insert(h.id).second) continue;
+    auto done = std::make_shared<bool>(false);
+    try {
+      auto conn = rpc_.find(*id);
+      if (!conn) {
+        if (h.addr.empty()) continue;  // cannot be dialed, and no connection
+        auto cop = rpc_.connect(h.addr, *id);
+        conn = co_await std::move(cop);
+      }
+      overlay::FillRequest req;
+      req.stripe = stripe;
+      req.from_seq = *first;
+      req.to_seq = to;
+      auto op = overlay::OverlayClient(conn).fill(req, CallOptions{kFillTimeout});
+      auto [reply, channel] = co_await std::move(op);
+      // A holder that stalls is given up after the timeout (its channel is
+      // failed), and the next one is asked.
+      std::shared_ptr<peers::rpc::DataChannel> ch = channel;
+      asio::co_spawn(
+          rpc_.executor(),
+          [self = shared_from_this(), ch, done]() -> Task<void> {
+            auto sl = sleep_for(kFillTimeout);
+            co_await std::move(sl);
+            if (!*done) ch->fail(Error(Errc::kTimeout, "fill took too long"));
+          },
+          asio::detached);
+      for (;;) {
+        auto rop = ch->read();
+        std::optional<std::string> data = co_await std::move(rop);
+        if (!data) break;
+        auto chunk = [&] {
+          peers::CryptoModel::Worker as(rpc_.identity().public_key());
+          return verify_chunk(*data, *stream_key_, stream_.chunk_bytes * 4 + 65536);
+        }();
+        if (!chunk || chunk->stripe != stripe || chunk->seq < from || chunk->seq >= to) {
+          ++stats_.rejected;
+          peers::log_warn("rejected a filled chunk", {{"stripe", std::to_string(stripe)},
+                                                      {"from", id->short_id()},
+                                                      {"reason", chunk ? "outside the range asked"
+                                                                       : chunk.error().message()}});
+          if (!chunk) {
+            note("peer_banned", {{"stripe", std::to_string(stripe)},
+                                 {"peer", id->to_string()},
+                                 {"reason", "sent a chunk that fails verification"}});
+            banned_.insert(*id);
+            conn->close(Error(Errc::kAuth, "sent a chunk that fails verification"));
+          }
+          break;
+        }
+        Stripe& s = stripes_[stripe];
+        if (s.seen.count(chunk->seq)) {
+          ++stats_.duplicates;
+          continue;
+        }
+        ++got;
+        ++stats_.filled;
+        accept_chunk(s, std::make_shared<const std::string>(std::move(*data)), *chunk, false);
+      }
+    } catch (const std::exception& e) {
+      peers::log_debug(
+          "fill failed",
+          {{"stripe", std::to_string(stripe)}, {"from", id->short_id()}, {"error", e.what()}});
+    }
+    *done = true;
+  }
+  auto left = missing();
+  if (left) {
+    peers::log_warn("could not fill a gap", {{"stripe", std::to_string(stripe)},
+                                             {"from_seq", std::to_string(*left)},
+                                             {"to_seq", std::to_string(to)},
+                                             {"filled", std::to_string(got)}});
+  } else {
+    peers::log_info("filled a gap", {{"stripe", std::to_string(stripe)},
+                                     {"from_seq", std::to_string(from)},
+                                     {"to_seq", std::to_string(to)},
+                                     {"chunks", std::to_string(got)}});
+  }
+}
+
 void OverlayNode::move_home_to(std::uint32_t from, std::uint32_t to, steady_clock::time_point now) {
   std::string totals;
   for (auto t : known_interior_) totals += (totals.empty() ? "" : ",") + std::to_string(t);
@@ -1253,9 +1420,9 @@ void OverlayNode::publish(const Chunk& chunk) {
   log_chunk_time("chunk published", s, chunk, signed_at);
 }
 
-void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk) {
+void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk, bool from_parent) {
   auto arrived = peers::Clock::now();
-  s.last_arrival = arrived;
+  if (from_parent) s.last_arrival = arrived;
   rate_.add(chunk.seq, chunk.timestamp, chunk.payload.size());
   if (!newest_seq_ || chunk.seq > *newest_seq_) {
     newest_seq_ = chunk.seq;
@@ -1269,7 +1436,7 @@ void OverlayNode::accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk)
   stats_.bytes_in += bytes->size();
   s.history->add(chunk.seq, bytes, peers::Clock::now());
   push_to_children(s, bytes);
-  log_chunk_time("chunk", s, chunk, arrived);
+  log_chunk_time(from_parent ? "chunk" : "filled", s, chunk, arrived);
   if (on_chunk) on_chunk(chunk);
   if (chunk.end_of_stream) {
     end_seq_ = chunk.seq;
@@ -1587,6 +1754,17 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   auto fop = pclient.feed(freq, CallOptions{4s});
   auto [freply, channel] = co_await std::move(fop);
   undo.done = true;
+  // Who may hold what the new parent's history lacks: the old path above
+  // the old parent (nearest first), the new path above the new parent, and
+  // last the old parent itself (it may have crashed or frozen: asking it
+  // first would spend the time a fill has before playout skips the gap).
+  std::vector<overlay::PeerInfo> holders;
+  if (req.resume && freply.first_seq > req.from_seq) {
+    if (!s.path.empty()) holders.assign(std::next(s.path.rbegin()), s.path.rend());
+    if (!reply.path.empty())
+      holders.insert(holders.end(), std::next(reply.path.rbegin()), reply.path.rend());
+    if (!s.path.empty()) holders.push_back(s.path.back());
+  }
   // Make before break: the old feed (if any, when moving up) ends only now.
   if (s.feed) s.feed->fail(Error(Errc::kCancelled, "moved to another parent"));
   s.parent = reply.parent;
@@ -1614,6 +1792,22 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   }
   start_maintenance();
   auto self = shared_from_this();
+  if (!holders.empty()) {
+    // The new parent's history began past this node's copy (a newcomer
+    // starts at the live edge): the chunks between come from a holder.
+    peers::log_info("gap after a change of parent",
+                    {{"stripe", std::to_string(stripe)},
+                     {"from_seq", std::to_string(req.from_seq)},
+                     {"first_seq", std::to_string(freply.first_seq)}});
+    ChunkSeq from = req.from_seq, to = freply.first_seq;
+    asio::co_spawn(
+        rpc_.executor(),
+        [self, stripe, from, to, holders = std::move(holders)]() -> Task<void> {
+          auto op = self->fill_gap(stripe, from, to, holders);
+          co_await std::move(op);
+        },
+        asio::detached);
+  }
   std::uint64_t gen = s.generation;
   // A copy: clang 14 cannot capture a structured binding.
   std::shared_ptr<peers::rpc::DataChannel> feed = channel;

@@ -144,6 +144,8 @@ struct OverlayStats {
   std::uint64_t slow_children = 0;    // children dropped: their queue passed its time bound
   std::uint64_t slow_parents = 0;     // parents left for lagging or stalling
   std::uint64_t ghosts = 0;           // children dropped for taking nothing (refused a while)
+  std::uint64_t filled = 0;           // chunks a fill brought after a change of parent
+  std::uint64_t fills_served = 0;     // fills this node answered
   double rtt_ms = -1;
   // Measured: the uplink estimate and payload goodput (bits/s), the median
   // time chunks wait in children's queues, the stream's payload rate.
@@ -230,6 +232,8 @@ class OverlayNode : public overlay::OverlayServer,
       peers::rpc::CallContext& ctx, overlay::ChildQuery req) override;
   peers::rpc::Task<peers::rpc::Answer<overlay::HomeMoveReply>> move_home(
       peers::rpc::CallContext& ctx, overlay::HomeMove req) override;
+  peers::rpc::Task<overlay::FillReply> fill(peers::rpc::CallContext& ctx,
+                                            overlay::FillRequest req) override;
 
  private:
   struct Queued {
@@ -324,7 +328,9 @@ class OverlayNode : public overlay::OverlayServer,
   // Before a swap: whether `parent` (a child here) feeds the joiner, has for
   // a while, and hears from it that it can feed more than `parent` can.
   peers::rpc::Task<bool> vouch_for_swap(peers::PeerId parent, const overlay::JoinRequest& req);
-  void accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk);
+  // from_parent: the stripe's feed brought it (the parent watch counts it);
+  // false for a chunk a fill brought.
+  void accept_chunk(Stripe& s, SharedBytes bytes, const Chunk& chunk, bool from_parent = true);
   void push_to_children(Stripe& s, const SharedBytes& bytes);
   // Debug log: a chunk's seq, stripe, payload size, depth and when it was
   // published or accepted, in microseconds of the monotonic clock.
@@ -340,6 +346,11 @@ class OverlayNode : public overlay::OverlayServer,
                                     bool here_only = false, bool avoid_penalized = false);
   peers::rpc::Task<void> read_feed(std::uint32_t stripe, std::uint64_t generation,
                                    std::shared_ptr<peers::rpc::DataChannel> feed);
+  // After a change of parent whose history began past where this node's
+  // copy stopped: asks `holders` in turn (the old parent first) for the
+  // chunks of [from, to) it still lacks (Overlay.fill).
+  peers::rpc::Task<void> fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq to,
+                                  std::vector<overlay::PeerInfo> holders);
   peers::rpc::Task<void> heartbeat_loop(std::uint32_t stripe, std::uint64_t generation);
   void parent_lost(std::uint32_t stripe, std::uint64_t generation, const std::string& why,
                    const std::string& via = {});
@@ -403,6 +414,8 @@ class OverlayNode : public overlay::OverlayServer,
   std::optional<peers::PublicKey> stream_key_;
   std::vector<Stripe> stripes_;
   std::set<peers::PeerId> banned_;
+  // Callers whose fill this node is sending (one each, a few in all).
+  std::set<peers::PeerId> filling_;
   std::uint64_t next_ticket_ = 1;
   bool leaving_ = false;
   // start() is joining the stripes for the first time: a join that would

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
+#include <future>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "lib/rpc/rpc_test_util.h"
+#include "lib/stream/signed_chunk.h"
 
 namespace vt {
 namespace {
@@ -487,6 +491,156 @@ TEST(OverlayNode, AHomeMoveThatIsNotWantedIsNotGrantedAndChangesNothing) {
   EXPECT_THROW(overlay::OverlayClient(to_relay).move_home_sync(m), overlay::NotInTree);
   f.kernel.run(relay->leave());
   relay_rpc.close();
+}
+
+// A chunk of a one-stripe stream, `seq` seconds in, each a random-access
+// point (a newcomer starts at the newest).
+Chunk test_chunk(ChunkSeq seq) {
+  Chunk c;
+  c.seq = seq;
+  c.stripe = 0;
+  c.random_access = true;
+  c.timestamp = std::chrono::seconds(seq);
+  c.payload = "chunk " + std::to_string(seq);
+  return c;
+}
+
+TEST(OverlayNode, AFillServesHeldChunksOfARangeWithinBounds) {
+  Fixture f(1, 2);
+  f.kernel.run([&]() -> Task<int> {
+    for (ChunkSeq q = 0; q < 10; ++q) f.node->publish(test_chunk(q));
+    co_return 0;
+  }());
+  Fixture::Joiner asker = f.joiner();
+  overlay::OverlayClient client(asker.conn);
+  overlay::FillRequest req;
+  req.stripe = 0;
+  req.from_seq = 3;
+  req.to_seq = 7;
+  auto [reply, channel] = f.kernel.run(client.fill(req));
+  EXPECT_EQ(reply.chunks, 4u);
+  std::vector<ChunkSeq> got;
+  for (;;) {
+    auto data = f.kernel.run(channel->read());
+    if (!data) break;
+    auto chunk = verify_chunk(*data, f.server.identity().public_key(), 1 << 20);
+    ASSERT_TRUE(chunk) << chunk.error().message();
+    got.push_back(chunk->seq);
+  }
+  EXPECT_EQ(got, (std::vector<ChunkSeq>{3, 4, 5, 6}));
+  EXPECT_EQ(f.node->stats().fills_served, 1u);
+  // Bad ranges and stripes get a clear error, and nothing is sent.
+  auto fails = [&](std::uint32_t stripe, ChunkSeq from, ChunkSeq to) {
+    overlay::FillRequest bad;
+    bad.stripe = stripe;
+    bad.from_seq = from;
+    bad.to_seq = to;
+    try {
+      f.kernel.run(client.fill(bad));
+    } catch (const peers::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("served");
+  };
+  EXPECT_NE(fails(0, 5, 5).find("empty range"), std::string::npos);
+  EXPECT_NE(fails(0, 0, 1000).find("at most 64 chunks"), std::string::npos);
+  EXPECT_NE(fails(3, 0, 2).find("no such stripe"), std::string::npos);
+  EXPECT_EQ(f.node->stats().fills_served, 1u);
+}
+
+TEST(OverlayNode, AChildWhoseNewParentsHistoryBeganLateFillsTheGapFromAnotherHolder) {
+  // The source feeds a relay R and, below R, a viewer V. R freezes (SIGSTOP,
+  // as it were) while the stream goes on, and a newcomer N joins the source
+  // at the live edge, its history beginning there. V loses R and lands
+  // below N, whose history begins after V's last chunk: the chunks between
+  // come from the source, so V misses none.
+  Fixture f(1, 2);
+  auto publish = [&](ChunkSeq from, ChunkSeq to) {
+    f.kernel.run([&]() -> Task<int> {
+      for (ChunkSeq q = from; q < to; ++q) f.node->publish(test_chunk(q));
+      co_return 0;
+    }());
+  };
+  auto config = [&](overlay::Role role, std::uint32_t capacity) {
+    OverlayConfig cfg;
+    cfg.role = role;
+    cfg.capacity = capacity;
+    cfg.bootstrap = {f.addr};
+    return cfg;
+  };
+  publish(0, 3);
+  // R on an event loop of its own, so that it can be frozen.
+  auto frozen_kernel = std::make_unique<peers::rpc::testing::Kernel>(1);
+  peers::rpc::Node r_rpc(frozen_kernel->executor(), peers::Identity::generate());
+  auto r_port = r_rpc.listen("127.0.0.1:0").value();
+  auto r = std::make_shared<OverlayNode>(r_rpc, config(overlay::Role::kRelay, 2));
+  r_rpc.add_service(r);
+  frozen_kernel->run(r->start(std::chrono::seconds(10)));
+
+  peers::rpc::Node v_rpc(f.kernel.executor(), peers::Identity::generate());
+  v_rpc.listen("127.0.0.1:0").value();
+  OverlayConfig v_cfg = config(overlay::Role::kSink, 0);
+  v_cfg.bootstrap = {"127.0.0.1:" + std::to_string(r_port)};
+  auto v = std::make_shared<OverlayNode>(v_rpc, v_cfg);
+  v_rpc.add_service(v);
+  auto seen = std::make_shared<std::set<ChunkSeq>>();
+  v->on_chunk = [seen](const Chunk& c) { seen->insert(c.seq); };
+  f.kernel.run(v->start(std::chrono::seconds(10)));
+  auto parent_of_v = [&] {
+    return f.kernel.run([&]() -> Task<std::string> { co_return v->stripe_status()[0].parent; }());
+  };
+  auto seen_count = [&] {
+    return f.kernel.run([&]() -> Task<std::size_t> { co_return seen->size(); }());
+  };
+  ASSERT_EQ(parent_of_v(), r_rpc.id().short_id());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (seen_count() < 3) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "V did not get the first chunks";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  // Frozen until the end of the test, a failed one included.
+  struct Thaw {
+    std::promise<void> promise;
+    ~Thaw() { promise.set_value(); }
+  } thaw;
+  std::shared_future<void> thawed = thaw.promise.get_future().share();
+  boost::asio::post(frozen_kernel->io(), [thawed] { thawed.wait(); });
+  publish(3, 13);
+  peers::rpc::Node n_rpc(f.kernel.executor(), peers::Identity::generate());
+  n_rpc.listen("127.0.0.1:0").value();
+  auto n = std::make_shared<OverlayNode>(n_rpc, config(overlay::Role::kRelay, 2));
+  n_rpc.add_service(n);
+  f.kernel.run(n->start(std::chrono::seconds(10)));
+  ASSERT_EQ(n->first_seq(0), std::optional<ChunkSeq>(12)) << "N did not start at the live edge";
+  publish(13, 15);
+
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (seen_count() < 15) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "V is under " << parent_of_v() << " with " << seen_count() << " of 15 chunks";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Filled below N, in the one repair: without the fill V would have had to
+  // wait for its stall watch to send it elsewhere (seconds; a sink's
+  // playout skips the gap before then).
+  auto [repairs, filled] = f.kernel.run([&]() -> Task<std::pair<std::uint64_t, std::uint64_t>> {
+    co_return std::pair(v->stripe_status()[0].repairs, v->stats().filled);
+  }());
+  EXPECT_EQ(repairs, 1u);
+  EXPECT_EQ(filled, 9u);  // 3 to 11, from the source
+  EXPECT_EQ(parent_of_v(), n_rpc.id().short_id());
+  EXPECT_EQ(*seen, (std::set<ChunkSeq>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}));
+  EXPECT_EQ(f.node->stats().fills_served, 1u);
+
+  thaw.promise.set_value();
+  thaw.promise = std::promise<void>();
+  f.kernel.run(v->leave());
+  f.kernel.run(n->leave());
+  frozen_kernel->run(r->leave());
+  v_rpc.close();
+  n_rpc.close();
+  r_rpc.close();
 }
 
 }  // namespace

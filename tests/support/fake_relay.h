@@ -242,6 +242,9 @@ class FakeRelay : public overlay::OverlayServer, public std::enable_shared_from_
   Task<Answer<overlay::HomeMoveReply>> move_home(CallContext& ctx, overlay::HomeMove req) override {
     throw overlay::NotInTree("not the source", req.from);
   }
+  Task<overlay::FillReply> fill(CallContext& ctx, overlay::FillRequest req) override {
+    throw overlay::NotInTree("a fake relay keeps no history", req.stripe);
+  }
 
  private:
   struct StripeChunks {
