@@ -504,23 +504,14 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
         auto rop = ch->read();
         std::optional<std::string> data = co_await std::move(rop);
         if (!data) break;
-        auto chunk = [&] {
-          peers::CryptoModel::Worker as(rpc_.identity().public_key());
-          return verify_chunk(*data, *stream_key_, stream_.chunk_bytes * 4 + 65536);
-        }();
+        auto chunk = verify_received(*data);
         if (!chunk || chunk->stripe != stripe || chunk->seq < from || chunk->seq >= to) {
           ++stats_.rejected;
           peers::log_warn("rejected a filled chunk", {{"stripe", std::to_string(stripe)},
                                                       {"from", id->short_id()},
                                                       {"reason", chunk ? "outside the range asked"
                                                                        : chunk.error().message()}});
-          if (!chunk) {
-            note("peer_banned", {{"stripe", std::to_string(stripe)},
-                                 {"peer", id->to_string()},
-                                 {"reason", "sent a chunk that fails verification"}});
-            banned_.insert(*id);
-            conn->close(Error(Errc::kAuth, "sent a chunk that fails verification"));
-          }
+          if (!chunk) ban_forger(stripe, conn);
           break;
         }
         Stripe& s = stripes_[stripe];
@@ -1980,6 +1971,22 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
   }
 }
 
+peers::Result<Chunk> OverlayNode::verify_received(std::string_view data) const {
+  // This node's work: vt-sim's modelled cryptography charges it to this
+  // node's CPU (nothing in production).
+  peers::CryptoModel::Worker as(rpc_.identity().public_key());
+  return verify_chunk(data, *stream_key_, stream_.chunk_bytes * 4 + 65536);
+}
+
+void OverlayNode::ban_forger(std::uint32_t stripe,
+                             const std::shared_ptr<peers::rpc::Connection>& conn) {
+  note("peer_banned", {{"stripe", std::to_string(stripe)},
+                       {"peer", conn->peer().to_string()},
+                       {"reason", "sent a chunk that fails verification"}});
+  banned_.insert(conn->peer());
+  conn->close(Error(Errc::kAuth, "sent a chunk that fails verification"));
+}
+
 Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation,
                                   std::shared_ptr<peers::rpc::DataChannel> feed) {
   std::string why = "feed ended";
@@ -1990,12 +1997,7 @@ Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation
       Stripe& s = stripes_[stripe];
       if (s.generation != generation) co_return;
       if (!data) break;
-      auto chunk = [&] {
-        // This node's work: vt-sim's modelled cryptography charges it to
-        // this node's CPU (nothing in production).
-        peers::CryptoModel::Worker as(rpc_.identity().public_key());
-        return verify_chunk(*data, *stream_key_, stream_.chunk_bytes * 4 + 65536);
-      }();
+      auto chunk = verify_received(*data);
       if (!chunk || chunk->stripe != stripe) {
         ++stats_.rejected;
         std::string reason =
@@ -2007,13 +2009,7 @@ Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation
         note("chunk_rejected", {{"stripe", std::to_string(stripe)},
                                 {"parent", s.parent ? s.parent->id : ""},
                                 {"reason", reason}});
-        if (s.parent_conn) {
-          note("peer_banned", {{"stripe", std::to_string(stripe)},
-                               {"peer", s.parent_conn->peer().to_string()},
-                               {"reason", "sent a chunk that fails verification"}});
-          banned_.insert(s.parent_conn->peer());
-          s.parent_conn->close(Error(Errc::kAuth, "sent a chunk that fails verification"));
-        }
+        if (s.parent_conn) ban_forger(stripe, s.parent_conn);
         why = "parent sent a bad chunk";
         break;
       }

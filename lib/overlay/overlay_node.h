@@ -30,6 +30,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/crypto/identity.h"
@@ -346,6 +347,11 @@ class OverlayNode : public overlay::OverlayServer,
                                     bool here_only = false, bool avoid_penalized = false);
   peers::rpc::Task<void> read_feed(std::uint32_t stripe, std::uint64_t generation,
                                    std::shared_ptr<peers::rpc::DataChannel> feed);
+  // A chunk a parent or a fill brought, checked against the stream's key.
+  peers::Result<Chunk> verify_received(std::string_view data) const;
+  // The peer on `conn` sent a chunk that fails verification: banned (never
+  // a parent or a holder again) and its connection closed.
+  void ban_forger(std::uint32_t stripe, const std::shared_ptr<peers::rpc::Connection>& conn);
   // After a change of parent whose history began past where this node's
   // copy stopped: asks `holders` in turn (the old parent first) for the
   // chunks of [from, to) it still lacks (Overlay.fill).
