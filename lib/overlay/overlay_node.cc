@@ -144,9 +144,13 @@ bool OverlayNode::expects_punch(const peers::PeerId& asker, const peers::PeerId&
   std::string asker_id = asker.to_string();
   std::string joiner_id = joiner.to_string();
   for (const auto& s : stripes_) {
-    if (!s.parent || s.parent->id != asker_id) continue;
+    bool parent = s.parent && s.parent->id == asker_id;
     for (const auto& [ticket, r] : s.reservations) {
-      if (r.joiner.id == joiner_id && r.expires >= now) return true;
+      if (r.joiner.id != joiner_id || r.expires < now) continue;
+      // Its parent now, or the one it had when it reserved the place (the
+      // join reply named that one: a move in between must not fail the
+      // punch).
+      if (parent || r.introducer == asker_id) return true;
     }
   }
   return false;
@@ -921,7 +925,13 @@ overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req
   std::erase_if(s.reservations, [&](const auto& r) { return r.second.joiner.id == req.joiner.id; });
   std::uint64_t ticket = next_ticket_++;
   auto now = peers::Clock::now();
-  s.reservations[ticket] = {req.joiner, req.home_stripe, now, now + 5s, std::move(displace)};
+  s.reservations[ticket] = {req.joiner,
+                            req.home_stripe,
+                            now,
+                            now + 5s,
+                            std::move(displace),
+                            false,
+                            s.parent ? s.parent->id : ""};
   overlay::JoinReply reply = join_reply(s, ticket);
   reply.displaces = s.reservations[ticket].displace.has_value();
   if (reply.displaces && req.home_stripe == req.stripe && !req.joiner.addr.empty()) {

@@ -194,8 +194,9 @@ class OverlayNode : public overlay::OverlayServer,
   // Whether to serve `asker`'s request to punch through to `joiner`
   // (rpc::Node::on_punch_request): only for a joiner this node holds an
   // unexpired reservation for, asked by its parent in that stripe (the node
-  // that introduces the two, docs/protocol.md "Hole punching"). Anything
-  // else would have this node dial an address a peer named.
+  // that introduces the two, docs/protocol.md "Hole punching") or by the
+  // parent it had when it made the reservation. Anything else would have
+  // this node dial an address a peer named.
   bool expects_punch(const peers::PeerId& asker, const peers::PeerId& joiner) const;
 
   const overlay::StreamInfo& stream() const { return stream_; }
@@ -275,6 +276,11 @@ class OverlayNode : public overlay::OverlayServer,
     // A place this node holds for a child its own join displaced: that
     // child's join here gets it (JoinReply.displaced).
     bool held = false;
+    // This node's parent in the stripe when it made the reservation (the
+    // node the join reply's path told the joiner to ask for an
+    // introduction): it may still introduce the joiner after this node
+    // moved to another parent.
+    std::string introducer;
   };
   struct Stripe {
     std::uint32_t index = 0;

@@ -140,6 +140,69 @@ TEST(OverlayNode, ANodeServesAPunchOnlyForAJoinerItReservedIntroducedByItsParent
   relay_rpc.close();
 }
 
+TEST(OverlayNode, AJoinersIntroducerMayAskForThePunchAfterTheAdopterMoved) {
+  // A relay R under the source takes an address-less joiner J (the reply's
+  // path names the source as the introducer). Then R moves: the source
+  // redirects it to another relay R2. J's punch, asked by the source as the
+  // reply told J, is still served; R2 (R's parent now) may ask too; a
+  // stranger may not.
+  Fixture f(1, 2);
+  auto relay = [&](peers::rpc::Node& rpc) {
+    OverlayConfig cfg;
+    cfg.role = overlay::Role::kRelay;
+    cfg.capacity = 2;
+    cfg.bootstrap = {f.addr};
+    auto node = std::make_shared<OverlayNode>(rpc, cfg);
+    rpc.add_service(node);
+    f.kernel.run(node->start(std::chrono::seconds(10)));
+    return node;
+  };
+  peers::rpc::Node r_rpc(f.kernel.executor(), peers::Identity::generate());
+  auto r_port = r_rpc.listen("127.0.0.1:0").value();
+  auto r = relay(r_rpc);
+  peers::rpc::Node r2_rpc(f.kernel.executor(), peers::Identity::generate());
+  auto r2_port = r2_rpc.listen("127.0.0.1:0").value();
+  auto r2 = relay(r2_rpc);
+  Fixture::Joiner j = f.joiner();
+  auto to_r = f.kernel.run(j.node->connect("127.0.0.1:" + std::to_string(r_port)));
+  overlay::JoinRequest req = Fixture::request(*j.node, false, 0);
+  req.joiner.addr.clear();
+  req.here_only = true;
+  overlay::JoinReply reply = overlay::OverlayClient(to_r).join_sync(req);
+  ASSERT_EQ(reply.parent.id, r_rpc.id().to_string());
+  ASSERT_EQ(reply.path.back().id, f.server.id().to_string());
+
+  overlay::Redirect move;
+  move.stripe = 0;
+  move.via.id = r2_rpc.id().to_string();
+  move.via.addr = "127.0.0.1:" + std::to_string(r2_port);
+  move.reason = "test";
+  auto source_to_r = f.kernel.run(f.server.connect("127.0.0.1:" + std::to_string(r_port)));
+  f.kernel.run([&]() -> Task<int> {
+    overlay::OverlayClient(source_to_r).redirect(move);
+    co_return 0;
+  }());
+  auto parent_of_r = [&] {
+    return f.kernel.run([&]() -> Task<std::string> { co_return r->stripe_status()[0].parent; }());
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (parent_of_r() != r2_rpc.id().short_id()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "R is under " << parent_of_r();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto expects = [&](const peers::PeerId& asker) {
+    return f.kernel.run([&]() -> Task<bool> { co_return r->expects_punch(asker, j.node->id()); }());
+  };
+  // J's reservation lasts 5 s; the move takes milliseconds on loopback.
+  EXPECT_TRUE(expects(f.server.id()));
+  EXPECT_TRUE(expects(r2_rpc.id()));
+  EXPECT_FALSE(expects(peers::Identity::generate().peer_id()));
+  f.kernel.run(r->leave());
+  f.kernel.run(r2->leave());
+  r_rpc.close();
+  r2_rpc.close();
+}
+
 TEST(OverlayNode, AStrangerCannotSwapItselfOverAChild) {
   // A child that is fed here, and a stranger that claims to be its child
   // and to upload far more: the child does not vouch for it (here: it does
