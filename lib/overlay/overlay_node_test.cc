@@ -81,6 +81,18 @@ struct Fixture {
     return j;
   }
 
+  // A relay of `capacity` children on `rpc` that has joined the source.
+  std::shared_ptr<OverlayNode> relay(peers::rpc::Node& rpc, std::uint32_t capacity = 2) {
+    OverlayConfig cfg;
+    cfg.role = overlay::Role::kRelay;
+    cfg.capacity = capacity;
+    cfg.bootstrap = {addr};
+    auto node = std::make_shared<OverlayNode>(rpc, cfg);
+    rpc.add_service(node);
+    kernel.run(node->start(std::chrono::seconds(10)));
+    return node;
+  }
+
   Kernel kernel{1};
   peers::rpc::Node server;
   std::vector<std::shared_ptr<peers::rpc::DataChannel>> feeds;
@@ -116,13 +128,7 @@ TEST(OverlayNode, ANodeServesAPunchOnlyForAJoinerItReservedIntroducedByItsParent
   Fixture f;
   peers::rpc::Node relay_rpc(f.kernel.executor(), peers::Identity::generate());
   auto relay_port = relay_rpc.listen("127.0.0.1:0").value();
-  OverlayConfig cfg;
-  cfg.role = overlay::Role::kRelay;
-  cfg.capacity = 2;
-  cfg.bootstrap = {f.addr};
-  auto relay = std::make_shared<OverlayNode>(relay_rpc, cfg);
-  relay_rpc.add_service(relay);
-  f.kernel.run(relay->start(std::chrono::seconds(10)));
+  auto relay = f.relay(relay_rpc);
   Fixture::Joiner j = f.joiner();
   auto to_relay = f.kernel.run(j.node->connect("127.0.0.1:" + std::to_string(relay_port)));
   overlay::JoinRequest req = Fixture::request(*j.node, false, 0);
@@ -147,22 +153,12 @@ TEST(OverlayNode, AJoinersIntroducerMayAskForThePunchAfterTheAdopterMoved) {
   // reply told J, is still served; R2 (R's parent now) may ask too; a
   // stranger may not.
   Fixture f(1, 2);
-  auto relay = [&](peers::rpc::Node& rpc) {
-    OverlayConfig cfg;
-    cfg.role = overlay::Role::kRelay;
-    cfg.capacity = 2;
-    cfg.bootstrap = {f.addr};
-    auto node = std::make_shared<OverlayNode>(rpc, cfg);
-    rpc.add_service(node);
-    f.kernel.run(node->start(std::chrono::seconds(10)));
-    return node;
-  };
   peers::rpc::Node r_rpc(f.kernel.executor(), peers::Identity::generate());
   auto r_port = r_rpc.listen("127.0.0.1:0").value();
-  auto r = relay(r_rpc);
+  auto r = f.relay(r_rpc);
   peers::rpc::Node r2_rpc(f.kernel.executor(), peers::Identity::generate());
   auto r2_port = r2_rpc.listen("127.0.0.1:0").value();
-  auto r2 = relay(r2_rpc);
+  auto r2 = f.relay(r2_rpc);
   Fixture::Joiner j = f.joiner();
   auto to_r = f.kernel.run(j.node->connect("127.0.0.1:" + std::to_string(r_port)));
   overlay::JoinRequest req = Fixture::request(*j.node, false, 0);
