@@ -143,6 +143,7 @@ bool OverlayNode::expects_punch(const peers::PeerId& asker, const peers::PeerId&
   auto now = peers::Clock::now();
   std::string asker_id = asker.to_string();
   std::string joiner_id = joiner.to_string();
+  if (banned_.count(asker)) return false;
   for (const auto& s : stripes_) {
     bool parent = s.parent && s.parent->id == asker_id;
     for (const auto& [ticket, r] : s.reservations) {
@@ -409,7 +410,9 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
     throw Error(Errc::kInvalidArgument, "fill: empty range " + std::to_string(req.from_seq) + ".." +
                                             std::to_string(req.to_seq));
   }
-  if ((req.to_seq - req.from_seq + k - 1) / k > kMaxFillChunks) {
+  // to > from here, so this cannot wrap (a huge range must not pass as a
+  // small one).
+  if ((req.to_seq - req.from_seq - 1) / k >= kMaxFillChunks) {
     throw Error(Errc::kInvalidArgument,
                 "fill: at most " + std::to_string(kMaxFillChunks) + " chunks at a time");
   }
@@ -418,7 +421,8 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
   // A fill is bounded upload for the asker's sake: one at a time each, a
   // few in all, so a crowd of askers cannot turn this node's uplink away
   // from its children.
-  if (filling_.count(ctx.peer()) || filling_.size() >= kMaxFills) {
+  auto key = std::pair(ctx.peer(), req.stripe);
+  if (filling_.count(key) || filling_.size() >= kMaxFills) {
     throw overlay::Full("busy: fills under way here", req.stripe, 1000);
   }
   std::vector<SharedBytes> chunks;
@@ -435,11 +439,12 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
                             {"from_seq", std::to_string(req.from_seq)},
                             {"to_seq", std::to_string(req.to_seq)},
                             {"chunks", std::to_string(chunks.size())}});
-  filling_.insert(ctx.peer());
+  filling_.insert(key);
   auto self = shared_from_this();
+  auto done = std::make_shared<bool>(false);
   asio::co_spawn(
       rpc_.executor(),
-      [self, channel, chunks = std::move(chunks), peer = ctx.peer()]() -> Task<void> {
+      [self, channel, chunks = std::move(chunks), key, done]() -> Task<void> {
         try {
           for (const auto& c : chunks) {
             auto op = channel->write(*c);
@@ -451,7 +456,18 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
         } catch (const std::exception&) {
           // The asker left or gave up: nothing to tell.
         }
-        self->filling_.erase(peer);
+        *done = true;
+        self->filling_.erase(key);
+      },
+      asio::detached);
+  // An asker that stops reading (it gave up, or never meant to read) holds
+  // this node's fill slot and upload no longer than an asker waits.
+  asio::co_spawn(
+      rpc_.executor(),
+      [channel, done]() -> Task<void> {
+        auto sl = sleep_for(kFillTimeout * 2);
+        co_await std::move(sl);
+        if (!*done) channel->fail(Error(Errc::kTimeout, "fill: the asker did not read in time"));
       },
       asio::detached);
   co_return reply;
@@ -460,9 +476,21 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
 Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq to,
                                  std::vector<overlay::PeerInfo> holders) {
   const ChunkSeq k = std::max<ChunkSeq>(1, stream_.stripes);
+  // Seqs of this stripe only (the new parent's first seq comes from a peer).
+  if (from % k != stripe % k || to % k != stripe % k || to <= from) co_return;
   // Only the newest kMaxFillChunks: older ones would be skipped by playout
   // before they came.
   if ((to - from) / k > kMaxFillChunks) from = to - kMaxFillChunks * k;
+  // A fill is worth something only before playout skips the gap: one
+  // deadline for all holders, and a few holders at most (the path in a
+  // join reply comes from a peer).
+  const auto deadline = peers::Clock::now() + kFillTimeout * 2;
+  constexpr std::size_t kMaxHolders = 6;
+  if (holders.size() > kMaxHolders) {
+    overlay::PeerInfo old_parent = holders.back();
+    holders.resize(kMaxHolders - 1);
+    holders.push_back(old_parent);
+  }
   auto missing = [&]() -> std::optional<ChunkSeq> {
     const Stripe& s = stripes_[stripe];
     for (ChunkSeq q = from; q < to; q += k) {
@@ -476,7 +504,7 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
   std::set<std::string> asked;
   for (const auto& h : holders) {
     auto first = missing();
-    if (!first || leaving_) break;
+    if (!first || leaving_ || peers::Clock::now() >= deadline) break;
     auto id = peers::PeerId::parse(h.id);
     if (!id || *id == rpc_.id() || banned_.count(*id) || !asked.insert(h.id).second) continue;
     auto done = std::make_shared<bool>(false);
@@ -504,7 +532,10 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
             if (!*done) ch->fail(Error(Errc::kTimeout, "fill took too long"));
           },
           asio::detached);
-      for (;;) {
+      for (std::uint32_t n = 0;; ++n) {
+        // All it announced came (a holder cannot keep this node verifying
+        // chunks for the whole timeout).
+        if (n >= reply.chunks || n >= kMaxFillChunks) break;
         auto rop = ch->read();
         std::optional<std::string> data = co_await std::move(rop);
         if (!data) break;
@@ -516,6 +547,7 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
                                                       {"reason", chunk ? "outside the range asked"
                                                                        : chunk.error().message()}});
           if (!chunk) ban_forger(stripe, conn);
+          ch->fail(Error(Errc::kCancelled, "fill: a chunk outside the range asked"));
           break;
         }
         Stripe& s = stripes_[stripe];
@@ -1762,8 +1794,8 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   std::vector<overlay::PeerInfo> holders;
   if (req.resume && freply.first_seq > req.from_seq) {
     if (!s.path.empty()) holders.assign(std::next(s.path.rbegin()), s.path.rend());
-    if (!reply.path.empty())
-      holders.insert(holders.end(), std::next(reply.path.rbegin()), reply.path.rend());
+    // The reply's path ends with the new parent's parent.
+    holders.insert(holders.end(), reply.path.rbegin(), reply.path.rend());
     if (!s.path.empty()) holders.push_back(s.path.back());
   }
   // Make before break: the old feed (if any, when moving up) ends only now.

@@ -426,8 +426,9 @@ class OverlayNode : public overlay::OverlayServer,
   std::optional<peers::PublicKey> stream_key_;
   std::vector<Stripe> stripes_;
   std::set<peers::PeerId> banned_;
-  // Callers whose fill this node is sending (one each, a few in all).
-  std::set<peers::PeerId> filling_;
+  // Callers and stripes whose fill this node is sending (one each, a few in
+  // all).
+  std::set<std::pair<peers::PeerId, std::uint32_t>> filling_;
   std::uint64_t next_ticket_ = 1;
   bool leaving_ = false;
   // start() is joining the stripes for the first time: a join that would

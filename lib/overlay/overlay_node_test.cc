@@ -22,12 +22,15 @@ using peers::rpc::testing::Kernel;
 // A source with one stripe and room for one child, and joiners: each a node
 // of its own that joins for itself.
 struct Fixture {
-  explicit Fixture(std::uint32_t stripes = 1, std::uint32_t capacity = 1)
+  explicit Fixture(std::uint32_t stripes = 1, std::uint32_t capacity = 1,
+                   std::chrono::milliseconds parent_timeout = std::chrono::milliseconds(1000))
       : server(kernel.executor(), peers::Identity::generate()) {
     OverlayConfig cfg;
     cfg.role = overlay::Role::kSource;
     cfg.stripes = stripes;
     cfg.capacity = capacity;
+    // The source drops a child whose heartbeats stop after 3 of these.
+    cfg.parent_timeout = parent_timeout;
     node = std::make_shared<OverlayNode>(server, cfg);
     server.add_service(node);
     addr = "127.0.0.1:" + std::to_string(server.listen("127.0.0.1:0").value());
@@ -165,6 +168,7 @@ TEST(OverlayNode, AJoinersIntroducerMayAskForThePunchAfterTheAdopterMoved) {
   req.joiner.addr.clear();
   req.here_only = true;
   overlay::JoinReply reply = overlay::OverlayClient(to_r).join_sync(req);
+  auto reserved_at = std::chrono::steady_clock::now();
   ASSERT_EQ(reply.parent.id, r_rpc.id().to_string());
   ASSERT_EQ(reply.path.back().id, f.server.id().to_string());
 
@@ -189,9 +193,12 @@ TEST(OverlayNode, AJoinersIntroducerMayAskForThePunchAfterTheAdopterMoved) {
   auto expects = [&](const peers::PeerId& asker) {
     return f.kernel.run([&]() -> Task<bool> { co_return r->expects_punch(asker, j.node->id()); }());
   };
-  // J's reservation lasts 5 s; the move takes milliseconds on loopback.
-  EXPECT_TRUE(expects(f.server.id()));
-  EXPECT_TRUE(expects(r2_rpc.id()));
+  // J's reservation lasts 5 s; the move takes milliseconds on loopback, but
+  // a starved machine may take longer, and then there is nothing to check.
+  if (std::chrono::steady_clock::now() - reserved_at < std::chrono::seconds(4)) {
+    EXPECT_TRUE(expects(f.server.id()));
+    EXPECT_TRUE(expects(r2_rpc.id()));
+  }
   EXPECT_FALSE(expects(peers::Identity::generate().peer_id()));
   f.kernel.run(r->leave());
   f.kernel.run(r2->leave());
@@ -607,13 +614,64 @@ TEST(OverlayNode, AFillServesHeldChunksOfARangeWithinBounds) {
   EXPECT_EQ(f.node->stats().fills_served, 1u);
 }
 
+TEST(OverlayNode, AFillSendsOnlyTheStripesChunksAndARangeCannotWrapPastTheBound) {
+  Fixture f(2, 2);
+  f.kernel.run([&]() -> Task<int> {
+    for (ChunkSeq q = 0; q < 20; ++q) {
+      Chunk c = test_chunk(q);
+      c.stripe = static_cast<std::uint32_t>(q % 2);
+      f.node->publish(c);
+    }
+    co_return 0;
+  }());
+  Fixture::Joiner asker = f.joiner();
+  overlay::OverlayClient client(asker.conn);
+  overlay::FillRequest req;
+  req.stripe = 1;
+  req.from_seq = 3;
+  req.to_seq = 11;
+  auto [reply, channel] = f.kernel.run(client.fill(req));
+  std::vector<ChunkSeq> got;
+  for (;;) {
+    auto data = f.kernel.run(channel->read());
+    if (!data) break;
+    auto chunk = verify_chunk(*data, f.server.identity().public_key(), 1 << 20);
+    ASSERT_TRUE(chunk) << chunk.error().message();
+    EXPECT_EQ(chunk->stripe, 1u);
+    got.push_back(chunk->seq);
+  }
+  EXPECT_EQ(got, (std::vector<ChunkSeq>{3, 5, 7, 9}));
+  EXPECT_EQ(reply.chunks, 4u);
+  // A range whose length, rounded up to whole chunks, would wrap to a small
+  // number is as long as it looks.
+  overlay::FillRequest huge;
+  huge.stripe = 0;
+  huge.from_seq = 0;
+  huge.to_seq = UINT64_MAX;
+  try {
+    f.kernel.run(client.fill(huge));
+    ADD_FAILURE() << "a fill of 2^63 chunks was served";
+  } catch (const peers::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 64 chunks"), std::string::npos) << e.what();
+  }
+  // 64 chunks of a stripe is the bound, 65 is past it.
+  huge.to_seq = 128;
+  EXPECT_NO_THROW(f.kernel.run(client.fill(huge)));
+  huge.stripe = 1;
+  huge.from_seq = 1;
+  huge.to_seq = 131;
+  EXPECT_THROW(f.kernel.run(client.fill(huge)), peers::Error);
+}
+
 TEST(OverlayNode, AChildWhoseNewParentsHistoryBeganLateFillsTheGapFromAnotherHolder) {
   // The source feeds a relay R and, below R, a viewer V. R freezes (SIGSTOP,
   // as it were) while the stream goes on, and a newcomer N joins the source
   // at the live edge, its history beginning there. V loses R and lands
   // below N, whose history begins after V's last chunk: the chunks between
   // come from the source, so V misses none.
-  Fixture f(1, 2);
+  // The source keeps the frozen R as a child for 30 s: it stays full, and
+  // V's repair goes below N however long V takes to notice R.
+  Fixture f(1, 2, std::chrono::seconds(10));
   auto publish = [&](ChunkSeq from, ChunkSeq to) {
     f.kernel.run([&]() -> Task<int> {
       for (ChunkSeq q = from; q < to; ++q) f.node->publish(test_chunk(q));
