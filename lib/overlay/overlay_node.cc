@@ -484,6 +484,7 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
   // A fill is worth something only before playout skips the gap: one
   // deadline for all holders, and a few holders at most (the path in a
   // join reply comes from a peer).
+  if (on_fill) on_fill(stripe, from, to, true);
   const auto deadline = peers::Clock::now() + kFillTimeout * 2;
   constexpr std::size_t kMaxHolders = 6;
   if (holders.size() > kMaxHolders) {
@@ -566,6 +567,7 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
     }
     *done = true;
   }
+  if (on_fill) on_fill(stripe, from, to, false);
   auto left = missing();
   if (left) {
     peers::log_warn("could not fill a gap", {{"stripe", std::to_string(stripe)},

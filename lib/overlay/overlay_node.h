@@ -165,6 +165,10 @@ class OverlayNode : public overlay::OverlayServer,
   std::function<void(const Chunk&)> on_chunk;
   // Every stripe delivered its end-of-stream chunk (relays and sinks).
   std::function<void()> on_end;
+  // A fill of seqs [from, to) of a stripe began (pending) or ended, found
+  // or not: a sink's playout waits for those chunks as late ones meanwhile
+  // instead of skipping them as lost.
+  std::function<void(std::uint32_t stripe, ChunkSeq from, ChunkSeq to, bool pending)> on_fill;
   // A stripe could not be repaired within repair_timeout: the stream is lost.
   std::function<void(const peers::Error&)> on_lost;
   // Something an operator may want to see happened (vt-inspect events), as

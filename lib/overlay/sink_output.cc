@@ -111,6 +111,16 @@ void SinkOutput::start() {
     }
     drain();
   };
+  // Chunks a fill is bringing are late, not lost, while it lasts.
+  node_.on_fill = [this](std::uint32_t, ChunkSeq from, ChunkSeq to, bool pending) {
+    if (!playout_) return;
+    if (pending) {
+      playout_->expect(from, to);
+    } else {
+      playout_->forget_expected(from);
+      drain();
+    }
+  };
   node_.on_chunk = [this](const Chunk& c) {
     if (!newest_timestamp_ || c.timestamp > *newest_timestamp_) newest_timestamp_ = c.timestamp;
     if (!playout_) {

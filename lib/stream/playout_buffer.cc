@@ -56,9 +56,21 @@ void PlayoutBuffer::note_progress(const Chunk& chunk) {
 }
 
 bool PlayoutBuffer::hole_is_lost() const {
+  // A range announced as on its way: late, whatever its stripe did since.
+  auto it = expected_.upper_bound(next_);
+  if (it != expected_.begin() && next_ < std::prev(it)->second) return false;
   if (stripe_next_.empty()) return true;
   return stripe_next_[next_ % stripe_next_.size()] > next_ + 1;
 }
+
+void PlayoutBuffer::expect(ChunkSeq from, ChunkSeq to) {
+  if (to <= from || to <= next_) return;
+  expected_[from] = std::max(expected_[from], to);
+  // Ranges the play point went past mean nothing any more.
+  std::erase_if(expected_, [&](const auto& r) { return r.second <= next_; });
+}
+
+void PlayoutBuffer::forget_expected(ChunkSeq from) { expected_.erase(from); }
 
 InsertResult PlayoutBuffer::insert(Chunk chunk, TimePoint now) {
   if (end_seq_ && chunk.seq > *end_seq_) {

@@ -130,6 +130,12 @@ class PlayoutBuffer {
   // finishes. Nothing is waited for.
   std::vector<Chunk> flush();
 
+  // Seqs in [from, to) are on their way after all (a fill from another node
+  // once the stripe's new parent began past them): a hole there is late,
+  // waited for up to the late limit, not lost, until forget_expected(from).
+  void expect(ChunkSeq from, ChunkSeq to);
+  void forget_expected(ChunkSeq from);
+
   // When pop_ready() will skip the current hole; nullopt when there is no
   // hole (nothing held, or the next chunk is here and pop_ready() releases it
   // at once).
@@ -172,6 +178,8 @@ class PlayoutBuffer {
   std::uint64_t seen_before_start_ = 0;
   // Per stripe: one past the newest seq seen (0: none yet).
   std::vector<ChunkSeq> stripe_next_;
+  // Ranges [from, to) that expect() announced, by from.
+  std::map<ChunkSeq, ChunkSeq> expected_;
   // One past the last seq skipped: a skip right after it extends its gap.
   std::optional<ChunkSeq> skipped_to_;
   PlayoutStats stats_;

@@ -189,6 +189,37 @@ TEST(PlayoutBuffer, LostChunkIsSkippedAfterTheBuffer) {
   EXPECT_EQ(*buffer.next_deadline(), t0 + 100ms + 8s);
 }
 
+TEST(PlayoutBuffer, AChunkAFillIsBringingIsLateNotLost) {
+  // Stripe 1's new parent began at 5: 1 looks lost, but a fill is bringing
+  // it, so it is waited for up to the late limit; it comes and plays.
+  PlayoutBuffer buffer = striped();
+  (void)buffer.insert(chunk(0), t0);
+  (void)buffer.insert(chunk(2), t0);
+  (void)buffer.insert(chunk(5), t0 + 100ms);
+  buffer.expect(1, 5);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0)), std::vector<ChunkSeq>{0});
+  EXPECT_EQ(*buffer.next_deadline(), t0 + 8s);
+  EXPECT_TRUE(buffer.pop_ready(t0 + 3s).empty());
+  EXPECT_EQ(buffer.insert(chunk(1), t0 + 3s), InsertResult::kAccepted);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0 + 3s)), (std::vector<ChunkSeq>{1, 2}));
+  EXPECT_EQ(buffer.stats().gaps, 0u);
+}
+
+TEST(PlayoutBuffer, AFillThatEndsWithoutTheChunkLeavesItLost) {
+  PlayoutBuffer buffer = striped();
+  (void)buffer.insert(chunk(0), t0);
+  (void)buffer.insert(chunk(2), t0);
+  (void)buffer.insert(chunk(5), t0 + 100ms);
+  buffer.expect(1, 5);
+  EXPECT_TRUE(buffer.pop_ready(t0 + 3s).size() == 1);  // 0 only
+  buffer.forget_expected(1);
+  EXPECT_EQ(seqs(buffer.pop_ready(t0 + 3s)), std::vector<ChunkSeq>{2});
+  EXPECT_EQ(buffer.stats().skipped_chunks, 1u);
+  // A range below the play point is nothing to wait for.
+  buffer.expect(0, 2);
+  EXPECT_EQ(*buffer.next_deadline(), t0 + 100ms + 8s);
+}
+
 TEST(PlayoutBuffer, LostChunkDoesNotTakeALateOneWithIt) {
   PlayoutBuffer buffer = striped();
   (void)buffer.insert(chunk(0), t0);
