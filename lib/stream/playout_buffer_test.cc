@@ -189,14 +189,20 @@ TEST(PlayoutBuffer, LostChunkIsSkippedAfterTheBuffer) {
   EXPECT_EQ(*buffer.next_deadline(), t0 + 100ms + 8s);
 }
 
-TEST(PlayoutBuffer, AChunkAFillIsBringingIsLateNotLost) {
-  // Stripe 1's new parent began at 5: 1 looks lost, but a fill is bringing
-  // it, so it is waited for up to the late limit; it comes and plays.
+// Stripe 1's new parent began at 5, and a fill is bringing 1.
+PlayoutBuffer filling_one() {
   PlayoutBuffer buffer = striped();
   (void)buffer.insert(chunk(0), t0);
   (void)buffer.insert(chunk(2), t0);
   (void)buffer.insert(chunk(5), t0 + 100ms);
   buffer.expect(1, 5);
+  return buffer;
+}
+
+TEST(PlayoutBuffer, AChunkAFillIsBringingIsLateNotLost) {
+  // 1 looks lost (its stripe went past it), but it is waited for up to the
+  // late limit; it comes and plays.
+  PlayoutBuffer buffer = filling_one();
   EXPECT_EQ(seqs(buffer.pop_ready(t0)), std::vector<ChunkSeq>{0});
   EXPECT_EQ(*buffer.next_deadline(), t0 + 8s);
   EXPECT_TRUE(buffer.pop_ready(t0 + 3s).empty());
@@ -206,11 +212,7 @@ TEST(PlayoutBuffer, AChunkAFillIsBringingIsLateNotLost) {
 }
 
 TEST(PlayoutBuffer, AFillThatEndsWithoutTheChunkLeavesItLost) {
-  PlayoutBuffer buffer = striped();
-  (void)buffer.insert(chunk(0), t0);
-  (void)buffer.insert(chunk(2), t0);
-  (void)buffer.insert(chunk(5), t0 + 100ms);
-  buffer.expect(1, 5);
+  PlayoutBuffer buffer = filling_one();
   EXPECT_TRUE(buffer.pop_ready(t0 + 3s).size() == 1);  // 0 only
   buffer.forget_expected(1);
   EXPECT_EQ(seqs(buffer.pop_ready(t0 + 3s)), std::vector<ChunkSeq>{2});
