@@ -674,7 +674,15 @@ Task<std::pair<std::string, std::shared_ptr<DataChannel>>> Connection::call_with
         });
       },
       use_awaitable);
-  std::string result = co_await std::move(op);
+  std::string result;
+  try {
+    result = co_await std::move(op);
+  } catch (const Error& e) {
+    // No answer, no channel: the peer's side (it may answer after our
+    // deadline, and write) learns it, and this side forgets the channel.
+    if (*channel) (*channel)->fail(e);
+    throw;
+  }
   co_return std::make_pair(std::move(result), *channel);
 }
 

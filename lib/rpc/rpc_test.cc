@@ -35,7 +35,8 @@ enum : std::uint32_t {
   kStream = 0x1008,  // data
   kSleepMs = 0x1009,
   kCrash = 0x100a,
-  kCollect = 0x100b,  // data: the server reads the channel to its end
+  kCollect = 0x100b,     // data: the server reads the channel to its end
+  kLateStream = 0x100c,  // data: answers after N ms, then writes until a write fails
 };
 
 std::string u64_body(std::uint64_t v) {
@@ -65,7 +66,8 @@ struct TestService : Service {
             {kStream, "test.Test.stream", false, true},
             {kSleepMs, "test.Test.sleep_ms"},
             {kCrash, "test.Test.crash"},
-            {kCollect, "test.Test.collect", false, true}};
+            {kCollect, "test.Test.collect", false, true},
+            {kLateStream, "test.Test.late_stream", false, true}};
   }
 
   Task<Answer<std::string>> call(CallContext& ctx, std::uint32_t m, std::string args) override {
@@ -125,6 +127,27 @@ struct TestService : Service {
         asio::co_spawn(co_await asio::this_coro::executor, std::move(writer), asio::detached);
         co_return u64_body(n);
       }
+      case kLateStream: {
+        // Answers late even when the caller cancels (a node busy elsewhere
+        // that gets to the call after its deadline).
+        asio::steady_timer t(co_await asio::this_coro::executor,
+                             std::chrono::milliseconds(body_u64(args)));
+        auto wait = t.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await std::move(wait);
+        auto ch = ctx.channel();
+        auto writer = [this, ch]() -> Task<void> {
+          try {
+            for (;;) {
+              auto write = ch->write(std::string(16384, 'x'));
+              co_await std::move(write);
+            }
+          } catch (const Error& e) {
+            stream_failed.set_value(e.message());
+          }
+        };
+        asio::co_spawn(co_await asio::this_coro::executor, std::move(writer), asio::detached);
+        co_return std::string();
+      }
       case kCrash:
         throw std::runtime_error("handler bug");
       case kCollect: {
@@ -167,6 +190,7 @@ struct TestService : Service {
   std::mutex mu;
   std::vector<std::uint64_t> told;
   std::promise<std::pair<std::map<char, std::uint64_t>, bool>> collected;
+  std::promise<std::string> stream_failed;
 };
 
 struct Pair {
@@ -589,6 +613,25 @@ TEST(Rpc, DataChannelSendLimitKeepsFewBytesInFlightAndNeverStalls) {
   auto [counts, in_order] = done.get();
   EXPECT_TRUE(in_order);
   EXPECT_EQ(counts['A'], kCount);
+}
+
+TEST(Rpc, ADataCallThatTimesOutEndsItsChannelForTheServerToo) {
+  // The caller gives up on a data call (its deadline passed) before the
+  // server answers: the server's writer must learn it, not fill a window
+  // nobody reads and then wait for credit for as long as the connection
+  // lives.
+  Kernel k;
+  Pair p(k);
+  EXPECT_THROW(k.run([&]() -> Task<int> {
+    auto call = p.conn->call_with_channel(kLateStream, u64_body(300), CallOptions{100ms});
+    co_await std::move(call);
+    co_return 0;
+  }()),
+               Error);
+  auto failed = p.server_svc->stream_failed.get_future();
+  ASSERT_EQ(failed.wait_for(30s), std::future_status::ready)
+      << "the server is still writing into a channel its caller gave up";
+  EXPECT_FALSE(failed.get().empty());
 }
 
 TEST(Rpc, ReadingAChannelThisSideFailedFailsAtOnce) {
