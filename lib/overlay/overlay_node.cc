@@ -399,6 +399,21 @@ namespace {
 constexpr std::uint64_t kMaxFillChunks = 64;
 constexpr std::size_t kMaxFills = 8;
 constexpr auto kFillTimeout = 3s;
+
+// Fails `channel` with kTimeout and `why` after `after`, unless `done` is set
+// by then: a fill that stalls on either side ends.
+void fail_unless_done(const peers::rpc::Executor& ex,
+                      std::shared_ptr<peers::rpc::DataChannel> channel, std::shared_ptr<bool> done,
+                      steady_clock::duration after, std::string why) {
+  asio::co_spawn(
+      ex,
+      [channel, done, after, why]() -> Task<void> {
+        auto sl = sleep_for(after);
+        co_await std::move(sl);
+        if (!*done) channel->fail(Error(Errc::kTimeout, why));
+      },
+      asio::detached);
+}
 }  // namespace
 
 Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillRequest req) {
@@ -462,14 +477,8 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
       asio::detached);
   // An asker that stops reading (it gave up, or never meant to read) holds
   // this node's fill slot and upload no longer than an asker waits.
-  asio::co_spawn(
-      rpc_.executor(),
-      [channel, done]() -> Task<void> {
-        auto sl = sleep_for(kFillTimeout * 2);
-        co_await std::move(sl);
-        if (!*done) channel->fail(Error(Errc::kTimeout, "fill: the asker did not read in time"));
-      },
-      asio::detached);
+  fail_unless_done(rpc_.executor(), channel, done, kFillTimeout * 2,
+                   "fill: the asker did not read in time");
   co_return reply;
 }
 
@@ -525,14 +534,7 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
       // A holder that stalls is given up after the timeout (its channel is
       // failed), and the next one is asked.
       std::shared_ptr<peers::rpc::DataChannel> ch = channel;
-      asio::co_spawn(
-          rpc_.executor(),
-          [self = shared_from_this(), ch, done]() -> Task<void> {
-            auto sl = sleep_for(kFillTimeout);
-            co_await std::move(sl);
-            if (!*done) ch->fail(Error(Errc::kTimeout, "fill took too long"));
-          },
-          asio::detached);
+      fail_unless_done(rpc_.executor(), ch, done, kFillTimeout, "fill took too long");
       for (std::uint32_t n = 0;; ++n) {
         // All it announced came (a holder cannot keep this node verifying
         // chunks for the whole timeout).

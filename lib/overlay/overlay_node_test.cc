@@ -84,6 +84,16 @@ struct Fixture {
     return j;
   }
 
+  // Joiner j asks the node listening on `port` to adopt it where it is (a
+  // here-only join) with no address of its own, as a NATed node would.
+  overlay::JoinReply join_without_address(const Joiner& j, std::uint16_t port) {
+    auto conn = kernel.run(j.node->connect("127.0.0.1:" + std::to_string(port)));
+    overlay::JoinRequest req = request(*j.node, false, 0);
+    req.joiner.addr.clear();
+    req.here_only = true;
+    return overlay::OverlayClient(conn).join_sync(req);
+  }
+
   // A relay of `capacity` children on `rpc` that has joined the source.
   std::shared_ptr<OverlayNode> relay(peers::rpc::Node& rpc, std::uint32_t capacity = 2) {
     OverlayConfig cfg;
@@ -133,11 +143,7 @@ TEST(OverlayNode, ANodeServesAPunchOnlyForAJoinerItReservedIntroducedByItsParent
   auto relay_port = relay_rpc.listen("127.0.0.1:0").value();
   auto relay = f.relay(relay_rpc);
   Fixture::Joiner j = f.joiner();
-  auto to_relay = f.kernel.run(j.node->connect("127.0.0.1:" + std::to_string(relay_port)));
-  overlay::JoinRequest req = Fixture::request(*j.node, false, 0);
-  req.joiner.addr.clear();
-  req.here_only = true;
-  overlay::JoinReply reply = overlay::OverlayClient(to_relay).join_sync(req);
+  overlay::JoinReply reply = f.join_without_address(j, relay_port);
   ASSERT_EQ(reply.parent.id, relay_rpc.id().to_string());
   auto expects = [&](const peers::PeerId& asker, const peers::PeerId& joiner) {
     return f.kernel.run([&]() -> Task<bool> { co_return relay->expects_punch(asker, joiner); }());
@@ -163,11 +169,7 @@ TEST(OverlayNode, AJoinersIntroducerMayAskForThePunchAfterTheAdopterMoved) {
   auto r2_port = r2_rpc.listen("127.0.0.1:0").value();
   auto r2 = f.relay(r2_rpc);
   Fixture::Joiner j = f.joiner();
-  auto to_r = f.kernel.run(j.node->connect("127.0.0.1:" + std::to_string(r_port)));
-  overlay::JoinRequest req = Fixture::request(*j.node, false, 0);
-  req.joiner.addr.clear();
-  req.here_only = true;
-  overlay::JoinReply reply = overlay::OverlayClient(to_r).join_sync(req);
+  overlay::JoinReply reply = f.join_without_address(j, r_port);
   auto reserved_at = std::chrono::steady_clock::now();
   ASSERT_EQ(reply.parent.id, r_rpc.id().to_string());
   ASSERT_EQ(reply.path.back().id, f.server.id().to_string());
