@@ -400,20 +400,41 @@ constexpr std::uint64_t kMaxFillChunks = 64;
 constexpr std::size_t kMaxFills = 8;
 constexpr auto kFillTimeout = 3s;
 
-// Fails `channel` with kTimeout and `why` after `after`, unless `done` is set
-// by then: a fill that stalls on either side ends.
-void fail_unless_done(const peers::rpc::Executor& ex,
-                      std::shared_ptr<peers::rpc::DataChannel> channel, std::shared_ptr<bool> done,
-                      steady_clock::duration after, std::string why) {
-  asio::co_spawn(
-      ex,
-      [channel, done, after, why]() -> Task<void> {
-        auto sl = sleep_for(after);
-        co_await std::move(sl);
-        if (!*done) channel->fail(Error(Errc::kTimeout, why));
-      },
-      asio::detached);
-}
+// Fails a channel with kTimeout and `why` after `after` unless finish() is
+// called first: a fill that stalls on either side ends, and one that ends
+// in time leaves no timer waiting behind it.
+class ChannelWatch {
+ public:
+  static std::shared_ptr<ChannelWatch> start(const peers::rpc::Executor& ex,
+                                             std::shared_ptr<peers::rpc::DataChannel> channel,
+                                             steady_clock::duration after, std::string why) {
+    auto w = std::make_shared<ChannelWatch>(ex, std::move(channel), after, std::move(why));
+    asio::co_spawn(
+        ex,
+        [w]() -> Task<void> {
+          if (w->done_) co_return;
+          boost::system::error_code ec;
+          auto wait = w->timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          co_await std::move(wait);
+          if (!w->done_) w->channel_->fail(Error(Errc::kTimeout, w->why_));
+        },
+        asio::detached);
+    return w;
+  }
+  ChannelWatch(const peers::rpc::Executor& ex, std::shared_ptr<peers::rpc::DataChannel> channel,
+               steady_clock::duration after, std::string why)
+      : timer_(ex, after), channel_(std::move(channel)), why_(std::move(why)) {}
+  void finish() {
+    done_ = true;
+    timer_.cancel();
+  }
+
+ private:
+  bool done_ = false;
+  peers::Timer timer_;
+  std::shared_ptr<peers::rpc::DataChannel> channel_;
+  std::string why_;
+};
 }  // namespace
 
 Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillRequest req) {
@@ -456,10 +477,13 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
                             {"chunks", std::to_string(chunks.size())}});
   filling_.insert(key);
   auto self = shared_from_this();
-  auto done = std::make_shared<bool>(false);
+  // An asker that stops reading (it gave up, or never meant to read) holds
+  // this node's fill slot and upload no longer than an asker waits.
+  auto watch = ChannelWatch::start(rpc_.executor(), channel, kFillTimeout * 2,
+                                   "fill: the asker did not read in time");
   asio::co_spawn(
       rpc_.executor(),
-      [self, channel, chunks = std::move(chunks), key, done]() -> Task<void> {
+      [self, channel, chunks = std::move(chunks), key, watch]() -> Task<void> {
         try {
           for (const auto& c : chunks) {
             auto op = channel->write(*c);
@@ -471,14 +495,10 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
         } catch (const std::exception&) {
           // The asker left or gave up: nothing to tell.
         }
-        *done = true;
+        watch->finish();
         self->filling_.erase(key);
       },
       asio::detached);
-  // An asker that stops reading (it gave up, or never meant to read) holds
-  // this node's fill slot and upload no longer than an asker waits.
-  fail_unless_done(rpc_.executor(), channel, done, kFillTimeout * 2,
-                   "fill: the asker did not read in time");
   co_return reply;
 }
 
@@ -517,7 +537,7 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
     if (!first || leaving_ || peers::Clock::now() >= deadline) break;
     auto id = peers::PeerId::parse(h.id);
     if (!id || *id == rpc_.id() || banned_.count(*id) || !asked.insert(h.id).second) continue;
-    auto done = std::make_shared<bool>(false);
+    std::shared_ptr<ChannelWatch> watch;
     try {
       auto conn = rpc_.find(*id);
       if (!conn) {
@@ -534,7 +554,7 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
       // A holder that stalls is given up after the timeout (its channel is
       // failed), and the next one is asked.
       std::shared_ptr<peers::rpc::DataChannel> ch = channel;
-      fail_unless_done(rpc_.executor(), ch, done, kFillTimeout, "fill took too long");
+      watch = ChannelWatch::start(rpc_.executor(), ch, kFillTimeout, "fill took too long");
       for (std::uint32_t n = 0;; ++n) {
         // All it announced came (a holder cannot keep this node verifying
         // chunks for the whole timeout).
@@ -567,7 +587,7 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
           "fill failed",
           {{"stripe", std::to_string(stripe)}, {"from", id->short_id()}, {"error", e.what()}});
     }
-    *done = true;
+    if (watch) watch->finish();
   }
   if (on_fill) on_fill(stripe, from, to, false);
   auto left = missing();
@@ -1746,13 +1766,13 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
       if (held_ticket) st.reservations.erase(*held_ticket);
       if (placed) st.placed = false;
     }
-  } undo{this, stripe};
+  } undo{this, stripe, std::nullopt};
   if (!reply.displaced.id.empty() && stripe == home_stripe() && capacity_ > 0 && dialable()) {
     // The child this join displaces is sent here: hold it a place.
     auto now = peers::Clock::now();
     auto& rs = stripes_[stripe].reservations;
     std::erase_if(rs, [&](const auto& r) { return r.second.joiner.id == reply.displaced.id; });
-    Reservation held{reply.displaced, 0, now, now + 10s, std::nullopt, true};
+    Reservation held{reply.displaced, 0, now, now + 10s, std::nullopt, true, {}};
     undo.held_ticket = next_ticket_;
     rs[next_ticket_++] = std::move(held);
   }

@@ -224,6 +224,14 @@ class OverlayNode : public overlay::OverlayServer,
   // published) is now; nullopt before the stream clock is known.
   std::optional<std::chrono::microseconds> receive_behind_live() const;
 
+  // Asks `holders` in turn for the chunks of [from, to) of a stripe that
+  // this node still lacks (Overlay.fill); each is verified as a fed chunk
+  // is, and a holder that sends a forgery is banned. The node calls it after
+  // a change of parent whose history began past where its copy stopped,
+  // with the old path first and the old parent last.
+  peers::rpc::Task<void> fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq to,
+                                  std::vector<overlay::PeerInfo> holders);
+
   // Overlay service.
   peers::rpc::Task<peers::rpc::Answer<overlay::JoinReply>> join(peers::rpc::CallContext& ctx,
                                                                 overlay::JoinRequest req) override;
@@ -362,11 +370,6 @@ class OverlayNode : public overlay::OverlayServer,
   // The peer on `conn` sent a chunk that fails verification: banned (never
   // a parent or a holder again) and its connection closed.
   void ban_forger(std::uint32_t stripe, const std::shared_ptr<peers::rpc::Connection>& conn);
-  // After a change of parent whose history began past where this node's
-  // copy stopped: asks `holders` in turn (the old parent first) for the
-  // chunks of [from, to) it still lacks (Overlay.fill).
-  peers::rpc::Task<void> fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq to,
-                                  std::vector<overlay::PeerInfo> holders);
   peers::rpc::Task<void> heartbeat_loop(std::uint32_t stripe, std::uint64_t generation);
   void parent_lost(std::uint32_t stripe, std::uint64_t generation, const std::string& why,
                    const std::string& via = {});

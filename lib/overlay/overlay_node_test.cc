@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <future>
+#include <map>
 #include <memory>
 #include <set>
 #include <thread>
@@ -750,6 +753,158 @@ TEST(OverlayNode, AChildWhoseNewParentsHistoryBeganLateFillsTheGapFromAnotherHol
   v_rpc.close();
   n_rpc.close();
   r_rpc.close();
+}
+
+// A holder that answers a fill with a doctored chunk first and the genuine
+// chunks after it: a chunk of the stream with one bit of its signature
+// flipped (a forgery), or a genuine chunk from outside the range asked; or
+// that announces the chunks and sends none.
+class DoctoredHolder : public overlay::OverlayServer {
+ public:
+  enum class Doctor { kFlippedSignature, kOutsideRange, kSilent };
+  DoctoredHolder(peers::rpc::Node& rpc, const peers::Identity& source, Doctor how)
+      : rpc_(rpc), source_(source), how_(how) {}
+
+  std::size_t fills = 0;
+
+  Task<overlay::FillReply> fill(peers::rpc::CallContext& ctx, overlay::FillRequest req) override {
+    ++fills;
+    std::vector<std::string> chunks;
+    for (ChunkSeq q = req.from_seq; q < req.to_seq; ++q) {
+      chunks.push_back(sign_chunk(source_, test_chunk(q)));
+    }
+    if (how_ == Doctor::kFlippedSignature) {
+      chunks.front().back() = static_cast<char>(chunks.front().back() ^ 0x01);
+    } else {
+      chunks.front() = sign_chunk(source_, test_chunk(req.to_seq));
+    }
+    overlay::FillReply reply;
+    reply.stripe = req.stripe;
+    reply.chunks = static_cast<std::uint32_t>(chunks.size());
+    auto channel = ctx.channel();
+    if (how_ == Doctor::kSilent) {
+      held_.push_back(channel);  // open, and nothing on it
+      co_return reply;
+    }
+    boost::asio::co_spawn(
+        rpc_.executor(),
+        [channel, chunks = std::move(chunks)]() -> Task<void> {
+          try {
+            for (const auto& c : chunks) {
+              auto op = channel->write(c);
+              co_await std::move(op);
+            }
+            channel->close();
+          } catch (const std::exception&) {
+            // The asker hung up: what it should do.
+          }
+        },
+        boost::asio::detached);
+    co_return reply;
+  }
+  Task<peers::rpc::Answer<overlay::StreamInfo>> stream(peers::rpc::CallContext&) override {
+    throw overlay::NotInTree("a holder only", 0);
+  }
+  Task<peers::rpc::Answer<overlay::JoinReply>> join(peers::rpc::CallContext&,
+                                                    overlay::JoinRequest req) override {
+    throw overlay::NotInTree("a holder only", req.stripe);
+  }
+  Task<overlay::FeedReply> feed(peers::rpc::CallContext&, overlay::FeedRequest req) override {
+    throw overlay::NotInTree("a holder only", req.stripe);
+  }
+  Task<peers::rpc::Answer<overlay::HeartbeatReply>> heartbeat(peers::rpc::CallContext&,
+                                                              overlay::Heartbeat req) override {
+    throw overlay::NotInTree("a holder only", req.stripe);
+  }
+  Task<void> redirect(peers::rpc::CallContext&, overlay::Redirect) override { co_return; }
+  Task<peers::rpc::Answer<overlay::ChildReport>> vouch(peers::rpc::CallContext&,
+                                                       overlay::ChildQuery req) override {
+    throw overlay::NotInTree("a holder only", req.stripe);
+  }
+  Task<peers::rpc::Answer<overlay::HomeMoveReply>> move_home(peers::rpc::CallContext&,
+                                                             overlay::HomeMove req) override {
+    throw overlay::NotInTree("a holder only", req.from);
+  }
+
+ private:
+  peers::rpc::Node& rpc_;
+  const peers::Identity& source_;
+  Doctor how_;
+  std::vector<std::shared_ptr<peers::rpc::DataChannel>> held_;
+};
+
+TEST(OverlayNode, AFillHolderThatSendsAForgeryIsBannedAndTheGapComesFromTheNextHolder) {
+  // A viewer V joins at the live edge (seq 11) and asks for the chunks
+  // before it: first from a holder that sends a doctored chunk, then from
+  // the source. Nothing doctored reaches V's output; the forger is banned
+  // and never asked again; a holder that sent a genuine chunk outside the
+  // range, or that sends nothing, is given up for that fill but not banned.
+  Fixture f(1, 2);
+  publish(f, 0, 12);
+  struct Holder {
+    peers::rpc::Node rpc;
+    std::shared_ptr<DoctoredHolder> service;
+    overlay::PeerInfo info;
+    Holder(Fixture& f, DoctoredHolder::Doctor how)
+        : rpc(f.kernel.executor(), peers::Identity::generate()) {
+      service = std::make_shared<DoctoredHolder>(rpc, f.server.identity(), how);
+      rpc.add_service(service);
+      info.id = rpc.id().to_string();
+      info.addr = "127.0.0.1:" + std::to_string(rpc.listen("127.0.0.1:0").value());
+    }
+  };
+  Holder forger(f, DoctoredHolder::Doctor::kFlippedSignature);
+  Holder stray(f, DoctoredHolder::Doctor::kOutsideRange);
+  Holder silent(f, DoctoredHolder::Doctor::kSilent);
+  overlay::PeerInfo source;
+  source.id = f.server.id().to_string();
+  source.addr = f.addr;
+
+  peers::rpc::Node v_rpc(f.kernel.executor(), peers::Identity::generate());
+  v_rpc.listen("127.0.0.1:0").value();
+  OverlayConfig cfg;
+  cfg.role = overlay::Role::kSink;
+  cfg.capacity = 0;
+  cfg.bootstrap = {f.addr};
+  auto v = std::make_shared<OverlayNode>(v_rpc, cfg);
+  v_rpc.add_service(v);
+  auto out = std::make_shared<std::map<ChunkSeq, std::string>>();
+  v->on_chunk = [out](const Chunk& c) { (*out)[c.seq] = c.payload; };
+  auto banned = std::make_shared<std::vector<std::string>>();
+  v->on_event = [banned](const std::string& kind, const std::map<std::string, std::string>& m) {
+    if (kind == "peer_banned") banned->push_back(m.at("peer"));
+  };
+  f.kernel.run(v->start(std::chrono::seconds(10)));
+  ASSERT_EQ(v->first_seq(0), std::optional<ChunkSeq>(11));
+
+  f.kernel.run(v->fill_gap(0, 3, 8, {forger.info, source}));
+  EXPECT_EQ(forger.service->fills, 1u);
+  EXPECT_EQ(v->stats().rejected, 1u);
+  EXPECT_EQ(*banned, (std::vector<std::string>{forger.rpc.id().to_string()}));
+  // The banned forger is not asked again; the stray holder is given up for
+  // this fill only.
+  f.kernel.run(v->fill_gap(0, 8, 10, {forger.info, stray.info, source}));
+  EXPECT_EQ(forger.service->fills, 1u);
+  EXPECT_EQ(stray.service->fills, 1u);
+  EXPECT_EQ(v->stats().rejected, 2u);
+  // The silent holder's channel is failed after the fill timeout (3 s).
+  f.kernel.run(v->fill_gap(0, 10, 11, {stray.info, silent.info, source}));
+  EXPECT_EQ(stray.service->fills, 2u);
+  EXPECT_EQ(silent.service->fills, 1u);
+  EXPECT_EQ(banned->size(), 1u);
+
+  EXPECT_EQ(v->stats().filled, 8u);  // 3 to 10, all from the source
+  EXPECT_EQ(f.node->stats().fills_served, 3u);
+  ASSERT_GE(out->size(), 9u);
+  for (ChunkSeq q = 3; q <= 11; ++q) {
+    ASSERT_TRUE(out->count(q)) << q;
+    EXPECT_EQ(out->at(q), test_chunk(q).payload) << q;
+  }
+  f.kernel.run(v->leave());
+  v_rpc.close();
+  forger.rpc.close();
+  stray.rpc.close();
+  silent.rpc.close();
 }
 
 }  // namespace
