@@ -1937,6 +1937,7 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
   const auto began = peers::Clock::now();
   auto last_report = began;
   for (std::uint32_t round = 0;; ++round) {
+    const auto round_began = peers::Clock::now();
     bool any = false, all_full = true, busy = false;
     std::chrono::milliseconds retry{0};
     std::set<std::string> failed;  // not "full": no answer, or an error
@@ -1964,14 +1965,16 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
         }
       } catch (const std::exception& e) {
         // Nothing listens there any more (a node that left, or a viewer
-        // refused before us), or a node the join was forwarded through
-        // left before the answer came back: that says nothing about
-        // capacity, so it does not keep a newcomer from learning that
-        // everyone else is full.
+        // refused before us), a node the join was forwarded through left
+        // before the answer came back, or the node is not in this stripe's
+        // tree (a newcomer that was refused, or is still joining): that
+        // says nothing about capacity, so it does not keep a newcomer from
+        // learning that everyone else is full.
         auto* pe = dynamic_cast<const peers::Error*>(&e);
         bool gone =
-            pe && ((pe->origin().empty() && pe->system_code() == std::errc::connection_refused) ||
-                   pe->code() == Errc::kConnectionLost);
+            dynamic_cast<const overlay::NotInTree*>(&e) ||
+            (pe && ((pe->origin().empty() && pe->system_code() == std::errc::connection_refused) ||
+                    pe->code() == Errc::kConnectionLost));
         if (!gone) {
           any = true;
           all_full = false;
@@ -1983,15 +1986,18 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
       }
     }
     auto now = peers::Clock::now();
+    // Every answer since the round began said "full" (a round with no
+    // answer that speaks of capacity changes nothing).
     if (any && all_full && !busy) {
-      if (!full_since) full_since = now;
-    } else {
+      if (!full_since) full_since = round_began;
+    } else if (any) {
       full_since.reset();
     }
     // 1.5 s of nothing but "full" (the lab measured 2.7-4 s from a viewer's
     // start to its refusal with 2.5 s here: start-up and the first answers
     // take about a second).
-    if (!resume && full_since && now - *full_since >= 1500ms) {
+    constexpr auto kRefuseAfter = 1500ms;
+    if (!resume && full_since && now - *full_since >= kRefuseAfter) {
       throw Error(Errc::kUnavailable,
                   last_full.rfind("no capacity", 0) == 0 ? last_full : "no capacity: " + last_full);
     }
@@ -2016,7 +2022,13 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
            {"candidates", std::to_string(candidates.size())},
            {"last_error", last_error}});
     }
-    auto sl = sleep_for(std::clamp(retry, backoff, std::max(backoff, 2000ms)));
+    steady_clock::duration pause = std::clamp(retry, backoff, std::max(backoff, 2000ms));
+    if (!resume && full_since) {
+      // The next round ends about when the newcomer is to be told: the
+      // overload lab had it told 1 s late, after a 1 s backoff.
+      pause = std::clamp<steady_clock::duration>(*full_since + kRefuseAfter - now, 50ms, pause);
+    }
+    auto sl = sleep_for(pause);
     co_await std::move(sl);
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, resume ? 2000ms : 1000ms);
     // Everyone it knows, again: the lost parent may be back, the source

@@ -316,23 +316,14 @@ TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
   EXPECT_EQ(f.node->stats().slack_adoptions, 0u);
 }
 
-TEST(OverlayNode, ANewcomerLearnsThereIsNoCapacityEvenWhenAKnownNodeIsGone) {
-  // The source is full; the newcomer's other address is a node that has
-  // left (its connection is refused). That says nothing about capacity: the
-  // newcomer hears "no capacity" within seconds, not at --join-timeout.
-  Fixture f;
-  f.child(0);
-  std::string gone;
-  {
-    peers::rpc::Node left(f.kernel.executor(), peers::Identity::generate());
-    gone = "127.0.0.1:" + std::to_string(left.listen("127.0.0.1:0").value());
-    left.close();
-  }
+// A newcomer whose --join addresses are the fixture's full source and
+// `other` is told "no capacity" within seconds, not at its 30 s deadline.
+void expect_told_no_capacity(Fixture& f, const std::string& other) {
   peers::rpc::Node me(f.kernel.executor(), peers::Identity::generate());
   OverlayConfig cfg;
   cfg.role = overlay::Role::kSink;
   cfg.capacity = 0;
-  cfg.bootstrap = {f.addr, gone};
+  cfg.bootstrap = {f.addr, other};
   auto node = std::make_shared<OverlayNode>(me, cfg);
   auto began = std::chrono::steady_clock::now();
   try {
@@ -343,6 +334,39 @@ TEST(OverlayNode, ANewcomerLearnsThereIsNoCapacityEvenWhenAKnownNodeIsGone) {
   }
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(15));
   me.close();
+}
+
+TEST(OverlayNode, ANewcomerLearnsThereIsNoCapacityEvenWhenAKnownNodeIsGone) {
+  // The source is full; the newcomer's other address is a node that has
+  // left (its connection is refused). That says nothing about capacity.
+  // The source keeps its child (which sends no heartbeat) for 30 s.
+  Fixture f(1, 1, std::chrono::seconds(10));
+  f.child(0);
+  std::string gone;
+  {
+    peers::rpc::Node left(f.kernel.executor(), peers::Identity::generate());
+    gone = "127.0.0.1:" + std::to_string(left.listen("127.0.0.1:0").value());
+    left.close();
+  }
+  expect_told_no_capacity(f, gone);
+}
+
+TEST(OverlayNode, ANewcomerLearnsThereIsNoCapacityEvenWhenAKnownNodeIsNotInTheTree) {
+  // The newcomer's other address is a node that is not in the tree (a
+  // newcomer refused before it, or one still joining): it answers
+  // NotInTree every time, which says nothing about capacity either.
+  // The source keeps its child (which sends no heartbeat) for 30 s.
+  Fixture f(1, 1, std::chrono::seconds(10));
+  f.child(0);
+  peers::rpc::Node outside(f.kernel.executor(), peers::Identity::generate());
+  auto port = outside.listen("127.0.0.1:0").value();
+  OverlayConfig cfg;
+  cfg.role = overlay::Role::kRelay;
+  cfg.capacity = 2;
+  cfg.bootstrap = {f.addr};
+  outside.add_service(std::make_shared<OverlayNode>(outside, cfg));  // never started
+  expect_told_no_capacity(f, "127.0.0.1:" + std::to_string(port));
+  outside.close();
 }
 
 TEST(OverlayNode, ASlotHeldOnlyByAReservationIsBusyNotFull) {
