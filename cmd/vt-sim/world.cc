@@ -123,10 +123,11 @@ Scenario parse_scenario(const std::string& text) {
     s.modelled_crypto = crypto == "modelled";
     s.plain_records = crypto == "plain" || s.modelled_crypto;
     std::string via = get<std::string>(j, "join_via", "any");
-    if (via != "any" && via != "relays") {
-      throw peers::usage_error("join_via: any or relays, not " + via);
+    if (via != "any" && via != "relays" && via != "source") {
+      throw peers::usage_error("join_via: any, relays or source, not " + via);
     }
     s.join_via_relays = via == "relays";
+    s.join_via_source_only = via == "source";
     if (j.contains("stream")) {
       const json& st = j.at("stream");
       if (st.contains("rate")) s.stream_bps = rate_of(st.at("rate"), "stream.rate");
@@ -136,6 +137,7 @@ Scenario parse_scenario(const std::string& text) {
     if (j.contains("source")) {
       s.source_up_bps = rate_of(j.at("source").at("up"), "source.up");
       s.source_max_children = get<std::uint32_t>(j.at("source"), "max_children", 0);
+      s.source_access_ms = get<double>(j.at("source"), "delay_ms", 0.0);
     }
     if (j.contains("rtt_ms")) {
       s.rtt_min_ms = j.at("rtt_ms").at(0).get<double>();
@@ -162,6 +164,14 @@ Scenario parse_scenario(const std::string& text) {
       gs.join_at_s = get<double>(g, "join_at_s", 0.0);
       gs.join_over_s = get<double>(g, "join_over_s", 0.0);
       gs.churn = get<bool>(g, "churn", true);
+      if (g.contains("delay_ms")) {
+        const json& d = g.at("delay_ms");
+        gs.access_ms =
+            d.is_array() ? d.get<std::vector<double>>() : std::vector<double>{d.get<double>()};
+        for (double ms : gs.access_ms) {
+          if (ms < 0) throw peers::usage_error("groups." + gs.name + ".delay_ms: want >= 0");
+        }
+      }
       s.groups.push_back(gs);
     }
   } catch (const json::exception& e) {
@@ -243,7 +253,7 @@ struct World::Impl {
 
   // Coordinates in a square whose corners are rtt_max apart (one way is half
   // of a round trip), shifted so the closest pairs see about rtt_min.
-  peers::sim::HostSpec host_spec(double up, double down, bool nat) {
+  peers::sim::HostSpec host_spec(double up, double down, bool nat, double access_ms = 0) {
     double side = std::max(0.0, (s.rtt_max_ms - s.rtt_min_ms) / 2.0) / std::sqrt(2.0);
     double base = std::max(0.0, s.rtt_min_ms / 2.0 - 1.0) / std::sqrt(2.0);
     bool up_half = uniform(0, 1) < 0.5;
@@ -251,7 +261,8 @@ struct World::Impl {
             .down_bps = down,
             .nat = nat,
             .x_ms = uniform(0, side) + (up_half ? base : 0),
-            .y_ms = uniform(0, side) + (up_half ? 0 : base)};
+            .y_ms = uniform(0, side) + (up_half ? 0 : base),
+            .access_ms = access_ms};
   }
 
   peers::Identity identity() {
@@ -289,7 +300,7 @@ struct World::Impl {
 
   void start_source() {
     auto p = std::make_unique<Peer>();
-    p->host = net.add_host(host_spec(s.source_up_bps, 1e9, false));
+    p->host = net.add_host(host_spec(s.source_up_bps, 1e9, false, s.source_access_ms));
     p->up_bps = s.source_up_bps;
     p->start = Clock::now();
     OverlayConfig cfg;
@@ -330,13 +341,14 @@ struct World::Impl {
     });
   }
 
-  void start_viewer(const GroupSpec& g, double at_s) {
+  void start_viewer(const GroupSpec& g, double at_s, std::size_t member) {
     auto p = std::make_unique<Peer>();
     p->index = peers.size();
     p->group = &g;
     p->up_bps = draw_rate(g.up);
     bool nat = uniform(0, 1) < g.nat_share;
-    p->host = net.add_host(host_spec(p->up_bps, g.down_bps, nat));
+    double access = g.access_ms.empty() ? 0 : g.access_ms[member % g.access_ms.size()];
+    p->host = net.add_host(host_spec(p->up_bps, g.down_bps, nat, access));
     Peer* raw = p.get();
     peers.push_back(std::move(p));
     vt.call_at(
@@ -370,7 +382,7 @@ struct World::Impl {
       if (s.join_via_relays && q->group->role != "relay") continue;
       joined.push_back(q.get());
     }
-    if (!joined.empty()) {
+    if (!joined.empty() && !s.join_via_source_only) {
       auto* q = joined[static_cast<std::size_t>(uniform(0, double(joined.size()))) % joined.size()];
       cfg.bootstrap.insert(cfg.bootstrap.begin(), q->rpc->listen_addr());
     }
@@ -551,7 +563,7 @@ void World::run(const std::function<void(const json&)>& line,
   for (const auto& g : w.s.groups) {
     for (std::size_t i = 0; i < g.count; ++i) {
       double at = g.join_at_s + (g.count > 1 ? g.join_over_s * double(i) / double(g.count - 1) : 0);
-      w.start_viewer(g, at);
+      w.start_viewer(g, at, i);
     }
   }
   w.churn_tick();
@@ -580,10 +592,11 @@ void World::run(const std::function<void(const json&)>& line,
 json World::summary() const {
   const Impl& w = *impl_;
   auto c = w.continuity(Clock::now());
-  std::uint64_t up_all = 0, payload_out = 0, repairs = 0;
+  std::uint64_t up_all = 0, payload_out = 0, repairs = 0, received = 0;
   std::size_t viewers = 0;
   for (const auto& p : w.peers) {
     up_all += w.net.stats(p->host).bytes_up;
+    if (p->group) received += std::count(p->got.begin(), p->got.end(), true);
     if (!p->node) continue;
     auto st = p->node->stats();
     payload_out += st.bytes_out;
@@ -599,6 +612,21 @@ json World::summary() const {
     balanced_max = std::max(balanced_max, d["balanced"].get<int>());
     excess_max = std::max(excess_max, d["excess"].get<int>());
   }
+  // Join times by role: the relays join an empty overlay, the viewers a
+  // built one.
+  std::map<std::string, std::vector<double>> joins_by_role;
+  for (const auto& p : w.peers) {
+    if (p->group && p->joined) {
+      joins_by_role[p->group->role].push_back(
+          std::chrono::duration<double, std::milli>(*p->joined - p->start).count());
+    }
+  }
+  json join_by_role = json::object();
+  for (const auto& [role, v] : joins_by_role) {
+    join_by_role[role] = {{"p50", percentile_of(v, 50)},
+                          {"p95", percentile_of(v, 95)},
+                          {"max", percentile_of(v, 100)}};
+  }
   json summary = {
       {"peers", w.peers.size()},
       {"viewers", viewers},
@@ -608,6 +636,7 @@ json World::summary() const {
        {{"p50", w.join_ms.percentile(50)},
         {"p95", w.join_ms.percentile(95)},
         {"p99", w.join_ms.percentile(99)}}},
+      {"join_ms_by_role", join_by_role},
       {"joins_failed", w.joins_failed},
       {"delay_behind_live_ms",
        {{"p50", w.delay_ms.percentile(50)},
@@ -621,6 +650,10 @@ json World::summary() const {
       // signatures, encryption, repairs' resends), over the payload.
       {"control_overhead",
        payload_out ? double(up_all - std::min(up_all, payload_out)) / double(payload_out) : 0.0},
+      // Every byte sent over the distinct payload the receivers got: resends
+      // and duplicates count as overhead here (as in the network lab, whose
+      // figure also has TCP/IP headers and ACKs).
+      {"wire_overhead", received ? double(up_all) / double(received * w.s.chunk_bytes) - 1.0 : 0.0},
       {"repairs", repairs},
       {"left", w.left},
       {"crashed", w.crashed},

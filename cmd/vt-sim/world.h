@@ -37,6 +37,9 @@ struct GroupSpec {
   // (the uplink is measured); 0 = children from the declared upload.
   std::uint32_t max_children = 0;
   double nat_share = 0;  // share behind NAT (cannot be dialed)
+  // One-way access delays (ms), one per member in turn (cycled), as the
+  // network lab's `delay_ms`; empty: none.
+  std::vector<double> access_ms;
   double join_at_s = 0, join_over_s = 0;
   bool churn = true;  // takes part in leave/crash churn
 };
@@ -49,6 +52,7 @@ struct Scenario {
   std::uint32_t stripes = 4;
   std::uint32_t chunk_bytes = 16 * 1024;
   double source_up_bps = 10e6;
+  double source_access_ms = 0;  // source.delay_ms
   // As vt-source --max-children (per stripe) without --upload; 0 = from
   // source_up_bps.
   std::uint32_t source_max_children = 0;
@@ -70,9 +74,11 @@ struct Scenario {
   // to the host's CPU in virtual time (docs/simulator.md).
   bool modelled_crypto = false;
   // Whom a viewer is told to --join besides the source: a random node that
-  // joined (any), or only a relay that joined (relays, as scripts/bench
-  // overlay200 does).
+  // joined (any), only a relay that joined (relays, as scripts/bench
+  // overlay200 does), or nobody (source).
   bool join_via_relays = false;
+  // Only the source (as the network lab's nodes, told `--join SOURCE`).
+  bool join_via_source_only = false;
   std::vector<GroupSpec> groups;
 };
 

@@ -30,6 +30,16 @@ constexpr std::size_t kSegment = 16 * 1024;
 // RPC layer's own timeouts are shorter).
 constexpr auto kDialTimeout = std::chrono::seconds(5);
 
+// TCP/IP on the wire: each packet of up to an MSS of data carries headers
+// (Ethernet 14, IPv4 20, TCP 32 with timestamps: what the network lab's
+// shapers count), and the receiver sends a header-only ACK for every second
+// packet, on its own uplink.
+constexpr std::size_t kMss = 1448;
+constexpr std::size_t kHeaderBytes = 66;
+std::size_t packets(std::size_t n) { return (n + kMss - 1) / kMss; }
+std::size_t on_wire(std::size_t n) { return n + packets(n) * kHeaderBytes; }
+std::size_t ack_bytes(std::size_t n) { return (packets(n) + 1) / 2 * kHeaderBytes; }
+
 Clock::duration transmit_time(std::size_t bytes, double bps) {
   return std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(static_cast<double>(bytes) * 8.0 / bps));
@@ -124,6 +134,9 @@ class Host {
   // Uplink: streams with something to send, served in turn.
   std::list<std::pair<std::shared_ptr<Pair>, Flow*>> waiting;
   bool sending = false;
+  // ACK bytes this host sent (counted in bytes_up then) whose time on its
+  // uplink is taken before its next segment.
+  std::size_t ack_debt = 0;
   Clock::time_point down_free{};
   // CPU: busy until cpu_free; arrivals wait for it in order.
   Clock::time_point cpu_free{};
@@ -238,12 +251,14 @@ void Host::kick() {
     bool fin = f->fin && f->unsent == 0;
     if (fin) f->fin_sent = true;
     f->in_flight += n;
-    stats.bytes_up += n;
+    std::size_t wire = on_wire(n);
+    stats.bytes_up += wire;
+    wire += ack_debt;
+    ack_debt = 0;
     sending = true;
     // The bytes leave once the CPU has done what was charged before (the
     // work that made them, such as checking a chunk before forwarding it).
-    auto done = std::max(net.vt().now(), cpu_free) +
-                transmit_time(std::max<std::size_t>(n, 64), spec.up_bps);
+    auto done = std::max(net.vt().now(), cpu_free) + transmit_time(wire, spec.up_bps);
     // Room in the send buffer: a parked writer goes on.
     serve_writer(net, pair, *f);
     net.vt().call_at(done, [this, pair, f, n, fin] {
@@ -255,13 +270,15 @@ void Host::kick() {
             std::max<Clock::duration>(std::chrono::milliseconds(200), 4 * net.one_way(*this, *dst));
       }
       auto start = std::max(arrive, dst->down_free);
-      auto delivered = start + transmit_time(n, dst->spec.down_bps);
+      auto delivered = start + transmit_time(on_wire(n), dst->spec.down_bps);
       dst->down_free = delivered;
       delivered = std::max(delivered, f->last_delivery);
       f->last_delivery = delivered;
       net.vt().call_at(delivered, [this, pair, f, fin, n] {
         f->dst->when_cpu_free([this, pair, f, fin, n] {
           f->in_flight -= n;
+          f->dst->ack_debt += ack_bytes(n);
+          f->dst->stats.bytes_up += ack_bytes(n);
           if (f->broken) return;
           if (f->reader_gone) {
             f->bytes.consume(n);  // nothing is unread: these are at the front
@@ -623,7 +640,8 @@ Clock::duration Network::open_cost(std::size_t bytes) const {
 }
 
 Clock::duration Network::one_way(const Host& a, const Host& b) const {
-  double ms = std::hypot(a.spec.x_ms - b.spec.x_ms, a.spec.y_ms - b.spec.y_ms) + 1.0;
+  double ms = std::hypot(a.spec.x_ms - b.spec.x_ms, a.spec.y_ms - b.spec.y_ms) + 1.0 +
+              a.spec.access_ms + b.spec.access_ms;
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
 }
 

@@ -45,6 +45,10 @@ struct HostSpec {
   double down_bps = 50e6;
   bool nat = false;           // behind a NAT: dials out, cannot be dialed
   double x_ms = 0, y_ms = 0;  // position; one-way delay = distance (ms) + 1 ms
+  // A one-way access delay added to every path to and from the host (the
+  // network lab's per-node delay: one way from A to B is access(A) +
+  // access(B), on top of the distance).
+  double access_ms = 0;
 };
 
 struct HostStats {

@@ -121,7 +121,34 @@ TEST(SimNetwork, CallsCrossAModelledPathAtItsDelayAndRate) {
   EXPECT_LT(small_rtt, 110ms);
   EXPECT_GE(big_time, 2000ms + 100ms + 250ms);
   EXPECT_LT(big_time, 2600ms);
-  EXPECT_GE(w.net.stats(a).bytes_up, 250'000u);
+  // TCP/IP headers: 66 bytes a packet of up to 1448.
+  EXPECT_GE(w.net.stats(a).bytes_up, 250'000u + 250'000u / 1448 * 66);
+  w.close({&na, &nb});
+}
+
+TEST(SimNetwork, AHostsAccessDelayAddsToEveryPathOfIt) {
+  // As the network lab's per-node delay: one way A -> B is the distance
+  // (here 0, plus 1 ms) and both access delays.
+  World w;
+  auto a = w.net.add_host({.access_ms = 10});
+  auto b = w.net.add_host({.access_ms = 24});
+  auto pa = w.node(a), pb = w.node(b);
+  rpc::Node& na = *pa;
+  rpc::Node& nb = *pb;
+  nb.add_service(std::make_shared<Echo>());
+  ASSERT_TRUE(nb.listen("0.0.0.0:0"));
+  Clock::duration rtt{};
+  std::string failure = w.run_task([&]() -> Task<void> {
+    auto dial = na.connect(nb.listen_addr(), nb.id());
+    auto conn = co_await std::move(dial);
+    auto t0 = Clock::now();
+    auto ping = conn->call(kEcho, "ping");
+    co_await std::move(ping);
+    rtt = Clock::now() - t0;
+  });
+  EXPECT_EQ(failure, "");
+  EXPECT_GE(rtt, 70ms);  // 2 * (1 + 10 + 24)
+  EXPECT_LT(rtt, 75ms);
   w.close({&na, &nb});
 }
 
@@ -162,7 +189,9 @@ TEST(SimNetwork, CpuWorkChargedToAHostDelaysItsProcessing) {
   EXPECT_LT(idle_rtt, 110ms);
   EXPECT_GE(busy_rtt, idle_rtt + 240ms);
   EXPECT_LT(busy_rtt, idle_rtt + 310ms);
-  EXPECT_GE(sender_busy_rtt, idle_rtt + 200ms);
+  // Less a fraction of a millisecond: the idle ping's segments also carried
+  // the ACKs its host owed (header bytes).
+  EXPECT_GE(sender_busy_rtt, idle_rtt + 199ms);
   EXPECT_LT(sender_busy_rtt, idle_rtt + 210ms);
   EXPECT_EQ(w.net.stats(b).cpu, Clock::duration(300ms));
   w.close({&na, &nb});
