@@ -18,6 +18,7 @@
 #include "lib/kernel/cli.h"
 #include "lib/kernel/clock.h"
 #include "lib/kernel/error.h"
+#include "lib/kernel/log.h"
 #include "lib/kernel/timer.h"
 #include "lib/kernel/units.h"
 #include "lib/overlay/overlay_node.h"
@@ -414,6 +415,9 @@ struct World::Impl {
             raw->failed = true;
             raw->failure = e.what();
             ++joins_failed;
+            peers::log_warn("join failed", {{"peer", std::to_string(raw->index)},
+                                            {"group", raw->group->name},
+                                            {"error", raw->failure}});
           }
         },
         asio::detached);

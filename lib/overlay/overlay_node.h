@@ -361,6 +361,10 @@ class OverlayNode : public overlay::OverlayServer,
                                 bool resume, std::chrono::steady_clock::time_point deadline);
   // avoid_penalized: refuse an adopter left for being slow (early rounds of
   // a repair; later, a slow parent beats none).
+  // Free slots in a stripe's tree as the source counts them (its
+  // StreamInfo), asked over a connection this node has to it; nullopt
+  // without one, or without an answer.
+  peers::rpc::Task<std::optional<std::uint32_t>> source_room(std::uint32_t stripe);
   peers::rpc::Task<bool> try_attach(std::uint32_t stripe, const std::string& addr, bool resume,
                                     bool here_only = false, bool avoid_penalized = false);
   peers::rpc::Task<void> read_feed(std::uint32_t stripe, std::uint64_t generation,
