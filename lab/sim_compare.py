@@ -14,8 +14,11 @@ sides are measured over the same receivers (relays and viewers):
   `behind_live_ms` once a second (the newest chunk received, on the stream
   clock); vt-sim measures every chunk's arrival. The lab's playout delay
   (the viewers' stdout) is shown too; vt-sim has no playout;
-- continuity: the share of the stream a viewer played from its first chunk
-  on (the lab: bytes written against the input from its start);
+- continuity: not measured alike. The lab: the viewers' bytes written
+  against the input from their start (a viewer that never joined counts 0);
+  vt-sim: relays and viewers that joined and stayed, the share of chunks
+  that arrived within its buffer_s. Equal at 100 %, which is what lab50
+  gives; a lab run with a refused viewer would not compare;
 - source upload over the stream rate; bytes sent beyond the distinct
   payload the receivers got (the lab's payload is an estimate: viewers from
   their first byte on stdout, relays from their start), and beyond the chunk

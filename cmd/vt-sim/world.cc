@@ -139,6 +139,7 @@ Scenario parse_scenario(const std::string& text) {
       s.source_up_bps = rate_of(j.at("source").at("up"), "source.up");
       s.source_max_children = get<std::uint32_t>(j.at("source"), "max_children", 0);
       s.source_access_ms = get<double>(j.at("source"), "delay_ms", 0.0);
+      if (s.source_access_ms < 0) throw peers::usage_error("source.delay_ms: want >= 0");
     }
     if (j.contains("rtt_ms")) {
       s.rtt_min_ms = j.at("rtt_ms").at(0).get<double>();

@@ -1151,6 +1151,14 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   // Its home may have moved here or away since it joined.
   it->second->interior = req.home && req.capacity > 0;
   it->second->last_heartbeat = peers::Clock::now();
+  if (req.undialable && !it->second->info.addr.empty()) {
+    // It learned (a dial-back, usually while it joined) that the address it
+    // joined with cannot be dialed: nobody is sent there any more.
+    peers::log_info("child cannot be dialed", {{"stripe", std::to_string(req.stripe)},
+                                               {"child", ctx.peer().short_id()},
+                                               {"addr", it->second->info.addr}});
+    it->second->info.addr.clear();
+  }
   overlay::HeartbeatReply reply;
   reply.path = s.path;
   reply.path.push_back(self_info());
@@ -1655,6 +1663,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
         home_ = pick_home(info);
         home_since_ = peers::Clock::now();
         init_stripes(info.stripes);
+        if (on_stream_found) on_stream_found();
         break;
       } catch (const Error& e) {
         if (e.code() == Errc::kAuth) throw;
@@ -2160,6 +2169,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     // children (a home it moved away from): a parent must not demote a
     // node with a subtree below it.
     hb.home = s.interior || !s.children.empty();
+    hb.undialable = !dialable();
     hb.path_digest = path_digest(s.path);
     std::uint32_t spare = free_slots(s);
     for (auto& [id, c] : s.children) spare += c->spare;

@@ -165,6 +165,10 @@ class OverlayNode : public overlay::OverlayServer,
   std::function<void(const Chunk&)> on_chunk;
   // Every stripe delivered its end-of-stream chunk (relays and sinks).
   std::function<void()> on_end;
+  // start() found the stream (a node it was told to join answered) and
+  // begins to join its stripes: the node has a connection it dialed, over
+  // which it can ask to be dialed back while it joins.
+  std::function<void()> on_stream_found;
   // A fill of seqs [from, to) of a stripe began (pending) or ended, found
   // or not: a sink's playout waits for those chunks as late ones meanwhile
   // instead of skipping them as lost.

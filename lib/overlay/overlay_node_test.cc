@@ -301,6 +301,30 @@ TEST(OverlayNode, TheSourceLendsOneChildOfSlackInAllNotOneInEachStripe) {
   EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
 }
 
+TEST(OverlayNode, AChildThatCannotBeDialedMakesItsParentForgetItsAddress) {
+  // The child joined with an address; a dial-back then found it cannot be
+  // dialed (a firewall), and its heartbeats say so: the parent forgets the
+  // address, and a later heartbeat cannot give it back.
+  Fixture f(1, 2);
+  Fixture::Joiner child = f.child(2);
+  auto child_addr = [&] {
+    auto st = f.node->stripe_status();
+    return st[0].child_list.empty() ? std::string("no child") : st[0].child_list[0].info.addr;
+  };
+  ASSERT_EQ(child_addr(), "127.0.0.1:9");
+  overlay::Heartbeat hb;
+  hb.stripe = 0;
+  hb.capacity = 2;
+  overlay::OverlayClient(child.conn).heartbeat_sync(hb);
+  EXPECT_EQ(child_addr(), "127.0.0.1:9");
+  hb.undialable = true;
+  overlay::OverlayClient(child.conn).heartbeat_sync(hb);
+  EXPECT_EQ(child_addr(), "");
+  hb.undialable = false;
+  overlay::OverlayClient(child.conn).heartbeat_sync(hb);
+  EXPECT_EQ(child_addr(), "");
+}
+
 TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
   // Admitted viewers are never degraded by newcomers: no slack for a
   // newcomer, and the refusal says why.

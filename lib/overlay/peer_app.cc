@@ -384,15 +384,19 @@ void check_reachable(asio::io_context& io, peers::rpc::Node& rpc) {
 // Relays and sinks: join every stripe; a sink then starts playing.
 void start_joining(asio::io_context& io, peers::rpc::Node& rpc, OverlayNode& node,
                    const PeerConfig& c, SinkOutput* sink, Shutdown& shutdown) {
+  // Whether others can dial this node is asked while it joins, not after:
+  // a node behind a firewall would otherwise be handed out as a parent
+  // others cannot reach for the whole join (its heartbeats then tell its
+  // parents, Heartbeat.undialable).
+  node.on_stream_found = [&io, &rpc] { check_reachable(io, rpc); };
   asio::co_spawn(
       io,
-      [&io, &rpc, &node, &c, sink, &shutdown]() -> peers::rpc::Task<void> {
+      [&node, &c, sink, &shutdown]() -> peers::rpc::Task<void> {
         try {
           auto op =
               node.start(std::chrono::duration_cast<std::chrono::milliseconds>(c.join_timeout));
           co_await std::move(op);
           peers::log_info("joined all stripes", {{"stripes", std::to_string(node.stripes())}});
-          check_reachable(io, rpc);
           if (sink) {
             sink->start_playout();
             sink->drain();

@@ -36,7 +36,8 @@ constexpr auto kDialTimeout = std::chrono::seconds(5);
 // packet, on its own uplink.
 constexpr std::size_t kMss = 1448;
 constexpr std::size_t kHeaderBytes = 66;
-std::size_t packets(std::size_t n) { return (n + kMss - 1) / kMss; }
+// A segment with no data (a FIN alone) is still one packet.
+std::size_t packets(std::size_t n) { return std::max<std::size_t>(1, (n + kMss - 1) / kMss); }
 std::size_t on_wire(std::size_t n) { return n + packets(n) * kHeaderBytes; }
 std::size_t ack_bytes(std::size_t n) { return (packets(n) + 1) / 2 * kHeaderBytes; }
 
@@ -134,9 +135,9 @@ class Host {
   // Uplink: streams with something to send, served in turn.
   std::list<std::pair<std::shared_ptr<Pair>, Flow*>> waiting;
   bool sending = false;
-  // ACK bytes this host sent (counted in bytes_up then) whose time on its
-  // uplink is taken before its next segment.
-  std::size_t ack_debt = 0;
+  // The uplink is busy until then: with the segment it sends, and with the
+  // ACKs the host sends for what it receives, which queue behind it.
+  Clock::time_point up_free{};
   Clock::time_point down_free{};
   // CPU: busy until cpu_free; arrivals wait for it in order.
   Clock::time_point cpu_free{};
@@ -253,12 +254,12 @@ void Host::kick() {
     f->in_flight += n;
     std::size_t wire = on_wire(n);
     stats.bytes_up += wire;
-    wire += ack_debt;
-    ack_debt = 0;
     sending = true;
     // The bytes leave once the CPU has done what was charged before (the
-    // work that made them, such as checking a chunk before forwarding it).
-    auto done = std::max(net.vt().now(), cpu_free) + transmit_time(wire, spec.up_bps);
+    // work that made them, such as checking a chunk before forwarding it)
+    // and the uplink has sent the ACKs queued before them.
+    auto done = std::max({net.vt().now(), cpu_free, up_free}) + transmit_time(wire, spec.up_bps);
+    up_free = done;
     // Room in the send buffer: a parked writer goes on.
     serve_writer(net, pair, *f);
     net.vt().call_at(done, [this, pair, f, n, fin] {
@@ -277,9 +278,11 @@ void Host::kick() {
       net.vt().call_at(delivered, [this, pair, f, fin, n] {
         f->dst->when_cpu_free([this, pair, f, fin, n] {
           f->in_flight -= n;
-          f->dst->ack_debt += ack_bytes(n);
-          f->dst->stats.bytes_up += ack_bytes(n);
           if (f->broken) return;
+          Host& rx = *f->dst;
+          rx.stats.bytes_up += ack_bytes(n);
+          rx.up_free =
+              std::max(net.vt().now(), rx.up_free) + transmit_time(ack_bytes(n), rx.spec.up_bps);
           if (f->reader_gone) {
             f->bytes.consume(n);  // nothing is unread: these are at the front
           } else {
