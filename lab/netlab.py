@@ -157,6 +157,9 @@ def load_scenario(path):
                 # --listen).
                 "nat": int(pick(g.get("nat", 0), i)),
                 "listen": pick(g.get("listen", "private"), i),
+                # A public address behind a firewall of its own that drops
+                # every connection it did not open (nobody can dial it).
+                "firewall": bool(pick(g.get("firewall", False), i)),
             }
             if node["listen"] not in ("private", "all", "none"):
                 raise UsageError(f"node group '{base}': listen must be private, all or none")
@@ -164,6 +167,9 @@ def load_scenario(path):
                 raise UsageError(f"node group '{base}': nat must be false, true, 1 or 2")
             if node["nat"] and role == "source":
                 raise UsageError("the source cannot be behind a NAT (viewers must reach it)")
+            if node["firewall"] and (role == "source" or node["nat"]):
+                raise UsageError(f"node group '{base}': a firewall is for a relay or viewer with "
+                                 "a public address (not the source, not behind a NAT)")
             node["liar"] = bool(g.get("liar", upload is not None and upload > uplink))
             nodes.append(node)
     if sum(1 for n in nodes if n["role"] == "source") != 1:
@@ -216,7 +222,7 @@ class Lab:
         # Absolute paths: a test's PATH may not have the sbin directories.
         self.sysctl_path = find_tool("sysctl")
         self.ss = find_tool("ss")
-        needs_nat = any(n["nat"] for n in scenario["node_list"])
+        needs_nat = any(n["nat"] or n["firewall"] for n in scenario["node_list"])
         self.nft = find_tool("nft") if needs_nat else None
         self.run_id = f"{NS_PREFIX}{os.getpid()}"
         self.core = f"{self.run_id}-core"
@@ -292,6 +298,20 @@ class Lab:
         if r.returncode != 0:
             raise LabError(f"nft in {outer}: {r.stderr.strip()}")
 
+    def add_firewall(self, ns):
+        """Drops in `ns` every packet that does not belong to a connection
+        the node opened: a public address nobody can dial (a host firewall).
+        A dial-back finds it unreachable after its timeout."""
+        rules = (
+            "table inet vtfw {\n"
+            " chain input { type filter hook input priority filter; policy accept;\n"
+            "  iifname \"lo\" accept; ct state established,related accept; drop; }\n"
+            "}\n")
+        r = subprocess.run([self.ip, "netns", "exec", ns, self.nft, "-f", "-"], input=rules,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise LabError(f"nft in {ns}: {r.stderr.strip()}")
+
     def add_node(self, n):
         i, ns = n["index"], f"{self.run_id}-{n['index']}"
         n["ns"] = ns
@@ -312,6 +332,8 @@ class Lab:
             ns = outer
         else:
             self.add_ns(ns)
+            if n["firewall"]:
+                self.add_firewall(ns)
         self.ns_ip(self.core, "link", "add", veth, "type", "veth", "peer", "name", "eth0",
                    "netns", ns)
         self.ns_ip(ns, "addr", "add", f"{n['addr']}/32", "dev", "eth0")
@@ -892,7 +914,7 @@ class Run:
                 "ended_s": round(n["ended"] - t0, 2) if "ended" in n else None,
                 "last_error": info["last_error"], "errors": info["errors"],
                 "warnings": info["warnings"],
-                "nat": n["nat"], "reachable": info["reachable"],
+                "nat": n["nat"], "firewall": n["firewall"], "reachable": info["reachable"],
                 "punches": info["punches"], "punched": info["punched"],
                 "children_max": info["children_max"], "children_end": info["children_end"],
                 f"children_after_{liar_after:g}s": info["children_after"],

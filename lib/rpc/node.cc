@@ -716,8 +716,27 @@ Task<asio::ip::tcp::socket> NodeCore::connect_tcp(const HostPort& hp,
   auto [rec, results] = co_await std::move(resolve);
   if (rec) throw Error::from_system(rec, "cannot resolve '" + hp.host + "'", Errc::kUnavailable);
   tcp::socket socket(exec);
+  // An address that drops SYNs (a firewall, a host that is gone) would hold
+  // the dial for the system's SYN retries, about two minutes: the lab had
+  // joins hang that long at a firewalled relay. The guard closes the socket
+  // at the deadline, as in probe_tcp.
+  auto ex = co_await asio::this_coro::executor;
+  Timer timer(ex);
+  timer.expires_after(options.connect_timeout);
+  detail::DeadlineGuard deadline(timer, [&socket] {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
   auto connect = asio::async_connect(socket, results, asio::as_tuple(use_awaitable));
   auto [cec, ep] = co_await std::move(connect);
+  if (deadline.finish(timer)) {
+    throw Error(Errc::kTimeout,
+                "cannot connect to " + host_port + ": no answer within " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       options.connect_timeout)
+                                       .count()) +
+                    " ms");
+  }
   // ECONNREFUSED -> kUnavailable, ETIMEDOUT -> kTimeout, ...; system_code() keeps cec.
   if (cec) throw Error::from_system(cec, "cannot connect to " + host_port, Errc::kUnavailable);
   co_return socket;

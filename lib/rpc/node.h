@@ -35,6 +35,10 @@ struct NodeOptions {
   // closed: it catches frozen peers and peers that stopped reading.
   Duration idle_timeout = std::chrono::seconds(10);
   Duration handshake_timeout = std::chrono::seconds(10);
+  // A dial whose SYNs nobody answers fails after this (the system would
+  // retry for about two minutes). It covers the first two SYN
+  // retransmissions (at 1 and 3 s): a peer that answers does so long before.
+  Duration connect_timeout = std::chrono::seconds(5);
   Duration default_call_timeout = std::chrono::seconds(30);
   // Unsent bytes a connection may queue before the peer counts as stuck.
   std::size_t max_write_buffer = 64u << 20;

@@ -1,4 +1,8 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -501,6 +505,64 @@ TEST(Rpc, NothingListeningIsUnavailable) {
     // The operating system's reason stays with the error (Asio's code, converted).
     EXPECT_EQ(e.system_code(), std::errc::connection_refused);
   }
+}
+
+// A listening socket whose accept queue is full: the kernel drops further
+// SYNs, as a firewall that drops them would. Closed on destruction.
+class BlackHole {
+ public:
+  BlackHole() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(fd_, 0) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    // Fill the queue (never accepted): non-blocking connects, so the ones
+    // past the queue's end do not wait here.
+    for (int i = 0; i < 4; ++i) {
+      int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      fillers_.push_back(c);
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ~BlackHole() {
+    for (int c : fillers_) ::close(c);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::vector<int> fillers_;
+};
+
+TEST(Rpc, ADialNobodyAnswersFailsAtTheConnectTimeout) {
+  // Without a bound the dial would wait for the system's SYN retries (about
+  // two minutes; the lab had joins hang that long at a firewalled relay).
+  BlackHole hole;
+  ASSERT_NE(hole.port(), 0);
+  Kernel k;
+  NodeOptions o;
+  o.connect_timeout = 1s;
+  Node client(k.executor(), Identity::generate(), o);
+  auto began = Clock::now();
+  try {
+    k.run(client.connect("127.0.0.1:" + std::to_string(hole.port())));
+    FAIL() << "a dial to a full accept queue connected";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::kTimeout) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no answer within 1000 ms"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_GE(Clock::now() - began, 900ms);
+  EXPECT_LT(Clock::now() - began, 30s);
 }
 
 TEST(Rpc, LostConnectionFailsPendingCalls) {
