@@ -293,10 +293,7 @@ class Lab:
             " chain to_nat { type filter hook input priority filter; policy accept;\n"
             "  iifname \"eth0\" ct state established,related accept; iifname \"eth0\" drop; }\n"
             "}\n")
-        r = subprocess.run([self.ip, "netns", "exec", outer, self.nft, "-f", "-"], input=rules,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            raise LabError(f"nft in {outer}: {r.stderr.strip()}")
+        self.nft_rules(outer, rules)
 
     def add_firewall(self, ns):
         """Drops in `ns` every packet that does not belong to a connection
@@ -307,6 +304,10 @@ class Lab:
             " chain input { type filter hook input priority filter; policy accept;\n"
             "  iifname \"lo\" accept; ct state established,related accept; drop; }\n"
             "}\n")
+        self.nft_rules(ns, rules)
+
+    def nft_rules(self, ns, rules):
+        """Loads an nftables ruleset into namespace `ns`."""
         r = subprocess.run([self.ip, "netns", "exec", ns, self.nft, "-f", "-"], input=rules,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if r.returncode != 0:
