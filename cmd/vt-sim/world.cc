@@ -117,6 +117,10 @@ Scenario parse_scenario(const std::string& text) {
     s.buffer_s = get<double>(j, "buffer_s", s.buffer_s);
     s.join_timeout_s = get<double>(j, "join_timeout_s", s.join_timeout_s);
     s.loss = get<double>(j, "loss", 0.0);
+    s.segment_bytes = get<std::size_t>(j, "segment_bytes", s.segment_bytes);
+    if (s.segment_bytes < 512 || s.segment_bytes > 65536) {
+      throw peers::usage_error("segment_bytes: want 512 to 65536");
+    }
     std::string crypto = get<std::string>(j, "crypto", "real");
     if (crypto != "real" && crypto != "plain" && crypto != "modelled") {
       throw peers::usage_error("crypto: real, plain or modelled, not " + crypto);
@@ -231,6 +235,7 @@ struct World::Impl {
     // kernel's limit on memory mappings; simulated keys guard nothing.
     peers::set_guarded_key_memory(false);
     net.set_loss(s.loss);
+    net.set_segment_bytes(s.segment_bytes);
     if (s.modelled_crypto) {
       auto costs = peers::CryptoCosts::measured();
       net.set_record_costs(costs.seal_ns_per_byte, costs.open_ns_per_byte);

@@ -52,7 +52,8 @@ struct Scenario {
   std::uint32_t stripes = 4;
   std::uint32_t chunk_bytes = 16 * 1024;
   double source_up_bps = 10e6;
-  double source_access_ms = 0;  // source.delay_ms
+  double source_access_ms = 0;            // source.delay_ms
+  std::size_t segment_bytes = 16 * 1024;  // lib/sim Network::set_segment_bytes
   // As vt-source --max-children (per stripe) without --upload; 0 = from
   // source_up_bps.
   std::uint32_t source_max_children = 0;

@@ -91,10 +91,15 @@ TEST(VtSim, CrashesAndLeavesAreRepaired) {
 }
 
 TEST(VtSim, BadScenariosAreUsageErrors) {
-  for (const char* bad :
-       {"{", R"({"groups": [{"name": "x", "role": "king", "count": 1, "up": "1M"}]})",
-        R"({"groups": [{"name": "x", "role": "sink", "count": 1, "up": "fast"}]})",
-        R"({"stream": {"stripes": 0}, "groups": []})", R"({"crypto": "none", "groups": []})"}) {
+  for (
+      const char* bad :
+      {"{", R"({"groups": [{"name": "x", "role": "king", "count": 1, "up": "1M"}]})",
+       R"({"groups": [{"name": "x", "role": "sink", "count": 1, "up": "fast"}]})",
+       R"({"stream": {"stripes": 0}, "groups": []})", R"({"crypto": "none", "groups": []})",
+       R"({"segment_bytes": 100, "groups": []})", R"({"source": {"up": "1M", "delay_ms": -5},
+        "groups": []})",
+       R"({"groups": [{"name": "x", "role": "sink", "count": 1, "up": "1M", "delay_ms": [5, -1]}]})",
+       R"({"join_via": "friends", "groups": []})"}) {
     try {
       parse_scenario(bad);
       ADD_FAILURE() << "accepted: " << bad;

@@ -24,7 +24,6 @@ namespace {
 
 constexpr std::size_t kSendBuffer = 256 * 1024;
 constexpr std::size_t kReceiveWindow = 4 * 1024 * 1024;
-constexpr std::size_t kSegment = 16 * 1024;
 // A dial that no one answers (NAT, partition, crashed host) fails after
 // this, as a SYN that is dropped would (TCP retries for much longer; the
 // RPC layer's own timeouts are shorter).
@@ -247,7 +246,7 @@ void Host::kick() {
     waiting.pop_front();
     f->on_uplink = false;
     if (!can_send(*f)) continue;  // window full or broken: the reader's read re-queues it
-    std::size_t n = std::min(kSegment, f->unsent);
+    std::size_t n = std::min(net.segment_bytes(), f->unsent);
     f->unsent -= n;
     bool fin = f->fin && f->unsent == 0;
     if (fin) f->fin_sent = true;

@@ -78,6 +78,12 @@ class Network {
 
   // Probability that a segment is lost once (and retransmitted a timeout later).
   void set_loss(double p) { loss_ = p; }
+  // Bytes an uplink sends of one stream before it turns to the next (16 KiB
+  // by default). Smaller is closer to TCP, whose packets of different
+  // connections interleave, and slower to simulate: a control message
+  // waits behind at most one segment of video on a busy uplink.
+  void set_segment_bytes(std::size_t n) { segment_bytes_ = n; }
+  std::size_t segment_bytes() const { return segment_bytes_; }
   // Hosts of different non-zero groups cannot reach each other; 0 reaches all.
   void set_group(std::size_t host, int group);
   // Every stream of the host breaks (peers see a reset) and it accepts and
@@ -111,6 +117,7 @@ class Network {
   VirtualTime& vt_;
   std::mt19937_64 rng_;
   double loss_ = 0;
+  std::size_t segment_bytes_ = 16 * 1024;
   double seal_ns_per_byte_ = 0, open_ns_per_byte_ = 0;
   std::vector<std::unique_ptr<Host>> hosts_;
   std::map<std::string, Host*> by_ip_;
