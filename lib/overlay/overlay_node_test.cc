@@ -50,6 +50,15 @@ struct Fixture {
     peers::rpc::Node* node;
     std::shared_ptr<peers::rpc::Connection> conn;
   };
+  // A node's configuration that joins through this source.
+  OverlayConfig config(overlay::Role role, std::uint32_t capacity) const {
+    OverlayConfig cfg;
+    cfg.role = role;
+    cfg.capacity = capacity;
+    cfg.bootstrap = {addr};
+    return cfg;
+  }
+
   // A fresh node connected to the source.
   Joiner joiner() {
     clients.push_back(
@@ -384,11 +393,8 @@ TEST(OverlayNode, ANewcomerLearnsThereIsNoCapacityEvenWhenAKnownNodeIsNotInTheTr
   f.child(0);
   peers::rpc::Node outside(f.kernel.executor(), peers::Identity::generate());
   auto port = outside.listen("127.0.0.1:0").value();
-  OverlayConfig cfg;
-  cfg.role = overlay::Role::kRelay;
-  cfg.capacity = 2;
-  cfg.bootstrap = {f.addr};
-  outside.add_service(std::make_shared<OverlayNode>(outside, cfg));  // never started
+  outside.add_service(
+      std::make_shared<OverlayNode>(outside, f.config(overlay::Role::kRelay, 2)));  // never started
   expect_told_no_capacity(f, "127.0.0.1:" + std::to_string(port));
   outside.close();
 }
@@ -595,11 +601,7 @@ TEST(OverlayNode, AHomeMoveThatIsNotWantedIsNotGrantedAndChangesNothing) {
   }
   peers::rpc::Node relay_rpc(f.kernel.executor(), peers::Identity::generate());
   auto relay_port = relay_rpc.listen("127.0.0.1:0").value();
-  OverlayConfig cfg;
-  cfg.role = overlay::Role::kRelay;
-  cfg.capacity = 2;
-  cfg.bootstrap = {f.addr};
-  auto relay = std::make_shared<OverlayNode>(relay_rpc, cfg);
+  auto relay = std::make_shared<OverlayNode>(relay_rpc, f.config(overlay::Role::kRelay, 2));
   relay_rpc.add_service(relay);
   f.kernel.run(relay->start(std::chrono::seconds(10)));
   auto to_relay = f.kernel.run(asker.node->connect("127.0.0.1:" + std::to_string(relay_port)));
@@ -910,11 +912,7 @@ TEST(OverlayNode, AFillHolderThatSendsAForgeryIsBannedAndTheGapComesFromTheNextH
 
   peers::rpc::Node v_rpc(f.kernel.executor(), peers::Identity::generate());
   v_rpc.listen("127.0.0.1:0").value();
-  OverlayConfig cfg;
-  cfg.role = overlay::Role::kSink;
-  cfg.capacity = 0;
-  cfg.bootstrap = {f.addr};
-  auto v = std::make_shared<OverlayNode>(v_rpc, cfg);
+  auto v = std::make_shared<OverlayNode>(v_rpc, f.config(overlay::Role::kSink, 0));
   v_rpc.add_service(v);
   auto out = std::make_shared<std::map<ChunkSeq, std::string>>();
   v->on_chunk = [out](const Chunk& c) { (*out)[c.seq] = c.payload; };
