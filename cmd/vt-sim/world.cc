@@ -289,6 +289,7 @@ struct World::Impl {
     peers::Identity id = identity();
     host_of[id.public_key()] = p.host;
     p.rpc = std::make_unique<peers::rpc::Node>(io.get_executor(), std::move(id), o);
+    cfg.log_self = true;  // many nodes share one log
     p.node = std::make_shared<OverlayNode>(*p.rpc, std::move(cfg));
     p.rpc->add_service(p.node);
     p.rpc->on_disconnect(
@@ -473,7 +474,12 @@ struct World::Impl {
 
   // Continuity of each viewer that stayed: chunks on time among those
   // published from its first chunk until `until` minus the buffer.
-  std::vector<double> continuity(Clock::time_point until) const {
+  // Chunks counted by continuity(), over every viewer that stayed: on time,
+  // late (arrived after the buffer) and missing (never arrived).
+  struct ChunkTally {
+    std::uint64_t on_time = 0, late = 0, missing = 0;
+  };
+  std::vector<double> continuity(Clock::time_point until, ChunkTally* tally = nullptr) const {
     std::vector<double> out;
     auto last = std::upper_bound(published.begin(), published.end(),
                                  until - std::chrono::duration_cast<Clock::duration>(
@@ -489,8 +495,17 @@ struct World::Impl {
       }
       if (first >= end) continue;
       std::size_t ok = 0;
-      for (std::size_t q = first; q < end; ++q) ok += p->on_time[q] ? 1 : 0;
+      std::size_t got = 0;
+      for (std::size_t q = first; q < end; ++q) {
+        ok += p->on_time[q] ? 1 : 0;
+        got += p->got[q] ? 1 : 0;
+      }
       out.push_back(100.0 * double(ok) / double(end - first));
+      if (tally) {
+        tally->on_time += ok;
+        tally->late += got - ok;
+        tally->missing += (end - first) - got;
+      }
     }
     return out;
   }
@@ -569,6 +584,11 @@ void World::run(const std::function<void(const json&)>& line,
                 const std::function<void(double)>& progress) {
   Impl& w = *impl_;
   auto wall0 = std::chrono::steady_clock::now();
+  // The nodes' log lines carry the run's virtual time, not the wall clock.
+  peers::log_set_clock([&w] { return seconds(Clock::now() - w.t0); });
+  struct RestoreLogClock {
+    ~RestoreLogClock() { peers::log_set_clock(nullptr); }
+  } restore_log_clock;
   w.start_source();
   for (const auto& g : w.s.groups) {
     for (std::size_t i = 0; i < g.count; ++i) {
@@ -601,7 +621,8 @@ void World::run(const std::function<void(const json&)>& line,
 
 json World::summary() const {
   const Impl& w = *impl_;
-  auto c = w.continuity(Clock::now());
+  Impl::ChunkTally tally;
+  auto c = w.continuity(Clock::now(), &tally);
   std::uint64_t up_all = 0, payload_out = 0, repairs = 0, received = 0;
   std::size_t viewers = 0;
   for (const auto& p : w.peers) {
@@ -642,6 +663,7 @@ json World::summary() const {
       {"viewers", viewers},
       {"stayed", c.size()},
       {"continuity_pct", {{"p1", percentile_of(c, 1)}, {"p50", percentile_of(c, 50)}}},
+      {"chunks", {{"on_time", tally.on_time}, {"late", tally.late}, {"missing", tally.missing}}},
       {"join_ms",
        {{"p50", w.join_ms.percentile(50)},
         {"p95", w.join_ms.percentile(95)},

@@ -15,6 +15,7 @@ std::string g_tool = "peers";
 std::atomic<LogFormat> g_format{LogFormat::kText};
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
 std::function<void(std::string_view)> g_sink;  // guarded by g_mu
+std::function<double()> g_clock;               // guarded by g_mu
 
 // Text values with spaces or quotes are quoted so a line stays parseable.
 std::string text_value(std::string_view v) {
@@ -75,6 +76,11 @@ void log_set_format(LogFormat format) { g_format = format; }
 void log_set_sink(std::function<void(std::string_view line)> sink) {
   std::lock_guard lock(g_mu);
   g_sink = std::move(sink);
+}
+
+void log_set_clock(std::function<double()> clock) {
+  std::lock_guard lock(g_mu);
+  g_clock = std::move(clock);
 }
 
 bool log_enabled(LogLevel level) { return level >= g_level.load() && level != LogLevel::kOff; }
@@ -141,12 +147,17 @@ std::string json_value(std::string_view text) {
 }
 
 void log(LogLevel level, std::string_view msg, LogFields fields) {
+  log(level, msg, std::span(fields.begin(), fields.size()));
+}
+
+void log(LogLevel level, std::string_view msg,
+         std::span<const std::pair<std::string_view, std::string>> fields) {
   if (!log_enabled(level)) return;
   std::string line;
   std::lock_guard lock(g_mu);
   if (g_format == LogFormat::kJson) {
     char t[32];
-    std::snprintf(t, sizeof t, "%.3f", wall_seconds());
+    std::snprintf(t, sizeof t, "%.3f", g_clock ? g_clock() : wall_seconds());
     line = "{\"event\":\"log\",\"time\":";
     line += t;
     line += ",\"data\":{\"level\":" + json_quote(log_level_name(level)) +
@@ -154,7 +165,13 @@ void log(LogLevel level, std::string_view msg, LogFields fields) {
     for (const auto& [k, v] : fields) line += "," + json_quote(k) + ":" + json_value(v);
     line += "}}\n";
   } else {
-    line = g_tool + ": " + std::string(log_level_name(level)) + ": " + std::string(msg);
+    line = g_tool + ": ";
+    if (g_clock) {
+      char t[32];
+      std::snprintf(t, sizeof t, "t=%.3f ", g_clock());
+      line += t;
+    }
+    line += std::string(log_level_name(level)) + ": " + std::string(msg);
     for (const auto& [k, v] : fields) line += " " + std::string(k) + "=" + text_value(v);
     line += "\n";
   }

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,9 @@ const std::string& log_tool();
 using LogFields = std::initializer_list<std::pair<std::string_view, std::string>>;
 
 void log(LogLevel level, std::string_view msg, LogFields fields = {});
+// The same with fields built at run time (a component that tags its lines).
+void log(LogLevel level, std::string_view msg,
+         std::span<const std::pair<std::string_view, std::string>> fields);
 inline void log_debug(std::string_view m, LogFields f = {}) { log(LogLevel::kDebug, m, f); }
 inline void log_info(std::string_view m, LogFields f = {}) { log(LogLevel::kInfo, m, f); }
 inline void log_warn(std::string_view m, LogFields f = {}) { log(LogLevel::kWarn, m, f); }
@@ -49,6 +53,11 @@ inline void log_error(std::string_view m, LogFields f = {}) { log(LogLevel::kErr
 // line. An empty function removes the sink.
 void log_set_sink(std::function<void(std::string_view line)> sink);
 
+// Replaces the clock of log lines: JSON lines' "time" becomes clock() and
+// text lines gain a leading "t=SECONDS" field. A simulator sets its virtual
+// clock here, so a node's log lines say when they happened in the run. An
+// empty function restores the wall clock (and plain text lines).
+void log_set_clock(std::function<double()> clock);
 // Escapes a string as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);
 

@@ -91,6 +91,17 @@ TEST(Log, SinkSeesEveryWrittenLineUntilRemoved) {
   EXPECT_EQ(seen[0], written);
 }
 
+TEST(Log, AClockSetForTheLogStampsItsLinesUntilRemoved) {
+  log_set_clock([] { return 12.5; });
+  std::string text = capture(LogFormat::kText, LogLevel::kInfo, LogLevel::kWarn, "late", {});
+  std::string json = capture(LogFormat::kJson, LogLevel::kInfo, LogLevel::kWarn, "late", {});
+  log_set_clock(nullptr);
+  std::string plain = capture(LogFormat::kText, LogLevel::kInfo, LogLevel::kWarn, "late", {});
+  EXPECT_EQ(text, "test-tool: t=12.500 warn: late\n");
+  EXPECT_NE(json.find("\"time\":12.500,"), std::string::npos) << json;
+  EXPECT_EQ(plain, "test-tool: warn: late\n");
+}
+
 TEST(Log, ParsesLevelsAndFormats) {
   EXPECT_EQ(*parse_log_level("debug"), LogLevel::kDebug);
   EXPECT_EQ(*parse_log_format("json"), LogFormat::kJson);

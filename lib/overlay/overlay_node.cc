@@ -130,6 +130,20 @@ std::uint32_t OverlayNode::home_stripe() const {
   return static_cast<std::uint32_t>((key[0] | (key[1] << 8)) % stream_.stripes);
 }
 
+void OverlayNode::log_at(peers::LogLevel level, std::string_view msg,
+                         peers::LogFields fields) const {
+  if (!peers::log_enabled(level)) return;
+  if (!config_.log_self) {
+    peers::log(level, msg, fields);
+    return;
+  }
+  std::vector<std::pair<std::string_view, std::string>> all;
+  all.reserve(fields.size() + 1);
+  all.emplace_back("node", rpc_.id().short_id());
+  all.insert(all.end(), fields.begin(), fields.end());
+  peers::log(level, msg, all);
+}
+
 overlay::PeerInfo OverlayNode::self_info() const {
   overlay::PeerInfo p;
   p.id = rpc_.id().to_string();
@@ -167,8 +181,8 @@ bool OverlayNode::punchable_from(const peers::PeerId& joiner, std::uint32_t stri
       if (r.joiner.id == joiner.to_string() && r.expires >= now &&
           now - r.created >= std::chrono::milliseconds(500)) {
         unpunchable_[joiner] = now + std::chrono::seconds(60);
-        peers::log_info("a joiner could not punch through to this node",
-                        {{"joiner", joiner.short_id()}, {"stripe", std::to_string(stripe)}});
+        log_at(peers::LogLevel::kInfo, "a joiner could not punch through to this node",
+               {{"joiner", joiner.short_id()}, {"stripe", std::to_string(stripe)}});
       }
     }
   }
@@ -332,7 +346,7 @@ void OverlayNode::consider_home_move(steady_clock::time_point now) {
           auto op = self->ask_home_move(from, to);
           co_await std::move(op);
         } catch (const std::exception& e) {
-          peers::log_debug("home move not asked", {{"error", e.what()}});
+          self->log_at(peers::LogLevel::kDebug, "home move not asked", {{"error", e.what()}});
         }
         self->home_asking_ = false;
       },
@@ -470,11 +484,12 @@ Task<overlay::FillReply> OverlayNode::fill(CallContext& ctx, overlay::FillReques
   reply.stripe = req.stripe;
   reply.chunks = static_cast<std::uint32_t>(chunks.size());
   ++stats_.fills_served;
-  peers::log_debug("fill", {{"stripe", std::to_string(req.stripe)},
-                            {"for", ctx.peer().short_id()},
-                            {"from_seq", std::to_string(req.from_seq)},
-                            {"to_seq", std::to_string(req.to_seq)},
-                            {"chunks", std::to_string(chunks.size())}});
+  log_at(peers::LogLevel::kDebug, "fill",
+         {{"stripe", std::to_string(req.stripe)},
+          {"for", ctx.peer().short_id()},
+          {"from_seq", std::to_string(req.from_seq)},
+          {"to_seq", std::to_string(req.to_seq)},
+          {"chunks", std::to_string(chunks.size())}});
   filling_.insert(key);
   auto self = shared_from_this();
   // An asker that stops reading (it gave up, or never meant to read) holds
@@ -565,10 +580,10 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
         auto chunk = verify_received(*data);
         if (!chunk || chunk->stripe != stripe || chunk->seq < from || chunk->seq >= to) {
           ++stats_.rejected;
-          peers::log_warn("rejected a filled chunk", {{"stripe", std::to_string(stripe)},
-                                                      {"from", id->short_id()},
-                                                      {"reason", chunk ? "outside the range asked"
-                                                                       : chunk.error().message()}});
+          log_at(peers::LogLevel::kWarn, "rejected a filled chunk",
+                 {{"stripe", std::to_string(stripe)},
+                  {"from", id->short_id()},
+                  {"reason", chunk ? "outside the range asked" : chunk.error().message()}});
           if (!chunk) ban_forger(stripe, conn);
           ch->fail(Error(Errc::kCancelled, "fill: a chunk outside the range asked"));
           break;
@@ -583,24 +598,25 @@ Task<void> OverlayNode::fill_gap(std::uint32_t stripe, ChunkSeq from, ChunkSeq t
         accept_chunk(s, std::make_shared<const std::string>(std::move(*data)), *chunk, false);
       }
     } catch (const std::exception& e) {
-      peers::log_debug(
-          "fill failed",
-          {{"stripe", std::to_string(stripe)}, {"from", id->short_id()}, {"error", e.what()}});
+      log_at(peers::LogLevel::kDebug, "fill failed",
+             {{"stripe", std::to_string(stripe)}, {"from", id->short_id()}, {"error", e.what()}});
     }
     if (watch) watch->finish();
   }
   if (on_fill) on_fill(stripe, from, to, false);
   auto left = missing();
   if (left) {
-    peers::log_warn("could not fill a gap", {{"stripe", std::to_string(stripe)},
-                                             {"from_seq", std::to_string(*left)},
-                                             {"to_seq", std::to_string(to)},
-                                             {"filled", std::to_string(got)}});
+    log_at(peers::LogLevel::kWarn, "could not fill a gap",
+           {{"stripe", std::to_string(stripe)},
+            {"from_seq", std::to_string(*left)},
+            {"to_seq", std::to_string(to)},
+            {"filled", std::to_string(got)}});
   } else {
-    peers::log_info("filled a gap", {{"stripe", std::to_string(stripe)},
-                                     {"from_seq", std::to_string(from)},
-                                     {"to_seq", std::to_string(to)},
-                                     {"chunks", std::to_string(got)}});
+    log_at(peers::LogLevel::kInfo, "filled a gap",
+           {{"stripe", std::to_string(stripe)},
+            {"from_seq", std::to_string(from)},
+            {"to_seq", std::to_string(to)},
+            {"chunks", std::to_string(got)}});
   }
 }
 
@@ -612,10 +628,11 @@ void OverlayNode::move_home_to(std::uint32_t from, std::uint32_t to, steady_cloc
   home_ = to;
   home_since_ = now;
   ++home_moves_;
-  peers::log_info("home stripe moved", {{"from", std::to_string(from)},
-                                        {"to", std::to_string(to)},
-                                        {"slots", std::to_string(capacity_)},
-                                        {"interior", totals}});
+  log_at(peers::LogLevel::kInfo, "home stripe moved",
+         {{"from", std::to_string(from)},
+          {"to", std::to_string(to)},
+          {"slots", std::to_string(capacity_)},
+          {"interior", totals}});
   note("home_moved", {{"from", std::to_string(from)},
                       {"to", std::to_string(to)},
                       {"slots", std::to_string(capacity_)},
@@ -739,8 +756,8 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
       r.expires = peers::Clock::now() + 5s;
       overlay::JoinReply reply = join_reply(hs, ticket);
       ++stats_.joins_served;
-      peers::log_debug("adopting the child a join of ours displaced",
-                       {{"stripe", std::to_string(req.stripe)}, {"child", joiner->short_id()}});
+      log_at(peers::LogLevel::kDebug, "adopting the child a join of ours displaced",
+             {{"stripe", std::to_string(req.stripe)}, {"child", joiner->short_id()}});
       co_return reply;
     }
   }
@@ -753,12 +770,13 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   if (state.punchable && req.joiner.addr.empty())
     state.punchable = punchable_from(*joiner, req.stripe);
   JoinDecision d = decide_join(asked, state);
-  peers::log_debug("join", {{"stripe", std::to_string(req.stripe)},
-                            {"joiner", joiner->short_id()},
-                            {"hops", std::to_string(req.hops)},
-                            {"action", std::string(to_string(d.action))},
-                            {"refusal", std::string(to_string(d.refusal))},
-                            {"peer", short_of(d.peer)}});
+  log_at(peers::LogLevel::kDebug, "join",
+         {{"stripe", std::to_string(req.stripe)},
+          {"joiner", joiner->short_id()},
+          {"hops", std::to_string(req.hops)},
+          {"action", std::string(to_string(d.action))},
+          {"refusal", std::string(to_string(d.refusal))},
+          {"peer", short_of(d.peer)}});
 
   // A request that gets past the first checks frees the slots of the
   // stripe's expired reservations (join_state() did not count them).
@@ -814,9 +832,10 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
     } catch (const Error& e) {
       throw overlay::Full("cannot dial the joiner to feed it: " + e.message(), req.stripe);
     }
-    peers::log_debug("feeding by connection reversal", {{"stripe", std::to_string(req.stripe)},
-                                                        {"child", joiner->short_id()},
-                                                        {"child_addr", req.joiner.addr}});
+    log_at(peers::LogLevel::kDebug, "feeding by connection reversal",
+           {{"stripe", std::to_string(req.stripe)},
+            {"child", joiner->short_id()},
+            {"child_addr", req.joiner.addr}});
   }
   Stripe& s = stripes_[req.stripe];
   switch (d.action) {
@@ -937,7 +956,8 @@ Task<bool> OverlayNode::vouch_for_swap(peers::PeerId parent, const overlay::Join
     std::uint32_t claimed = std::min(req.joiner.capacity, r.capacity);
     co_return r.feeding&& r.for_ms >= kSwapSettleMs&& claimed > parent_capacity;
   } catch (const Error& e) {
-    peers::log_debug("no vouch for a swap", {{"parent", parent.short_id()}, {"error", e.what()}});
+    log_at(peers::LogLevel::kDebug, "no vouch for a swap",
+           {{"parent", parent.short_id()}, {"error", e.what()}});
     co_return false;
   }
 }
@@ -1000,8 +1020,8 @@ overlay::JoinReply OverlayNode::adopt(Stripe& s, const overlay::JoinRequest& req
     }
   }
   ++stats_.joins_served;
-  peers::log_debug("adopting",
-                   {{"stripe", std::to_string(req.stripe)}, {"child", short_of(req.joiner.id)}});
+  log_at(peers::LogLevel::kDebug, "adopting",
+         {{"stripe", std::to_string(req.stripe)}, {"child", short_of(req.joiner.id)}});
   return reply;
 }
 
@@ -1126,9 +1146,10 @@ Task<overlay::FeedReply> OverlayNode::feed(CallContext& ctx, overlay::FeedReques
   child->last_write = child->last_heartbeat;
   s.children[child->id] = child;
   start_maintenance();
-  peers::log_info("child attached", {{"stripe", std::to_string(req.stripe)},
-                                     {"child", child->id.short_id()},
-                                     {"first_seq", std::to_string(reply.first_seq)}});
+  log_at(peers::LogLevel::kInfo, "child attached",
+         {{"stripe", std::to_string(req.stripe)},
+          {"child", child->id.short_id()},
+          {"first_seq", std::to_string(reply.first_seq)}});
   note("adopted", {{"stripe", std::to_string(req.stripe)},
                    {"child", child->id.to_string()},
                    {"child_addr", child->info.addr},
@@ -1154,9 +1175,10 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   if (req.undialable && !it->second->info.addr.empty()) {
     // It learned (a dial-back, usually while it joined) that the address it
     // joined with cannot be dialed: nobody is sent there any more.
-    peers::log_info("child cannot be dialed", {{"stripe", std::to_string(req.stripe)},
-                                               {"child", ctx.peer().short_id()},
-                                               {"addr", it->second->info.addr}});
+    log_at(peers::LogLevel::kInfo, "child cannot be dialed",
+           {{"stripe", std::to_string(req.stripe)},
+            {"child", ctx.peer().short_id()},
+            {"addr", it->second->info.addr}});
     it->second->info.addr.clear();
   }
   overlay::HeartbeatReply reply;
@@ -1179,9 +1201,10 @@ Task<void> OverlayNode::redirect(CallContext& ctx, overlay::Redirect req) {
   if (req.stripe >= stripes_.size()) co_return;
   Stripe& s = stripes_[req.stripe];
   if (!s.parent || s.parent->id != ctx.peer().to_string()) co_return;
-  peers::log_info("parent redirects", {{"stripe", std::to_string(req.stripe)},
-                                       {"reason", req.reason},
-                                       {"via", short_of(req.via.id)}});
+  log_at(peers::LogLevel::kInfo, "parent redirects",
+         {{"stripe", std::to_string(req.stripe)},
+          {"reason", req.reason},
+          {"via", short_of(req.via.id)}});
   note("redirected", {{"stripe", std::to_string(req.stripe)},
                       {"parent", ctx.peer().to_string()},
                       {"reason", req.reason},
@@ -1247,7 +1270,7 @@ void OverlayNode::maintain(steady_clock::time_point now) {
         missing += (missing.empty() ? "" : ",") + std::to_string(s.index);
       s.ended = true;
     }
-    peers::log_warn("stream ended with stripes incomplete", {{"stripes", missing}});
+    log_at(peers::LogLevel::kWarn, "stream ended with stripes incomplete", {{"stripes", missing}});
     ended_ = true;
     if (on_end) on_end();
   }
@@ -1364,12 +1387,11 @@ void OverlayNode::shed_children() {
   r.reason = "overloaded";
   if (auto conn = rpc_.find(*victim)) overlay::OverlayClient(conn).redirect(r);
   ++stats_.shed;
-  peers::log_info(
-      "shedding a child",
-      {{"stripe", std::to_string(s.index)},
-       {"child", victim->short_id()},
-       {"uplink_bps", std::to_string(static_cast<std::uint64_t>(uplink_.estimate_bps()))},
-       {"budget", std::to_string(budget_for(s))}});
+  log_at(peers::LogLevel::kInfo, "shedding a child",
+         {{"stripe", std::to_string(s.index)},
+          {"child", victim->short_id()},
+          {"uplink_bps", std::to_string(static_cast<std::uint64_t>(uplink_.estimate_bps()))},
+          {"budget", std::to_string(budget_for(s))}});
   drop_child(s, *victim, "shed: the measured uplink does not carry it");
 }
 
@@ -1404,8 +1426,12 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
     // own parent is slow, or it repairs), everyone below it would leave at
     // once and find no one to adopt them. They wait for it a while; a
     // parent that claims a lag to keep its children is left after that.
-    auto limit = config_.parent_watch.lag_limit;
-    bool upstream = s.parent_lag && j.lag - *s.parent_lag <= limit;
+    double rtt_ms = s.parent_conn->stats().rtt_ms;
+    bool upstream = lag_is_upstream(
+        j.lag, s.parent_lag, now - s.parent_lag_at, config_.heartbeat_interval * 4,
+        {stream_.stripes, newest_seq_, newest_arrival_, chunks_per_s_},
+        std::chrono::microseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 1000) : 0),
+        config_.parent_watch);
     auto wait = upstream ? config_.upstream_lag_patience : config_.slow_parent_grace;
     if (now - *s.unhealthy_since < wait) continue;
     // Alive is not enough: move to another parent, and avoid this one.
@@ -1517,12 +1543,13 @@ void OverlayNode::log_chunk_time(std::string_view what, const Stripe& s, const C
   // so these lines measure per-hop latency and repair times across processes
   // (bench/overlay_bench.cc). depth = hops from the source.
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch());
-  peers::log_debug(what, {{"stripe", std::to_string(s.index)},
-                          {"seq", std::to_string(chunk.seq)},
-                          {"payload", std::to_string(chunk.payload.size())},
-                          {"depth", std::to_string(s.path.size())},
-                          {"repairs", std::to_string(s.repairs)},
-                          {"mono_us", std::to_string(us.count())}});
+  log_at(peers::LogLevel::kDebug, what,
+         {{"stripe", std::to_string(s.index)},
+          {"seq", std::to_string(chunk.seq)},
+          {"payload", std::to_string(chunk.payload.size())},
+          {"depth", std::to_string(s.path.size())},
+          {"repairs", std::to_string(s.repairs)},
+          {"mono_us", std::to_string(us.count())}});
 }
 
 void OverlayNode::check_end() {
@@ -1626,8 +1653,8 @@ void OverlayNode::drop_child(Stripe& s, peers::PeerId id, const std::string& why
   s.children.erase(it);
   child->queue.clear();
   if (child->channel) child->channel->fail(Error(Errc::kUnavailable, why));
-  peers::log_info("child dropped",
-                  {{"stripe", std::to_string(s.index)}, {"child", id.short_id()}, {"why", why}});
+  log_at(peers::LogLevel::kInfo, "child dropped",
+         {{"stripe", std::to_string(s.index)}, {"child", id.short_id()}, {"why", why}});
   note("child_dropped",
        {{"stripe", std::to_string(s.index)}, {"child", id.to_string()}, {"why", why}});
 }
@@ -1667,7 +1694,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
         break;
       } catch (const Error& e) {
         if (e.code() == Errc::kAuth) throw;
-        peers::log_warn("cannot join yet", {{"addr", addr}, {"error", e.what()}});
+        log_at(peers::LogLevel::kWarn, "cannot join yet", {{"addr", addr}, {"error", e.what()}});
       }
     }
     if (stream_.stripes > 0) break;
@@ -1678,9 +1705,10 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
     co_await std::move(sl);
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
   }
-  peers::log_info("joining stream", {{"source", short_of(stream_.source_id)},
-                                     {"stripes", std::to_string(stream_.stripes)},
-                                     {"home_stripe", std::to_string(home_stripe())}});
+  log_at(peers::LogLevel::kInfo, "joining stream",
+         {{"source", short_of(stream_.source_id)},
+          {"stripes", std::to_string(stream_.stripes)},
+          {"home_stripe", std::to_string(home_stripe())}});
   // Join all stripes in parallel. The first stripe that fails ends the
   // join at once: the lab had a newcomer refused in three stripes at 2 s
   // wait 5 s more for a fourth whose answer was lost on the way.
@@ -1844,10 +1872,11 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   s.parent_lag.reset();
   if (!s.first_seq) s.first_seq = freply.first_seq;
   ++s.generation;
-  peers::log_info("joined stripe", {{"stripe", std::to_string(stripe)},
-                                    {"parent", parent_id->short_id()},
-                                    {"depth", std::to_string(s.path.size())},
-                                    {"first_seq", std::to_string(freply.first_seq)}});
+  log_at(peers::LogLevel::kInfo, "joined stripe",
+         {{"stripe", std::to_string(stripe)},
+          {"parent", parent_id->short_id()},
+          {"depth", std::to_string(s.path.size())},
+          {"first_seq", std::to_string(freply.first_seq)}});
   if (!here_only) {
     note(s.repairs > 0 ? "reattached" : "joined",
          {{"stripe", std::to_string(stripe)},
@@ -1861,10 +1890,10 @@ Task<bool> OverlayNode::try_attach(std::uint32_t stripe, const std::string& addr
   if (!holders.empty()) {
     // The new parent's history began past this node's copy (a newcomer
     // starts at the live edge): the chunks between come from a holder.
-    peers::log_info("gap after a change of parent",
-                    {{"stripe", std::to_string(stripe)},
-                     {"from_seq", std::to_string(req.from_seq)},
-                     {"first_seq", std::to_string(freply.first_seq)}});
+    log_at(peers::LogLevel::kInfo, "gap after a change of parent",
+           {{"stripe", std::to_string(stripe)},
+            {"from_seq", std::to_string(req.from_seq)},
+            {"first_seq", std::to_string(freply.first_seq)}});
     ChunkSeq from = req.from_seq, to = freply.first_seq;
     asio::co_spawn(
         rpc_.executor(),
@@ -1926,12 +1955,12 @@ Task<std::shared_ptr<peers::rpc::Connection>> OverlayNode::punch_to_adopter(
     auto via = co_await std::move(vop);
     auto pop = rpc_.punch(via, adopter);
     auto conn = co_await std::move(pop);
-    peers::log_info("reached the adopter by hole punching",
-                    {{"adopter", adopter.short_id()}, {"via", via_id->short_id()}});
+    log_at(peers::LogLevel::kInfo, "reached the adopter by hole punching",
+           {{"adopter", adopter.short_id()}, {"via", via_id->short_id()}});
     co_return conn;
   } catch (const Error& e) {
-    peers::log_warn("could not punch through to the adopter",
-                    {{"adopter", adopter.short_id()}, {"reason", e.message()}});
+    log_at(peers::LogLevel::kWarn, "could not punch through to the adopter",
+           {{"adopter", adopter.short_id()}, {"reason", e.message()}});
     throw;
   }
 }
@@ -1946,7 +1975,7 @@ Task<std::optional<std::uint32_t>> OverlayNode::source_room(std::uint32_t stripe
     overlay::StreamInfo info = co_await std::move(op);
     if (stripe < info.stripe_spare.size()) co_return info.stripe_spare[stripe];
   } catch (const std::exception& e) {
-    peers::log_debug("the source did not say", {{"error", e.what()}});
+    log_at(peers::LogLevel::kDebug, "the source did not say", {{"error", e.what()}});
   }
   co_return std::nullopt;
 }
@@ -1979,10 +2008,11 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
       } catch (const overlay::Full& e) {
         any = true;
         last_error = last_full = e.message();
-        peers::log_debug("join answer: full", {{"stripe", std::to_string(stripe)},
-                                               {"addr", addr},
-                                               {"retry_ms", std::to_string(e.retry_ms)},
-                                               {"error", e.message()}});
+        log_at(peers::LogLevel::kDebug, "join answer: full",
+               {{"stripe", std::to_string(stripe)},
+                {"addr", addr},
+                {"retry_ms", std::to_string(e.retry_ms)},
+                {"error", e.message()}});
         // Full for now, not for good: keep asking (until the deadline).
         if (e.retry_ms > 0) {
           busy = true;
@@ -2006,8 +2036,8 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
         }
         last_error = e.what();
         failed.insert(addr);
-        peers::log_debug("join attempt failed",
-                         {{"stripe", std::to_string(stripe)}, {"addr", addr}, {"error", e.what()}});
+        log_at(peers::LogLevel::kDebug, "join attempt failed",
+               {{"stripe", std::to_string(stripe)}, {"addr", addr}, {"error", e.what()}});
       }
     }
     auto now = peers::Clock::now();
@@ -2035,8 +2065,8 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
         refuse = false;
         now = peers::Clock::now();
         full_since = now;
-        peers::log_debug("all full, but the source sees room",
-                         {{"stripe", std::to_string(stripe)}, {"free", std::to_string(*room)}});
+        log_at(peers::LogLevel::kDebug, "all full, but the source sees room",
+               {{"stripe", std::to_string(stripe)}, {"free", std::to_string(*room)}});
       }
     }
     if (refuse) {
@@ -2056,13 +2086,12 @@ Task<void> OverlayNode::attach(std::uint32_t stripe, std::vector<std::string> ca
     if (resume && now - last_report >= 5s) {
       // A node that cannot repair keeps trying, and says so now and then.
       last_report = now;
-      peers::log_warn(
-          "still repairing",
-          {{"stripe", std::to_string(stripe)},
-           {"for_s",
-            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - began).count())},
-           {"candidates", std::to_string(candidates.size())},
-           {"last_error", last_error}});
+      log_at(peers::LogLevel::kWarn, "still repairing",
+             {{"stripe", std::to_string(stripe)},
+              {"for_s", std::to_string(
+                            std::chrono::duration_cast<std::chrono::seconds>(now - began).count())},
+              {"candidates", std::to_string(candidates.size())},
+              {"last_error", last_error}});
     }
     steady_clock::duration pause = std::clamp(retry, backoff, std::max(backoff, 2000ms));
     if (!resume && full_since) {
@@ -2122,10 +2151,10 @@ Task<void> OverlayNode::read_feed(std::uint32_t stripe, std::uint64_t generation
         ++stats_.rejected;
         std::string reason =
             chunk ? "chunk for stripe " + std::to_string(chunk->stripe) : chunk.error().message();
-        peers::log_warn("rejected chunk from parent",
-                        {{"stripe", std::to_string(stripe)},
-                         {"parent", s.parent ? short_of(s.parent->id) : "?"},
-                         {"reason", reason}});
+        log_at(peers::LogLevel::kWarn, "rejected chunk from parent",
+               {{"stripe", std::to_string(stripe)},
+                {"parent", s.parent ? short_of(s.parent->id) : "?"},
+                {"reason", reason}});
         note("chunk_rejected", {{"stripe", std::to_string(stripe)},
                                 {"parent", s.parent ? s.parent->id : ""},
                                 {"reason", reason}});
@@ -2197,14 +2226,15 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
             try {
               auto op = self->try_attach(stripe, grandparent.addr, true, true);
               co_await std::move(op);
-              peers::log_info("moved up", {{"stripe", std::to_string(stripe)},
-                                           {"parent", short_of(grandparent.id)}});
+              self->log_at(
+                  peers::LogLevel::kInfo, "moved up",
+                  {{"stripe", std::to_string(stripe)}, {"parent", short_of(grandparent.id)}});
               self->note("moved_up", {{"stripe", std::to_string(stripe)},
                                       {"parent", grandparent.id},
                                       {"parent_addr", grandparent.addr}});
             } catch (const std::exception& e) {
-              peers::log_debug("cannot move up",
-                               {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
+              self->log_at(peers::LogLevel::kDebug, "cannot move up",
+                           {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
             }
             self->stripes_[stripe].moving_up = false;
           },
@@ -2220,6 +2250,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       if (s2.generation != generation) co_return;
       clock_.sample(sent, peers::Clock::now(), reply.stream_clock_us);
       s2.parent_lag = std::chrono::milliseconds(reply.lag_ms);
+      s2.parent_lag_at = peers::Clock::now();
       if (reply.end_after > 0 && !end_seq_) {
         end_seq_ = reply.end_after - 1;
         end_seen_at_ = peers::Clock::now();
@@ -2252,8 +2283,8 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
       bool late_only = err && err->code() == Errc::kTimeout && s2.parent_conn &&
                        s2.parent_conn->is_open() && !silent && (late < 2 || quiet < timeout * 2);
       if (late_only) {
-        peers::log_debug("heartbeat late",
-                         {{"stripe", std::to_string(stripe)}, {"late", std::to_string(late)}});
+        log_at(peers::LogLevel::kDebug, "heartbeat late",
+               {{"stripe", std::to_string(stripe)}, {"late", std::to_string(late)}});
         continue;
       }
       parent_lost(stripe, generation, std::string("heartbeat failed: ") + e.what());
@@ -2301,11 +2332,11 @@ void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
   // said GOAWAY) is an ordinary event, not a failure.
   bool left = why == "redirected: leaving" || why == "peer left";
   if (left) {
-    peers::log_info("parent left",
-                    {{"stripe", std::to_string(stripe)}, {"parent", lost}, {"why", why}});
+    log_at(peers::LogLevel::kInfo, "parent left",
+           {{"stripe", std::to_string(stripe)}, {"parent", lost}, {"why", why}});
   } else {
-    peers::log_warn("parent lost",
-                    {{"stripe", std::to_string(stripe)}, {"parent", lost}, {"why", why}});
+    log_at(peers::LogLevel::kWarn, "parent lost",
+           {{"stripe", std::to_string(stripe)}, {"parent", lost}, {"why", why}});
   }
   note("parent_lost", {{"stripe", std::to_string(stripe)}, {"parent", lost_id}, {"why", why}});
   auto self = shared_from_this();
@@ -2317,8 +2348,8 @@ void OverlayNode::parent_lost(std::uint32_t stripe, std::uint64_t generation,
                                  peers::Clock::now() + self->config_.repair_timeout);
           co_await std::move(op);
         } catch (const std::exception& e) {
-          peers::log_error("could not repair stripe",
-                           {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
+          self->log_at(peers::LogLevel::kError, "could not repair stripe",
+                       {{"stripe", std::to_string(stripe)}, {"error", e.what()}});
           if (self->on_lost) {
             self->on_lost(Error(Errc::kUnavailable,
                                 "lost stripe " + std::to_string(stripe) + ": " + e.what()));

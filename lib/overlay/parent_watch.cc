@@ -18,6 +18,34 @@ std::string_view verdict_name(ParentVerdict v) {
   return "?";
 }
 
+microseconds slow_limit(const StreamPace& pace, microseconds rtt, const ParentWatchOptions& o) {
+  // Never under two of the stripe's own chunk intervals: a stripe is one
+  // chunk behind another by K stream chunks, which at a low rate is long.
+  auto limit = std::max<microseconds>(o.lag_limit, rtt * 4);
+  if (pace.chunks_per_s > 0) {
+    limit =
+        std::max(limit, microseconds(static_cast<std::int64_t>(
+                            2e6 * static_cast<double>(std::max<std::uint32_t>(1, pace.stripes)) /
+                            pace.chunks_per_s)));
+  }
+  return limit;
+}
+
+bool lag_is_upstream(milliseconds lag, std::optional<milliseconds> parent_lag,
+                     steady_clock::duration report_age, steady_clock::duration max_age,
+                     const StreamPace& pace, microseconds rtt, const ParentWatchOptions& o) {
+  if (!parent_lag) return false;
+  auto aged =
+      microseconds(*parent_lag) + duration_cast<microseconds>(std::clamp<steady_clock::duration>(
+                                      report_age, steady_clock::duration::zero(), max_age));
+  auto hop = slow_limit(pace, rtt, o);
+  if (pace.chunks_per_s > 0) {
+    hop += microseconds(static_cast<std::int64_t>(
+        1e6 * static_cast<double>(std::max<std::uint32_t>(1, pace.stripes)) / pace.chunks_per_s));
+  }
+  return microseconds(lag) - aged <= hop;
+}
+
 StripeJudgement judge_stripe(const StripeProgress& stripe, const StreamPace& pace,
                              steady_clock::time_point now, microseconds rtt,
                              const ParentWatchOptions& o) {
@@ -43,13 +71,7 @@ StripeJudgement judge_stripe(const StripeProgress& stripe, const StreamPace& pac
     if (!stripe.last_seq) chunks += 1;
     j.lag = milliseconds(static_cast<std::int64_t>(chunks / pace.chunks_per_s * 1000));
   }
-  // Never under two of the stripe's own chunk intervals: a stripe is one
-  // chunk behind another by K stream chunks, which at a low rate is long.
-  auto limit = std::max<microseconds>(o.lag_limit, rtt * 4);
-  if (pace.chunks_per_s > 0) {
-    limit = std::max(limit, microseconds(static_cast<std::int64_t>(2e6 * static_cast<double>(k) /
-                                                                   pace.chunks_per_s)));
-  }
+  auto limit = slow_limit(pace, rtt, o);
   // Stalled: silent for long although the stream moved on after our last
   // chunk arrived.
   // (and it is measurably behind: a slow stream's stripe may be silent for

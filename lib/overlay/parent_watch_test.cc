@@ -138,5 +138,39 @@ TEST(ParentWatch, AtALowRateTheLimitIsTwoStripeChunks) {
             ParentVerdict::kSlow);
 }
 
+TEST(ParentWatch, TheSlowLimitIsTheLargestOfTheFloorRoundTripsAndTwoStripeChunks) {
+  // 10 chunks/s in 4 stripes: two stripe chunks are 0.8 s, under the 1 s floor.
+  EXPECT_EQ(slow_limit({4, 63, t0, 10}, 20ms), 1000ms);
+  EXPECT_EQ(slow_limit({4, 63, t0, 10}, 400ms), 1600ms);  // four round trips
+  EXPECT_EQ(slow_limit({4, 63, t0, 2}, 20ms), 4000ms);    // two stripe chunks
+}
+
+TEST(ParentWatch, AChildAHopBehindALaggingParentBlamesWhatIsAboveIt) {
+  // 7.6 chunks/s in 4 stripes (1 Mbit/s of 16 KiB chunks): a stripe chunk
+  // every 526 ms, so lags come in steps of that; the slow limit is 1.05 s.
+  const StreamPace pace{4, 400, t0, 7.6};
+  // The vt-sim case: the parent reported 1572 ms a heartbeat ago, the child
+  // counts 2621 ms (two stripe chunks more). Its parent is as far behind,
+  // and the child would leave it only to find a tree in the same state.
+  EXPECT_TRUE(lag_is_upstream(2621ms, 1572ms, 250ms, 1s, pace, 20ms));
+  // Equal lags, or the child less behind than its parent said: upstream.
+  EXPECT_TRUE(lag_is_upstream(3145ms, 3145ms, 0ms, 1s, pace, 20ms));
+  EXPECT_TRUE(lag_is_upstream(1500ms, 3000ms, 0ms, 1s, pace, 20ms));
+  // A parent that is up to date while its child lags: the hop is slow.
+  EXPECT_FALSE(lag_is_upstream(2621ms, 0ms, 250ms, 1s, pace, 20ms));
+  // No report from the parent: nothing excuses it.
+  EXPECT_FALSE(lag_is_upstream(2621ms, std::nullopt, 0ms, 1s, pace, 20ms));
+}
+
+TEST(ParentWatch, AnOldLagReportExcusesTheParentOnlyUpToItsMaximumAge) {
+  const StreamPace pace{4, 400, t0, 7.6};
+  // Reported 500 ms of lag 1 s ago: it lags about 1.5 s now, and a child at
+  // 3 s is within one hop (1.05 s + 0.53 s) of that.
+  EXPECT_TRUE(lag_is_upstream(3000ms, 500ms, 1s, 1s, pace, 20ms));
+  // Ten seconds ago counts as the maximum age (1 s): a child 6 s behind is
+  // not excused by an old report of half a second.
+  EXPECT_FALSE(lag_is_upstream(6000ms, 500ms, 10s, 1s, pace, 20ms));
+}
+
 }  // namespace
 }  // namespace vt
