@@ -238,7 +238,7 @@ std::size_t OverlayNode::used_slots(const Stripe& s) const {
   // A reservation that displaces a child takes that child's slot: it does
   // not count on its own.
   auto held = [](const Stripe& t) {
-    std::size_t n = t.children.size();
+    std::size_t n = t.children.size() + t.dialing;
     for (const auto& [ticket, r] : t.reservations) n += r.displace ? 0 : 1;
     return n;
   };
@@ -826,6 +826,17 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   if (adopting && !dialable() && !req.joiner.addr.empty()) {
     auto joiner = peers::PeerId::parse(req.joiner.id);
     if (!joiner) throw Error(Errc::kInvalidArgument, "bad joiner id");
+    // A displacing adoption takes the displaced child's slot; any other
+    // holds one while the dial runs.
+    const bool takes_slot =
+        d.action == JoinAction::kAdopt || d.action == JoinAction::kAdoptOverBudget;
+    struct Dialing {
+      std::size_t* n;
+      ~Dialing() {
+        if (n) --*n;
+      }
+    } dialing{takes_slot ? &stripes_[req.stripe].dialing : nullptr};
+    if (dialing.n) ++*dialing.n;
     try {
       auto op = rpc_.get_or_connect(*joiner, req.joiner.addr);
       co_await std::move(op);
@@ -1346,7 +1357,18 @@ void OverlayNode::measure(steady_clock::time_point now) {
   // Probing offers one child at a time, once the rate is measured.
   if (stream_bps_ > 0) uplink_.set_probe_step(child_bps);
   // Without TCP_INFO (not Linux): what the children's channels took.
+  const double before_bps = uplink_.estimate_bps();
+  const std::uint64_t cuts = uplink_.cuts();
   uplink_.sample(now, kernel_counts_ ? acked_total_ : stats_.bytes_out, median);
+  if (uplink_.cuts() != cuts) {
+    log_at(peers::LogLevel::kDebug, "uplink estimate cut",
+           {{"from_bps", std::to_string(static_cast<std::uint64_t>(before_bps))},
+            {"to_bps", std::to_string(static_cast<std::uint64_t>(uplink_.estimate_bps()))},
+            {"goodput_bps", std::to_string(static_cast<std::uint64_t>(uplink_.goodput_bps()))},
+            {"queue_ms", std::to_string(median.count() / 1000)},
+            {"backlog_bytes", std::to_string(static_cast<std::uint64_t>(backlog_bytes))},
+            {"children", std::to_string(ages.size())}});
+  }
   stats_.queue_delay_ms = static_cast<double>(median.count()) / 1000;
   if (config_.capacity > 0) {
     std::uint32_t cap =

@@ -336,6 +336,10 @@ class OverlayNode : public overlay::OverlayServer,
     // Children.
     std::map<peers::PeerId, std::shared_ptr<Child>> children;
     std::map<std::uint64_t, Reservation> reservations;
+    // Adoptions waiting for this node's own dial to the joiner (connection
+    // reversal): they hold a slot like a reservation, or every join that
+    // arrives during the dial would see the same free slot.
+    std::size_t dialing = 0;
     std::unique_ptr<History> history;
   };
 

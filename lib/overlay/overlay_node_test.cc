@@ -334,6 +334,61 @@ TEST(OverlayNode, AChildThatCannotBeDialedMakesItsParentForgetItsAddress) {
   EXPECT_EQ(child_addr(), "");
 }
 
+TEST(OverlayNode, ANodeThatFeedsByConnectionReversalHoldsTheSlotWhileItDials) {
+  // A relay nobody can dial (it never listened) with room for one child,
+  // under a source it fills: joins reach it forwarded over the connection it
+  // opened, and it dials each joiner back to feed it. Joins that arrive
+  // during such a dial must not each see the one free slot (vt-sim: a
+  // NATed viewer with room for 2 adopted 7 in half a second, then shed
+  // them one by one).
+  Fixture f;
+  peers::rpc::Node relay_rpc(f.kernel.executor(), peers::Identity::generate());
+  auto relay = f.relay(relay_rpc, 1);
+  ASSERT_EQ(relay_rpc.advertised_addr(), "");
+  std::vector<std::unique_ptr<peers::rpc::Node>> joiners;
+  std::vector<std::pair<std::shared_ptr<peers::rpc::Connection>, overlay::JoinRequest>> asks;
+  for (int i = 0; i < 3; ++i) {
+    joiners.push_back(
+        std::make_unique<peers::rpc::Node>(f.kernel.executor(), peers::Identity::generate()));
+    auto port = joiners.back()->listen("127.0.0.1:0").value();
+    auto conn = f.kernel.run(joiners.back()->connect(f.addr));
+    overlay::JoinRequest req = Fixture::request(*joiners.back(), false, 2);
+    req.joiner.addr = "127.0.0.1:" + std::to_string(port);
+    asks.emplace_back(conn, req);
+  }
+  // The three joins leave together, from the kernel's thread.
+  std::vector<std::future<overlay::JoinReply>> answers;
+  std::promise<void> sent;
+  boost::asio::post(f.kernel.executor(), [&] {
+    for (const auto& [conn, req] : asks) {
+      answers.push_back(boost::asio::co_spawn(
+          f.kernel.executor(),
+          [conn = conn, req = req]() -> Task<overlay::JoinReply> {
+            auto op = overlay::OverlayClient(conn).join(req);
+            co_return co_await std::move(op);
+          },
+          boost::asio::use_future));
+    }
+    sent.set_value();
+  });
+  sent.get_future().wait();
+  int adopted = 0, full = 0;
+  for (auto& a : answers) {
+    try {
+      overlay::JoinReply reply = a.get();
+      EXPECT_EQ(reply.parent.id, relay_rpc.id().to_string());
+      ++adopted;
+    } catch (const overlay::Full& e) {
+      ++full;
+    }
+  }
+  EXPECT_EQ(adopted, 1);
+  EXPECT_EQ(full, 2);
+  f.kernel.run(relay->leave());
+  relay_rpc.close();
+  for (auto& j : joiners) j->close();
+}
+
 TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
   // Admitted viewers are never degraded by newcomers: no slack for a
   // newcomer, and the refusal says why.
