@@ -903,8 +903,13 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   // Forward to a child, or to the root to place it.
   overlay::PeerInfo target;
   if (d.to_child) {
-    for (const auto& [id, child] : s.children) {
-      if (child->info.id == d.peer) target = child->info;
+    for (auto& [id, child] : s.children) {
+      if (child->info.id != d.peer) continue;
+      target = child->info;
+      // The room it reported goes to this joiner until its next heartbeat
+      // says what is left: joins that arrive meanwhile go to other children
+      // rather than all after the one slot last reported (a flash crowd).
+      if (child->spare > 0) --child->spare;
     }
   } else {
     target = s.path.front();

@@ -118,6 +118,37 @@ struct Fixture {
     return node;
   }
 
+  // Joins from `n` fresh joiners that listen (so an adopter can dial them
+  // back), sent to the source together from the kernel's thread.
+  std::vector<std::future<overlay::JoinReply>> joins_together(int n) {
+    std::vector<std::pair<std::shared_ptr<peers::rpc::Connection>, overlay::JoinRequest>> asks;
+    for (int i = 0; i < n; ++i) {
+      clients.push_back(
+          std::make_unique<peers::rpc::Node>(kernel.executor(), peers::Identity::generate()));
+      auto port = clients.back()->listen("127.0.0.1:0").value();
+      auto conn = kernel.run(clients.back()->connect(addr));
+      overlay::JoinRequest req = request(*clients.back(), false, 2);
+      req.joiner.addr = "127.0.0.1:" + std::to_string(port);
+      asks.emplace_back(conn, req);
+    }
+    std::vector<std::future<overlay::JoinReply>> answers;
+    std::promise<void> sent;
+    boost::asio::post(kernel.executor(), [&] {
+      for (const auto& [conn, req] : asks) {
+        answers.push_back(boost::asio::co_spawn(
+            kernel.executor(),
+            [conn = conn, req = req]() -> Task<overlay::JoinReply> {
+              auto op = overlay::OverlayClient(conn).join(req);
+              co_return co_await std::move(op);
+            },
+            boost::asio::use_future));
+      }
+      sent.set_value();
+    });
+    sent.get_future().wait();
+    return answers;
+  }
+
   Kernel kernel{1};
   peers::rpc::Node server;
   std::vector<std::shared_ptr<peers::rpc::DataChannel>> feeds;
@@ -345,33 +376,7 @@ TEST(OverlayNode, ANodeThatFeedsByConnectionReversalHoldsTheSlotWhileItDials) {
   peers::rpc::Node relay_rpc(f.kernel.executor(), peers::Identity::generate());
   auto relay = f.relay(relay_rpc, 1);
   ASSERT_EQ(relay_rpc.advertised_addr(), "");
-  std::vector<std::unique_ptr<peers::rpc::Node>> joiners;
-  std::vector<std::pair<std::shared_ptr<peers::rpc::Connection>, overlay::JoinRequest>> asks;
-  for (int i = 0; i < 3; ++i) {
-    joiners.push_back(
-        std::make_unique<peers::rpc::Node>(f.kernel.executor(), peers::Identity::generate()));
-    auto port = joiners.back()->listen("127.0.0.1:0").value();
-    auto conn = f.kernel.run(joiners.back()->connect(f.addr));
-    overlay::JoinRequest req = Fixture::request(*joiners.back(), false, 2);
-    req.joiner.addr = "127.0.0.1:" + std::to_string(port);
-    asks.emplace_back(conn, req);
-  }
-  // The three joins leave together, from the kernel's thread.
-  std::vector<std::future<overlay::JoinReply>> answers;
-  std::promise<void> sent;
-  boost::asio::post(f.kernel.executor(), [&] {
-    for (const auto& [conn, req] : asks) {
-      answers.push_back(boost::asio::co_spawn(
-          f.kernel.executor(),
-          [conn = conn, req = req]() -> Task<overlay::JoinReply> {
-            auto op = overlay::OverlayClient(conn).join(req);
-            co_return co_await std::move(op);
-          },
-          boost::asio::use_future));
-    }
-    sent.set_value();
-  });
-  sent.get_future().wait();
+  std::vector<std::future<overlay::JoinReply>> answers = f.joins_together(3);
   int adopted = 0, full = 0;
   for (auto& a : answers) {
     try {
@@ -386,7 +391,34 @@ TEST(OverlayNode, ANodeThatFeedsByConnectionReversalHoldsTheSlotWhileItDials) {
   EXPECT_EQ(full, 2);
   f.kernel.run(relay->leave());
   relay_rpc.close();
-  for (auto& j : joiners) j->close();
+}
+
+TEST(OverlayNode, JoinsForwardedTogetherGoToDifferentChildrenWithRoom) {
+  // A full source with two relays of one slot each: two joins that arrive
+  // together are forwarded one to each relay, not both after the slot the
+  // first relay last reported (the second would find it taken and be told
+  // there is no capacity while the other relay has room).
+  Fixture f(1, 2);
+  peers::rpc::Node a_rpc(f.kernel.executor(), peers::Identity::generate());
+  peers::rpc::Node b_rpc(f.kernel.executor(), peers::Identity::generate());
+  a_rpc.listen("127.0.0.1:0").value();
+  b_rpc.listen("127.0.0.1:0").value();
+  auto a = f.relay(a_rpc, 1);
+  auto b = f.relay(b_rpc, 1);
+  std::vector<std::future<overlay::JoinReply>> answers = f.joins_together(2);
+  std::set<std::string> parents;
+  for (auto& answer : answers) {
+    try {
+      parents.insert(answer.get().parent.id);
+    } catch (const overlay::Full& e) {
+      ADD_FAILURE() << "refused: " << e.what();
+    }
+  }
+  EXPECT_EQ(parents, (std::set<std::string>{a_rpc.id().to_string(), b_rpc.id().to_string()}));
+  f.kernel.run(a->leave());
+  f.kernel.run(b->leave());
+  a_rpc.close();
+  b_rpc.close();
 }
 
 TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
