@@ -1691,7 +1691,12 @@ void OverlayNode::drop_child(Stripe& s, peers::PeerId id, const std::string& why
 Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   auto deadline = peers::Clock::now() + join_timeout;
   std::chrono::milliseconds backoff = 100ms;
-  // Learn the stream (K, source id) from any bootstrap node.
+  // Learn the stream (K, source id) from any bootstrap node. The stripes'
+  // joins then ask the node that answered first and those that failed last:
+  // an address nobody answers at (a NATed friend's private address) cost
+  // each stripe another connect timeout (vt-sim: 5 s more per such join).
+  std::string answered;
+  std::vector<std::string> failed;
   for (;;) {
     for (const auto& addr : config_.bootstrap) {
       try {
@@ -1718,10 +1723,12 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
         home_since_ = peers::Clock::now();
         init_stripes(info.stripes);
         if (on_stream_found) on_stream_found();
+        answered = addr;
         break;
       } catch (const Error& e) {
         if (e.code() == Errc::kAuth) throw;
         log_at(peers::LogLevel::kWarn, "cannot join yet", {{"addr", addr}, {"error", e.what()}});
+        if (std::find(failed.begin(), failed.end(), addr) == failed.end()) failed.push_back(addr);
       }
     }
     if (stream_.stripes > 0) break;
@@ -1739,6 +1746,14 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   // Join all stripes in parallel. The first stripe that fails ends the
   // join at once: the lab had a newcomer refused in three stripes at 2 s
   // wait 5 s more for a fourth whose answer was lost on the way.
+  std::vector<std::string> candidates{answered};
+  for (const auto& addr : config_.bootstrap) {
+    bool bad = std::find(failed.begin(), failed.end(), addr) != failed.end();
+    if (addr != answered && !bad) candidates.push_back(addr);
+  }
+  for (const auto& addr : failed) {
+    if (addr != answered) candidates.push_back(addr);
+  }
   auto pending = std::make_shared<std::size_t>(stripes_.size());
   auto failure = std::make_shared<std::optional<Error>>();
   auto self = shared_from_this();
@@ -1748,9 +1763,9 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   for (std::uint32_t i = 0; i < stripes_.size(); ++i) {
     asio::co_spawn(
         rpc_.executor(),
-        [self, i, deadline, pending, failure, done]() -> Task<void> {
+        [self, i, deadline, pending, failure, done, candidates]() -> Task<void> {
           try {
-            auto op = self->attach(i, self->config_.bootstrap, false, deadline);
+            auto op = self->attach(i, candidates, false, deadline);
             co_await std::move(op);
           } catch (const Error& e) {
             if (!*failure) {

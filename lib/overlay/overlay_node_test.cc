@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "lib/kernel/log.h"
 #include "lib/rpc/rpc_test_util.h"
 #include "lib/stream/signed_chunk.h"
 
@@ -419,6 +420,43 @@ TEST(OverlayNode, JoinsForwardedTogetherGoToDifferentChildrenWithRoom) {
   f.kernel.run(b->leave());
   a_rpc.close();
   b_rpc.close();
+}
+
+TEST(OverlayNode, StripeJoinsAskTheBootstrapNodeThatAnsweredBeforeOneThatDidNot) {
+  // The first bootstrap address refuses connections (a node that left; in
+  // vt-sim, a NATed friend's private address, which costs a 5 s connect
+  // timeout each time); the second is the source. Once the stream is
+  // learned from the source, the stripe's join asks the source first and
+  // never the address that failed.
+  Fixture f;
+  std::string dead;
+  {
+    peers::rpc::Node gone(f.kernel.executor(), peers::Identity::generate());
+    dead = "127.0.0.1:" + std::to_string(gone.listen("127.0.0.1:0").value());
+    gone.close();
+  }
+  std::vector<std::string> lines;
+  peers::log_setup("overlay_node_test", peers::LogFormat::kText, peers::LogLevel::kDebug);
+  peers::log_set_sink([&](std::string_view line) { lines.emplace_back(line); });
+  peers::rpc::Node rpc(f.kernel.executor(), peers::Identity::generate());
+  OverlayConfig cfg = f.config(overlay::Role::kRelay, 2);
+  cfg.bootstrap = {dead, f.addr};
+  auto node = std::make_shared<OverlayNode>(rpc, cfg);
+  rpc.add_service(node);
+  f.kernel.run(node->start(std::chrono::seconds(10)));
+  peers::log_set_sink(nullptr);
+  peers::log_setup("overlay_node_test", peers::LogFormat::kText, peers::LogLevel::kInfo);
+  std::size_t stream_tries = 0, join_tries = 0;
+  for (const auto& l : lines) {
+    if (l.find(dead) == std::string::npos) continue;
+    if (l.find("cannot join yet") != std::string::npos) ++stream_tries;
+    if (l.find("join attempt failed") != std::string::npos) ++join_tries;
+  }
+  EXPECT_EQ(stream_tries, 1u);
+  EXPECT_EQ(join_tries, 0u);
+  EXPECT_EQ(node->stripe_status()[0].parent_info->info.id, f.server.id().to_string());
+  f.kernel.run(node->leave());
+  rpc.close();
 }
 
 TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
