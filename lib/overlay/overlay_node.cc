@@ -41,6 +41,10 @@ constexpr std::size_t kFeedChunksInFlight = 2;
 // A parent vouches for a child moving up over it only once it has fed it
 // this long (ms).
 constexpr std::uint64_t kSwapSettleMs = 5000;
+// A newcomer asks its next bootstrap address for the stream when those
+// before it have not answered in this long (a round trip or a few is what an
+// answer takes; a dial nobody answers waits out the connect timeout).
+constexpr std::chrono::milliseconds kBootstrapStagger{1000};
 
 Task<void> sleep_for(steady_clock::duration d) {
   peers::Timer t(co_await asio::this_coro::executor, d);
@@ -1688,6 +1692,24 @@ void OverlayNode::drop_child(Stripe& s, peers::PeerId id, const std::string& why
 
 // ------------------------------------------------------------------ joining
 
+Task<overlay::StreamInfo> OverlayNode::ask_stream(std::string addr) {
+  auto cop = rpc_.connect(addr);
+  auto conn = co_await std::move(cop);
+  overlay::OverlayClient client(conn);
+  auto sop = client.stream(CallOptions{2s});
+  overlay::StreamInfo info = co_await std::move(sop);
+  auto source = peers::PeerId::parse(info.source_id);
+  if (!source) throw Error(Errc::kProtocol, "bad source id from " + addr);
+  if (config_.source_key && !(*config_.source_key == *source)) {
+    throw Error(Errc::kAuth, "stream at " + addr + " comes from " + source->to_string() +
+                                 ", not the pinned --source-key");
+  }
+  if (info.stripes == 0 || info.stripes > kMaxStripes) {
+    throw Error(Errc::kProtocol, "bad stripe count from " + addr);
+  }
+  co_return info;
+}
+
 Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   auto deadline = peers::Clock::now() + join_timeout;
   std::chrono::milliseconds backoff = 100ms;
@@ -1697,41 +1719,82 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   // each stripe another connect timeout (vt-sim: 5 s more per such join).
   std::string answered;
   std::vector<std::string> failed;
+  auto self = shared_from_this();
   for (;;) {
+    // One round: the addresses in order, each next one started when the one
+    // before failed or has not answered within kBootstrapStagger (a dial
+    // nobody answers waits out the connect timeout, 5 s); the first answer
+    // wins.
+    struct Round {
+      std::optional<std::pair<std::string, overlay::StreamInfo>> won;
+      std::optional<Error> fatal;
+      std::size_t left = 0;     // attempts started and not finished
+      std::uint64_t ended = 0;  // attempts finished, ever
+    };
+    auto round = std::make_shared<Round>();
+    auto wake = std::make_shared<peers::Timer>(co_await asio::this_coro::executor,
+                                               steady_clock::time_point::max());
+    auto wait_for = [&](steady_clock::time_point until) -> Task<void> {
+      wake->expires_at(until);
+      boost::system::error_code ec;
+      auto wait = wake->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await std::move(wait);
+    };
     for (const auto& addr : config_.bootstrap) {
-      try {
-        auto cop = rpc_.connect(addr);
-        auto conn = co_await std::move(cop);
-        overlay::OverlayClient client(conn);
-        auto sop = client.stream(CallOptions{2s});
-        overlay::StreamInfo info = co_await std::move(sop);
-        auto source = peers::PeerId::parse(info.source_id);
-        if (!source) throw Error(Errc::kProtocol, "bad source id from " + addr);
-        if (config_.source_key && !(*config_.source_key == *source)) {
-          throw Error(Errc::kAuth, "stream at " + addr + " comes from " + source->to_string() +
-                                       ", not the pinned --source-key");
-        }
-        if (info.stripes == 0 || info.stripes > kMaxStripes) {
-          throw Error(Errc::kProtocol, "bad stripe count from " + addr);
-        }
-        stream_ = info;
-        stream_.stripe_spare.clear();
-        stream_.stripe_interior.clear();
-        stream_key_ = source->public_key();
-        // Interior capacity goes where it is short.
-        home_ = pick_home(info);
-        home_since_ = peers::Clock::now();
-        init_stripes(info.stripes);
-        if (on_stream_found) on_stream_found();
-        answered = addr;
-        break;
-      } catch (const Error& e) {
-        if (e.code() == Errc::kAuth) throw;
-        log_at(peers::LogLevel::kWarn, "cannot join yet", {{"addr", addr}, {"error", e.what()}});
-        if (std::find(failed.begin(), failed.end(), addr) == failed.end()) failed.push_back(addr);
+      if (round->won || round->fatal) break;
+      ++round->left;
+      const std::uint64_t ended_before = round->ended;
+      asio::co_spawn(
+          rpc_.executor(),
+          [self, round, wake, &failed, addr]() -> Task<void> {
+            try {
+              auto op = self->ask_stream(addr);
+              overlay::StreamInfo info = co_await std::move(op);
+              if (!round->won && !round->fatal) round->won.emplace(addr, std::move(info));
+            } catch (const Error& e) {
+              // Once the round is decided, start() may have returned:
+              // `failed` is gone.
+              if (!round->won && !round->fatal) {
+                if (e.code() == Errc::kAuth) {
+                  round->fatal = e;
+                } else {
+                  self->log_at(peers::LogLevel::kWarn, "cannot join yet",
+                               {{"addr", addr}, {"error", e.what()}});
+                  if (std::find(failed.begin(), failed.end(), addr) == failed.end()) {
+                    failed.push_back(addr);
+                  }
+                }
+              }
+            }
+            --round->left;
+            ++round->ended;
+            wake->cancel();
+          },
+          asio::detached);
+      if (round->ended == ended_before) {
+        auto w = wait_for(peers::Clock::now() + kBootstrapStagger);
+        co_await std::move(w);
       }
     }
-    if (stream_.stripes > 0) break;
+    while (!round->won && !round->fatal && round->left > 0) {
+      auto w = wait_for(steady_clock::time_point::max());
+      co_await std::move(w);
+    }
+    if (round->fatal) throw *round->fatal;
+    if (round->won) {
+      auto& [addr, info] = *round->won;
+      stream_ = info;
+      stream_.stripe_spare.clear();
+      stream_.stripe_interior.clear();
+      stream_key_ = peers::PeerId::parse(info.source_id)->public_key();
+      // Interior capacity goes where it is short.
+      home_ = pick_home(info);
+      home_since_ = peers::Clock::now();
+      init_stripes(info.stripes);
+      if (on_stream_found) on_stream_found();
+      answered = addr;
+      break;
+    }
     if (peers::Clock::now() + backoff > deadline) {
       throw Error(Errc::kUnavailable, "no node to join answered within the join timeout");
     }
@@ -1756,7 +1819,6 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   }
   auto pending = std::make_shared<std::size_t>(stripes_.size());
   auto failure = std::make_shared<std::optional<Error>>();
-  auto self = shared_from_this();
   auto done = std::make_shared<peers::Timer>(co_await asio::this_coro::executor,
                                              steady_clock::time_point::max());
   starting_ = true;

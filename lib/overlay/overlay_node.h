@@ -431,6 +431,9 @@ class OverlayNode : public overlay::OverlayServer,
   // Others can dial this node (the source, or it advertises an address);
   // if not, it feeds only children it dialed itself.
   bool dialable() const;
+  // The stream as the node at `addr` describes it, checked (source id, the
+  // pinned --source-key, stripe count); throws Error.
+  peers::rpc::Task<overlay::StreamInfo> ask_stream(std::string addr);
   // peers::log, with node=<short id> first when config_.log_self.
   void log_at(peers::LogLevel level, std::string_view msg, peers::LogFields fields = {}) const;
   // The payload rate of one stripe-child (bits/s).

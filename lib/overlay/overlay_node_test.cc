@@ -459,6 +459,32 @@ TEST(OverlayNode, StripeJoinsAskTheBootstrapNodeThatAnsweredBeforeOneThatDidNot)
   rpc.close();
 }
 
+TEST(OverlayNode, ANewcomerAsksTheNextBootstrapAddressWhileADialNobodyAnswersWaits) {
+  // The first bootstrap address drops connection attempts (a firewall, or a
+  // NATed friend's private address): its dial waits out the connect
+  // timeout, here a minute. The newcomer asks the source, its second
+  // address, meanwhile, and has joined long before that dial gives up.
+  Fixture f;
+  peers::rpc::testing::BlackHole hole;
+  ASSERT_NE(hole.port(), 0);
+  const std::string dropped = "127.0.0.1:" + std::to_string(hole.port());
+  peers::rpc::NodeOptions o;
+  o.connect_timeout = std::chrono::seconds(60);
+  peers::rpc::Node rpc(f.kernel.executor(), peers::Identity::generate(), o);
+  OverlayConfig cfg = f.config(overlay::Role::kRelay, 2);
+  cfg.bootstrap = {dropped, f.addr};
+  auto node = std::make_shared<OverlayNode>(rpc, cfg);
+  rpc.add_service(node);
+  std::vector<std::string> lines;
+  peers::log_set_sink([&](std::string_view line) { lines.emplace_back(line); });
+  f.kernel.run(node->start(std::chrono::seconds(120)));
+  peers::log_set_sink(nullptr);
+  for (const auto& l : lines) EXPECT_EQ(l.find(dropped), std::string::npos) << l;
+  EXPECT_EQ(node->stripe_status()[0].parent_info->info.id, f.server.id().to_string());
+  f.kernel.run(node->leave());
+  rpc.close();
+}
+
 TEST(OverlayNode, AFullNodeTellsANewcomerThereIsNoCapacity) {
   // Admitted viewers are never degraded by newcomers: no slack for a
   // newcomer, and the refusal says why.

@@ -23,6 +23,7 @@ namespace peers::rpc {
 namespace {
 
 namespace asio = boost::asio;
+using testing::BlackHole;
 using testing::Kernel;
 using testing::TooBig;
 using namespace std::chrono_literals;
@@ -506,42 +507,6 @@ TEST(Rpc, NothingListeningIsUnavailable) {
     EXPECT_EQ(e.system_code(), std::errc::connection_refused);
   }
 }
-
-// A listening socket whose accept queue is full: the kernel drops further
-// SYNs, as a firewall that drops them would. Closed on destruction.
-class BlackHole {
- public:
-  BlackHole() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::listen(fd_, 0) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      return;
-    }
-    port_ = ntohs(a.sin_port);
-    // Fill the queue (never accepted): non-blocking connects, so the ones
-    // past the queue's end do not wait here.
-    for (int i = 0; i < 4; ++i) {
-      int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
-      fillers_.push_back(c);
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  ~BlackHole() {
-    for (int c : fillers_) ::close(c);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::vector<int> fillers_;
-};
 
 TEST(Rpc, ADialNobodyAnswersFailsAtTheConnectTimeout) {
   // Without a bound the dial would wait for the system's SYN retries (about
