@@ -1459,7 +1459,7 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
     // parent that claims a lag to keep its children is left after that.
     double rtt_ms = s.parent_conn->stats().rtt_ms;
     bool upstream = lag_is_upstream(
-        j.lag, s.parent_lag, now - s.parent_lag_at, config_.heartbeat_interval * 4,
+        j, s.parent_lag, now - s.parent_lag_at, config_.heartbeat_interval * 4,
         {stream_.stripes, newest_seq_, newest_arrival_, chunks_per_s_},
         std::chrono::microseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 1000) : 0),
         config_.parent_watch);

@@ -31,10 +31,19 @@ microseconds slow_limit(const StreamPace& pace, microseconds rtt, const ParentWa
   return limit;
 }
 
-bool lag_is_upstream(milliseconds lag, std::optional<milliseconds> parent_lag,
+bool lag_is_upstream(const StripeJudgement& j, std::optional<milliseconds> parent_lag,
                      steady_clock::duration report_age, steady_clock::duration max_age,
                      const StreamPace& pace, microseconds rtt, const ParentWatchOptions& o) {
   if (!parent_lag) return false;
+  // Silence is explained only by a parent that says it gets nothing either:
+  // one that reports no lag while its child gets nothing is a black hole
+  // answering heartbeats (and a child that got no chunk at all counts no
+  // lag to compare).
+  if (j.verdict == ParentVerdict::kStalled &&
+      microseconds(*parent_lag) < slow_limit(pace, rtt, o)) {
+    return false;
+  }
+  const milliseconds lag = j.lag;
   auto aged =
       microseconds(*parent_lag) + duration_cast<microseconds>(std::clamp<steady_clock::duration>(
                                       report_age, steady_clock::duration::zero(), max_age));

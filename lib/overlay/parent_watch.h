@@ -72,15 +72,15 @@ std::chrono::microseconds slow_limit(const StreamPace& pace, std::chrono::micros
 // Whether a child's lag in a stripe is its parent's own (the trouble is above
 // the parent: its parent is slow, or it repairs), so that the child should
 // wait for the parent rather than leave it: blame the hop, not the tree.
-// `parent_lag` is what the parent last reported (HeartbeatReply.lag_ms),
-// `report_age` how long ago: a parent that lagged then lags more now, so the
-// report is aged by that time (at most `max_age`, so that a stale report
-// never excuses a hop for long). The child may trail it by one hop: the
-// slow limit plus one of the stripe's chunk intervals (a child is a chunk
-// behind its parent while the chunk crosses the hop, and lags are counted
-// in chunks).
-bool lag_is_upstream(std::chrono::milliseconds lag,
-                     std::optional<std::chrono::milliseconds> parent_lag,
+// `j` is the child's judgement of the stripe; `parent_lag` is what the
+// parent last reported (HeartbeatReply.lag_ms), `report_age` how long ago: a
+// parent that lagged then lags more now, so the report is aged by that time
+// (at most `max_age`, so that a stale report never excuses a hop for long).
+// The child may trail it by one hop: the slow limit plus one of the
+// stripe's chunk intervals (a child is a chunk behind its parent while the
+// chunk crosses the hop, and lags are counted in chunks). A stall is
+// excused only by a parent that reports a lag past the slow limit itself.
+bool lag_is_upstream(const StripeJudgement& j, std::optional<std::chrono::milliseconds> parent_lag,
                      std::chrono::steady_clock::duration report_age,
                      std::chrono::steady_clock::duration max_age, const StreamPace& pace,
                      std::chrono::microseconds rtt, const ParentWatchOptions& options = {});

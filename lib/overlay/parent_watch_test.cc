@@ -145,31 +145,49 @@ TEST(ParentWatch, TheSlowLimitIsTheLargestOfTheFloorRoundTripsAndTwoStripeChunks
   EXPECT_EQ(slow_limit({4, 63, t0, 2}, 20ms), 4000ms);    // two stripe chunks
 }
 
+// lag_is_upstream at 7.6 chunks/s in 4 stripes (1 Mbit/s of 16 KiB chunks:
+// a stripe chunk every 526 ms, so lags come in steps of that; the slow
+// limit is 1.05 s), a 20 ms round trip, reports aged at most 1 s.
+bool upstream(ParentVerdict v, std::chrono::milliseconds lag,
+              std::optional<std::chrono::milliseconds> parent_lag, Clock::duration report_age) {
+  return lag_is_upstream({v, lag}, parent_lag, report_age, 1s, {4, 400, t0, 7.6}, 20ms);
+}
+constexpr auto kSlow = ParentVerdict::kSlow;
+constexpr auto kStalled = ParentVerdict::kStalled;
+
 TEST(ParentWatch, AChildAHopBehindALaggingParentBlamesWhatIsAboveIt) {
-  // 7.6 chunks/s in 4 stripes (1 Mbit/s of 16 KiB chunks): a stripe chunk
-  // every 526 ms, so lags come in steps of that; the slow limit is 1.05 s.
-  const StreamPace pace{4, 400, t0, 7.6};
   // The vt-sim case: the parent reported 1572 ms a heartbeat ago, the child
   // counts 2621 ms (two stripe chunks more). Its parent is as far behind,
   // and the child would leave it only to find a tree in the same state.
-  EXPECT_TRUE(lag_is_upstream(2621ms, 1572ms, 250ms, 1s, pace, 20ms));
+  EXPECT_TRUE(upstream(kSlow, 2621ms, 1572ms, 250ms));
   // Equal lags, or the child less behind than its parent said: upstream.
-  EXPECT_TRUE(lag_is_upstream(3145ms, 3145ms, 0ms, 1s, pace, 20ms));
-  EXPECT_TRUE(lag_is_upstream(1500ms, 3000ms, 0ms, 1s, pace, 20ms));
-  // A parent that is up to date while its child lags: the hop is slow.
-  EXPECT_FALSE(lag_is_upstream(2621ms, 0ms, 250ms, 1s, pace, 20ms));
+  EXPECT_TRUE(upstream(kSlow, 3145ms, 3145ms, 0ms));
+  EXPECT_TRUE(upstream(kSlow, 1500ms, 3000ms, 0ms));
+  // A parent that is up to date while its child lags more than a hop: the
+  // hop is slow.
+  EXPECT_FALSE(upstream(kSlow, 2621ms, 0ms, 250ms));
   // No report from the parent: nothing excuses it.
-  EXPECT_FALSE(lag_is_upstream(2621ms, std::nullopt, 0ms, 1s, pace, 20ms));
+  EXPECT_FALSE(upstream(kSlow, 2621ms, std::nullopt, 0ms));
+}
+
+TEST(ParentWatch, AStallIsExcusedOnlyByAParentThatLagsItself) {
+  // A parent that says it is current while its child gets nothing: a black
+  // hole that answers heartbeats (the child that got no chunk at all
+  // counts no lag: 0 against 0).
+  EXPECT_FALSE(upstream(kStalled, 0ms, 0ms, 250ms));
+  EXPECT_FALSE(upstream(kStalled, 1500ms, 900ms, 0ms));
+  // A parent whose own parent went silent says so: its child waits for it.
+  EXPECT_TRUE(upstream(kStalled, 2500ms, 2000ms, 0ms));
 }
 
 TEST(ParentWatch, AnOldLagReportExcusesTheParentOnlyUpToItsMaximumAge) {
-  const StreamPace pace{4, 400, t0, 7.6};
-  // Reported 500 ms of lag 1 s ago: it lags about 1.5 s now, and a child at
-  // 3 s is within one hop (1.05 s + 0.53 s) of that.
-  EXPECT_TRUE(lag_is_upstream(3000ms, 500ms, 1s, 1s, pace, 20ms));
+  // Reported 1.2 s of lag 1 s ago: it lags about 2.2 s now, and a child at
+  // 3.5 s is within one hop (1.05 s + 0.53 s) of that, not of the report.
+  EXPECT_TRUE(upstream(kSlow, 3500ms, 1200ms, 1s));
+  EXPECT_FALSE(upstream(kSlow, 3500ms, 1200ms, 0ms));
   // Ten seconds ago counts as the maximum age (1 s): a child 6 s behind is
-  // not excused by an old report of half a second.
-  EXPECT_FALSE(lag_is_upstream(6000ms, 500ms, 10s, 1s, pace, 20ms));
+  // not excused by an old report of 1.2 s.
+  EXPECT_FALSE(upstream(kSlow, 6000ms, 1200ms, 10s));
 }
 
 }  // namespace
