@@ -70,16 +70,15 @@ TEST(VtSim, ACalmAudienceJoinsAndPlaysTheStream) {
 
 TEST(VtSim, NodeLogLinesSayWhichNodeAndWhenInVirtualTime) {
   std::vector<std::string> lines;
-  peers::log_setup("world_test", peers::LogFormat::kText, peers::LogLevel::kInfo);
-  peers::log_set_sink([&](std::string_view line) { lines.emplace_back(line); });
   std::string shorter = kCalm;
   shorter.replace(shorter.find("\"duration_s\": 40"), 16, "\"duration_s\": 10");
   {
+    peers::log_setup("world_test", peers::LogFormat::kText, peers::LogLevel::kError);
+    peers::LogCapture log(peers::LogLevel::kInfo);
     World w(parse_scenario(shorter));
     w.run([](const json&) {});
+    lines = log.lines();
   }
-  peers::log_set_sink(nullptr);
-  peers::log_setup("world_test", peers::LogFormat::kText, peers::LogLevel::kError);
   // "world_test: t=4.123 info: joined stripe node=vt1... stripe=2 ..."
   std::size_t tagged = 0;
   for (const auto& l : lines) {

@@ -78,6 +78,18 @@ void log_set_sink(std::function<void(std::string_view line)> sink) {
   g_sink = std::move(sink);
 }
 
+LogLevel log_level() { return g_level.load(); }
+
+LogCapture::LogCapture(LogLevel threshold) : saved_(log_level()) {
+  log_setup(log_tool(), log_format(), threshold);
+  log_set_sink([this](std::string_view line) { lines_.emplace_back(line); });
+}
+
+LogCapture::~LogCapture() {
+  log_set_sink(nullptr);
+  log_setup(log_tool(), log_format(), saved_);
+}
+
 void log_set_clock(std::function<double()> clock) {
   std::lock_guard lock(g_mu);
   g_clock = std::move(clock);

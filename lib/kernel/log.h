@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "lib/kernel/error.h"
 
@@ -52,11 +53,28 @@ inline void log_error(std::string_view m, LogFields f = {}) { log(LogLevel::kErr
 // under the log's lock, so a sink must not log itself. stderr still gets the
 // line. An empty function removes the sink.
 void log_set_sink(std::function<void(std::string_view line)> sink);
+LogLevel log_level();  // the threshold
+// Tests only: keeps every line written while it lives, at `threshold`, and
+// puts back the threshold and an empty sink when it goes (also when the
+// test throws).
+class LogCapture {
+ public:
+  explicit LogCapture(LogLevel threshold);
+  ~LogCapture();
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  const std::vector<std::string>& lines() const { return lines_; }
+
+ private:
+  LogLevel saved_;
+  std::vector<std::string> lines_;
+};
 
 // Replaces the clock of log lines: JSON lines' "time" becomes clock() and
 // text lines gain a leading "t=SECONDS" field. A simulator sets its virtual
 // clock here, so a node's log lines say when they happened in the run. An
-// empty function restores the wall clock (and plain text lines).
+// empty function restores the wall clock (and plain text lines). The clock
+// is read under the log's lock: it must not log.
 void log_set_clock(std::function<double()> clock);
 // Escapes a string as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);

@@ -45,6 +45,10 @@ constexpr std::uint64_t kSwapSettleMs = 5000;
 // before it have not answered in this long (a round trip or a few is what an
 // answer takes; a dial nobody answers waits out the connect timeout).
 constexpr std::chrono::milliseconds kBootstrapStagger{1000};
+// The most room a child may claim for its subtree (Heartbeat.spare) and a
+// node reports for its own: claims are not checked, and sums of them must
+// not wrap.
+constexpr std::uint32_t kMaxClaimedSpare = 1u << 20;
 
 Task<void> sleep_for(steady_clock::duration d) {
   peers::Timer t(co_await asio::this_coro::executor, d);
@@ -242,7 +246,8 @@ std::size_t OverlayNode::used_slots(const Stripe& s) const {
   // A reservation that displaces a child takes that child's slot: it does
   // not count on its own.
   auto held = [](const Stripe& t) {
-    std::size_t n = t.children.size() + t.dialing;
+    std::size_t n = t.children.size();
+    for (const auto& [joiner, victim] : t.dialing) n += victim ? 0 : 1;
     for (const auto& [ticket, r] : t.reservations) n += r.displace ? 0 : 1;
     return n;
   };
@@ -256,6 +261,24 @@ std::uint32_t OverlayNode::free_slots(const Stripe& s) const {
   std::size_t used = used_slots(s);
   std::uint32_t budget = budget_for(s);
   return used >= budget ? 0 : static_cast<std::uint32_t>(budget - used);
+}
+
+std::uint32_t OverlayNode::child_spare(const Child& c, steady_clock::time_point now) const {
+  // A heartbeat sent after the forwarded join was answered counts it: two
+  // round trips and two heartbeat intervals after the forward.
+  auto rtt = std::chrono::microseconds(c.rtt_us > 0 ? c.rtt_us : 1000000);
+  auto counted_after =
+      std::chrono::duration_cast<steady_clock::duration>(rtt * 2) + config_.heartbeat_interval * 2;
+  std::size_t recent = 0;
+  for (auto t : c.forwarded) recent += now - t < counted_after ? 1 : 0;
+  return c.spare > recent ? c.spare - static_cast<std::uint32_t>(recent) : 0;
+}
+
+std::uint32_t OverlayNode::subtree_spare(const Stripe& s, std::uint32_t own) const {
+  auto now = peers::Clock::now();
+  std::uint64_t sum = own;
+  for (const auto& [id, c] : s.children) sum += child_spare(*c, now);
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(sum, kMaxClaimedSpare));
 }
 
 std::uint32_t OverlayNode::room_depth(const Stripe& s) const {
@@ -274,9 +297,8 @@ std::uint32_t OverlayNode::room_depth(const Stripe& s) const {
 std::vector<std::uint32_t> OverlayNode::stripe_spare() const {
   std::vector<std::uint32_t> out;
   for (const auto& s : stripes_) {
-    std::uint32_t spare = s.interior || config_.role == overlay::Role::kSource ? free_slots(s) : 0;
-    for (const auto& [id, c] : s.children) spare += c->spare;
-    out.push_back(spare);
+    std::uint32_t own = s.interior || config_.role == overlay::Role::kSource ? free_slots(s) : 0;
+    out.push_back(subtree_spare(s, own));
   }
   return out;
 }
@@ -700,12 +722,15 @@ JoinState OverlayNode::join_state(std::uint32_t stripe) const {
   for (const auto& [ticket, r] : s.reservations) {
     if (r.displace && r.expires >= now) leaving.insert(r.displace->child);
   }
+  for (const auto& [joiner, victim] : s.dialing) {
+    if (victim) leaving.insert(*victim);
+  }
   for (const auto& [id, child] : s.children) {
     if (leaving.count(id)) continue;  // a joiner on the way takes its slot
     st.children.push_back({.id = child->info.id,
                            .capacity = child->info.capacity,
                            .interior = child->interior,
-                           .spare = child->spare,
+                           .spare = child_spare(*child, now),
                            .rtt_us = child->rtt_us,
                            .fresh = child->last_heartbeat >= stale,
                            .room_depth = child->room_depth,
@@ -830,22 +855,33 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
   if (adopting && !dialable() && !req.joiner.addr.empty()) {
     auto joiner = peers::PeerId::parse(req.joiner.id);
     if (!joiner) throw Error(Errc::kInvalidArgument, "bad joiner id");
-    // A displacing adoption takes the displaced child's slot; any other
-    // holds one while the dial runs.
-    const bool takes_slot =
-        d.action == JoinAction::kAdopt || d.action == JoinAction::kAdoptOverBudget;
+    // The dial holds the slot (a displacing adoption: the child it will
+    // displace, which nobody else may then pick), one dial per joiner.
+    Stripe& ds = stripes_[req.stripe];
+    std::optional<peers::PeerId> victim;
+    if (!(d.action == JoinAction::kAdopt || d.action == JoinAction::kAdoptOverBudget)) {
+      auto v = peers::PeerId::parse(d.peer);
+      if (!v) throw Error(Errc::kInternal, "bad peer id in a join decision: " + d.peer);
+      victim = *v;
+    }
+    if (ds.dialing.count(*joiner)) {
+      throw overlay::Full("busy: this node is dialing the joiner already", req.stripe);
+    }
+    ds.dialing.emplace(*joiner, victim);
     struct Dialing {
-      std::size_t* n;
-      ~Dialing() {
-        if (n) --*n;
-      }
-    } dialing{takes_slot ? &stripes_[req.stripe].dialing : nullptr};
-    if (dialing.n) ++*dialing.n;
+      std::shared_ptr<OverlayNode> self;
+      std::uint32_t stripe;
+      peers::PeerId joiner;
+      ~Dialing() { self->stripes_[stripe].dialing.erase(joiner); }
+    } dialing{shared_from_this(), req.stripe, *joiner};
     try {
       auto op = rpc_.get_or_connect(*joiner, req.joiner.addr);
       co_await std::move(op);
     } catch (const Error& e) {
       throw overlay::Full("cannot dial the joiner to feed it: " + e.message(), req.stripe);
+    }
+    if (victim && !stripes_[req.stripe].children.count(*victim)) {
+      throw overlay::Full("busy: the child it would displace left during the dial", req.stripe);
     }
     log_at(peers::LogLevel::kDebug, "feeding by connection reversal",
            {{"stripe", std::to_string(req.stripe)},
@@ -910,10 +946,15 @@ Task<Answer<overlay::JoinReply>> OverlayNode::join(CallContext& ctx, overlay::Jo
     for (auto& [id, child] : s.children) {
       if (child->info.id != d.peer) continue;
       target = child->info;
-      // The room it reported goes to this joiner until its next heartbeat
-      // says what is left: joins that arrive meanwhile go to other children
-      // rather than all after the one slot last reported (a flash crowd).
-      if (child->spare > 0) --child->spare;
+      // One of the slots it reported goes to this joiner until its
+      // heartbeats can have counted it: joins that arrive meanwhile go to
+      // other children rather than all after the one slot last reported (a
+      // flash crowd).
+      auto now = peers::Clock::now();
+      while (!child->forwarded.empty() && now - child->forwarded.front() > 30s) {
+        child->forwarded.pop_front();
+      }
+      child->forwarded.push_back(now);
     }
   } else {
     target = s.path.front();
@@ -1184,7 +1225,8 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   Stripe& s = stripes_[req.stripe];
   auto it = s.children.find(ctx.peer());
   if (it == s.children.end()) throw overlay::NotInTree("not my child in this stripe", req.stripe);
-  it->second->spare = req.spare;
+  // Its claim is unchecked: bounded, so that sums of claims cannot wrap.
+  it->second->spare = std::min<std::uint32_t>(req.spare, kMaxClaimedSpare);
   it->second->info.capacity = req.capacity;  // measured by the child, now
   it->second->rtt_us = req.rtt_us;
   it->second->room_depth = req.room_depth;
@@ -1206,9 +1248,7 @@ Task<Answer<overlay::HeartbeatReply>> OverlayNode::heartbeat(CallContext& ctx,
   reply.path.push_back(self_info());
   // The path is most of a heartbeat's bytes and rarely changes.
   if (req.path_digest != 0 && req.path_digest == path_digest(reply.path)) reply.path.clear();
-  std::uint32_t spare = free_slots(s);
-  for (auto& [id, c] : s.children) spare += c->spare;
-  reply.spare = spare;
+  reply.spare = subtree_spare(s, free_slots(s));
   reply.stream_clock_us = clock_.to_wire(peers::Clock::now());
   reply.end_after = end_seq_ ? *end_seq_ + 1 : 0;
   reply.stripe_interior = interior_totals();
@@ -1396,6 +1436,7 @@ void OverlayNode::shed_children() {
   // (choose_shed_victim). Each is redirected to a node that may have room,
   // and re-joins with a resume, so it loses nothing.
   ShedView view;
+  const auto now = peers::Clock::now();
   view.is_source = config_.role == overlay::Role::kSource;
   view.congested = uplink_.congested();
   if (!view.congested) return;
@@ -1404,7 +1445,7 @@ void OverlayNode::shed_children() {
     out.interior = s.interior;
     out.budget = budget_for(s);
     for (const auto& [id, c] : s.children) {
-      out.children.push_back({id.to_string(), c->info.capacity, c->spare});
+      out.children.push_back({id.to_string(), c->info.capacity, child_spare(*c, now)});
     }
   }
   auto choice = choose_shed_victim(view);
@@ -1717,18 +1758,25 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   // joins then ask the node that answered first and those that failed last:
   // an address nobody answers at (a NATed friend's private address) cost
   // each stripe another connect timeout (vt-sim: 5 s more per such join).
+  if (config_.bootstrap.empty()) {
+    throw Error(Errc::kInvalidArgument, "no node to join: no bootstrap address");
+  }
   std::string answered;
-  std::vector<std::string> failed;
+  // Addresses that failed, and those still unanswered when an answer came
+  // (a dial nobody answers): the stripes' joins ask them last.
+  std::vector<std::string> failed, unanswered;
   auto self = shared_from_this();
   for (;;) {
     // One round: the addresses in order, each next one started when the one
     // before failed or has not answered within kBootstrapStagger (a dial
-    // nobody answers waits out the connect timeout, 5 s); the first answer
-    // wins.
+    // nobody answers waits out the connect timeout, 5 s; nothing is
+    // measured before a first contact); the first answer wins. A wrong
+    // stream (not the pinned --source-key) or a failed handshake is that
+    // address's failure; it ends the join only when nothing else answered.
     struct Round {
       std::optional<std::pair<std::string, overlay::StreamInfo>> won;
-      std::optional<Error> fatal;
-      std::size_t left = 0;     // attempts started and not finished
+      std::optional<Error> auth;  // the first authentication failure
+      std::vector<std::string> failed, running;
       std::uint64_t ended = 0;  // attempts finished, ever
     };
     auto round = std::make_shared<Round>();
@@ -1741,32 +1789,32 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
       co_await std::move(wait);
     };
     for (const auto& addr : config_.bootstrap) {
-      if (round->won || round->fatal) break;
-      ++round->left;
+      if (round->won) break;
+      if (std::find(round->running.begin(), round->running.end(), addr) != round->running.end()) {
+        continue;  // listed twice
+      }
+      round->running.push_back(addr);
       const std::uint64_t ended_before = round->ended;
       asio::co_spawn(
           rpc_.executor(),
-          [self, round, wake, &failed, addr]() -> Task<void> {
+          [self, round, wake, addr]() -> Task<void> {
+            std::optional<Error> error;
             try {
               auto op = self->ask_stream(addr);
               overlay::StreamInfo info = co_await std::move(op);
-              if (!round->won && !round->fatal) round->won.emplace(addr, std::move(info));
+              if (!round->won) round->won.emplace(addr, std::move(info));
             } catch (const Error& e) {
-              // Once the round is decided, start() may have returned:
-              // `failed` is gone.
-              if (!round->won && !round->fatal) {
-                if (e.code() == Errc::kAuth) {
-                  round->fatal = e;
-                } else {
-                  self->log_at(peers::LogLevel::kWarn, "cannot join yet",
-                               {{"addr", addr}, {"error", e.what()}});
-                  if (std::find(failed.begin(), failed.end(), addr) == failed.end()) {
-                    failed.push_back(addr);
-                  }
-                }
-              }
+              error = e;
+            } catch (const std::exception& e) {
+              error = Error(Errc::kProtocol, e.what());
             }
-            --round->left;
+            if (error && !round->won) {
+              self->log_at(peers::LogLevel::kWarn, "cannot join yet",
+                           {{"addr", addr}, {"error", error->what()}});
+              if (error->code() == Errc::kAuth && !round->auth) round->auth = *error;
+              round->failed.push_back(addr);
+            }
+            std::erase(round->running, addr);
             ++round->ended;
             wake->cancel();
           },
@@ -1776,13 +1824,16 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
         co_await std::move(w);
       }
     }
-    while (!round->won && !round->fatal && round->left > 0) {
+    while (!round->won && !round->running.empty()) {
       auto w = wait_for(steady_clock::time_point::max());
       co_await std::move(w);
     }
-    if (round->fatal) throw *round->fatal;
+    for (const auto& addr : round->failed) {
+      if (std::find(failed.begin(), failed.end(), addr) == failed.end()) failed.push_back(addr);
+    }
     if (round->won) {
       auto& [addr, info] = *round->won;
+      unanswered = round->running;
       stream_ = info;
       stream_.stripe_spare.clear();
       stream_.stripe_interior.clear();
@@ -1795,6 +1846,7 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
       answered = addr;
       break;
     }
+    if (round->auth) throw *round->auth;
     if (peers::Clock::now() + backoff > deadline) {
       throw Error(Errc::kUnavailable, "no node to join answered within the join timeout");
     }
@@ -1810,12 +1862,20 @@ Task<void> OverlayNode::start(std::chrono::milliseconds join_timeout) {
   // join at once: the lab had a newcomer refused in three stripes at 2 s
   // wait 5 s more for a fourth whose answer was lost on the way.
   std::vector<std::string> candidates{answered};
+  auto listed = [&](const std::string& addr) {
+    return std::find(candidates.begin(), candidates.end(), addr) != candidates.end();
+  };
+  auto in = [](const std::vector<std::string>& v, const std::string& addr) {
+    return std::find(v.begin(), v.end(), addr) != v.end();
+  };
   for (const auto& addr : config_.bootstrap) {
-    bool bad = std::find(failed.begin(), failed.end(), addr) != failed.end();
-    if (addr != answered && !bad) candidates.push_back(addr);
+    if (!listed(addr) && !in(failed, addr) && !in(unanswered, addr)) candidates.push_back(addr);
+  }
+  for (const auto& addr : unanswered) {
+    if (!listed(addr)) candidates.push_back(addr);
   }
   for (const auto& addr : failed) {
-    if (addr != answered) candidates.push_back(addr);
+    if (!listed(addr)) candidates.push_back(addr);
   }
   auto pending = std::make_shared<std::size_t>(stripes_.size());
   auto failure = std::make_shared<std::optional<Error>>();
@@ -2304,9 +2364,7 @@ Task<void> OverlayNode::heartbeat_loop(std::uint32_t stripe, std::uint64_t gener
     hb.home = s.interior || !s.children.empty();
     hb.undialable = !dialable();
     hb.path_digest = path_digest(s.path);
-    std::uint32_t spare = free_slots(s);
-    for (auto& [id, c] : s.children) spare += c->spare;
-    hb.spare = spare;
+    hb.spare = subtree_spare(s, free_slots(s));
     // BitTorrent-style adaptation: a node that can upload more than its
     // parent moves up, next to it, when the grandparent has room. The old
     // parent's slot then goes to someone else.

@@ -274,6 +274,10 @@ class OverlayNode : public overlay::OverlayServer,
     bool writing = false;
     bool interior = false;
     std::uint32_t spare = 0;
+    // Joins forwarded to it lately: each takes one of the slots its last
+    // heartbeat reported until the heartbeats can have counted it
+    // (child_spare).
+    std::deque<std::chrono::steady_clock::time_point> forwarded;
     // Child slots of its subtree's nodes whose home the stripe is (its
     // heartbeats; until the first, its own if it is interior).
     std::uint32_t interior_capacity = 0;
@@ -336,10 +340,11 @@ class OverlayNode : public overlay::OverlayServer,
     // Children.
     std::map<peers::PeerId, std::shared_ptr<Child>> children;
     std::map<std::uint64_t, Reservation> reservations;
-    // Adoptions waiting for this node's own dial to the joiner (connection
-    // reversal): they hold a slot like a reservation, or every join that
-    // arrives during the dial would see the same free slot.
-    std::size_t dialing = 0;
+    // Joiners this node is dialing to adopt them (connection reversal): each
+    // holds a slot like a reservation, or every join that arrives during the
+    // dial would see the same free slot; one dial per joiner. With the child
+    // a displacing adoption will displace (nobody else may pick it).
+    std::map<peers::PeerId, std::optional<peers::PeerId>> dialing;
     std::unique_ptr<History> history;
   };
 
@@ -431,6 +436,12 @@ class OverlayNode : public overlay::OverlayServer,
   // Others can dial this node (the source, or it advertises an address);
   // if not, it feeds only children it dialed itself.
   bool dialable() const;
+  // The room a child's subtree has as this node sees it: what its last
+  // heartbeat reported, less the joins forwarded to it since that it cannot
+  // have counted yet.
+  std::uint32_t child_spare(const Child& c, std::chrono::steady_clock::time_point now) const;
+  // This node's free slots in the stripe plus its children's room (saturating).
+  std::uint32_t subtree_spare(const Stripe& s, std::uint32_t own) const;
   // The stream as the node at `addr` describes it, checked (source id, the
   // pinned --source-key, stripe count); throws Error.
   peers::rpc::Task<overlay::StreamInfo> ask_stream(std::string addr);

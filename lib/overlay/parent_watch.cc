@@ -35,24 +35,27 @@ bool lag_is_upstream(const StripeJudgement& j, std::optional<milliseconds> paren
                      steady_clock::duration report_age, steady_clock::duration max_age,
                      const StreamPace& pace, microseconds rtt, const ParentWatchOptions& o) {
   if (!parent_lag) return false;
-  // Silence is explained only by a parent that says it gets nothing either:
-  // one that reports no lag while its child gets nothing is a black hole
-  // answering heartbeats (and a child that got no chunk at all counts no
-  // lag to compare).
-  if (j.verdict == ParentVerdict::kStalled &&
-      microseconds(*parent_lag) < slow_limit(pace, rtt, o)) {
-    return false;
-  }
-  const milliseconds lag = j.lag;
-  auto aged =
-      microseconds(*parent_lag) + duration_cast<microseconds>(std::clamp<steady_clock::duration>(
-                                      report_age, steady_clock::duration::zero(), max_age));
-  auto hop = slow_limit(pace, rtt, o);
+  const auto limit = slow_limit(pace, rtt, o);
+  // One hop: the slow limit and one of the stripe's chunk intervals.
+  auto hop = limit;
   if (pace.chunks_per_s > 0) {
     hop += microseconds(static_cast<std::int64_t>(
         1e6 * static_cast<double>(std::max<std::uint32_t>(1, pace.stripes)) / pace.chunks_per_s));
   }
-  return microseconds(lag) - aged <= hop;
+  const auto reported = microseconds(*parent_lag);
+  const auto lag = microseconds(j.lag);
+  // Silence is explained only by a parent that says it is slow itself: one
+  // that reports no lag while its child gets nothing is a black hole
+  // answering heartbeats.
+  if (j.verdict == ParentVerdict::kStalled && reported < limit) return false;
+  // Nor by one that claims to be further behind than its child by more than
+  // a hop: it cannot be feeding the child what it gets (a black hole
+  // answering heartbeats with a large lag; a child that got no chunk at all
+  // counts none).
+  if (reported > lag + hop) return false;
+  auto aged = reported + duration_cast<microseconds>(std::clamp<steady_clock::duration>(
+                             report_age, steady_clock::duration::zero(), max_age));
+  return lag - aged <= hop;
 }
 
 StripeJudgement judge_stripe(const StripeProgress& stripe, const StreamPace& pace,

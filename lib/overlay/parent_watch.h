@@ -79,7 +79,10 @@ std::chrono::microseconds slow_limit(const StreamPace& pace, std::chrono::micros
 // The child may trail it by one hop: the slow limit plus one of the
 // stripe's chunk intervals (a child is a chunk behind its parent while the
 // chunk crosses the hop, and lags are counted in chunks). A stall is
-// excused only by a parent that reports a lag past the slow limit itself.
+// excused only by a parent that reports a lag past the slow limit itself,
+// and no verdict by a parent that claims to be more than a hop further
+// behind than the child (it cannot be feeding the child what it gets: the
+// claim is a lie, told to keep its children).
 bool lag_is_upstream(const StripeJudgement& j, std::optional<std::chrono::milliseconds> parent_lag,
                      std::chrono::steady_clock::duration report_age,
                      std::chrono::steady_clock::duration max_age, const StreamPace& pace,

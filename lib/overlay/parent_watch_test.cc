@@ -180,6 +180,17 @@ TEST(ParentWatch, AStallIsExcusedOnlyByAParentThatLagsItself) {
   EXPECT_TRUE(upstream(kStalled, 2500ms, 2000ms, 0ms));
 }
 
+TEST(ParentWatch, AParentThatClaimsMoreLagThanItsChildHasExcusesNothing) {
+  // A black hole that answers heartbeats with an hour of lag, to a child
+  // that got nothing (no lag counted) or a child 2 s behind.
+  EXPECT_FALSE(upstream(kStalled, 0ms, 3600000ms, 0ms));
+  EXPECT_FALSE(upstream(kStalled, 2000ms, 3600000ms, 0ms));
+  EXPECT_FALSE(upstream(kSlow, 2000ms, 3600000ms, 0ms));
+  // Within a hop (1.58 s here) of the child's lag is plausible.
+  EXPECT_TRUE(upstream(kSlow, 2000ms, 3500ms, 0ms));
+  EXPECT_FALSE(upstream(kSlow, 2000ms, 3700ms, 0ms));
+}
+
 TEST(ParentWatch, AnOldLagReportExcusesTheParentOnlyUpToItsMaximumAge) {
   // Reported 1.2 s of lag 1 s ago: it lags about 2.2 s now, and a child at
   // 3.5 s is within one hop (1.05 s + 0.53 s) of that, not of the report.
