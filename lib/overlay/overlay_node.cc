@@ -1498,12 +1498,9 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
     // own parent is slow, or it repairs), everyone below it would leave at
     // once and find no one to adopt them. They wait for it a while; a
     // parent that claims a lag to keep its children is left after that.
-    double rtt_ms = s.parent_conn->stats().rtt_ms;
-    bool upstream = lag_is_upstream(
-        j, s.parent_lag, now - s.parent_lag_at, config_.heartbeat_interval * 4,
-        {stream_.stripes, newest_seq_, newest_arrival_, chunks_per_s_},
-        std::chrono::microseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 1000) : 0),
-        config_.parent_watch);
+    bool upstream =
+        lag_is_upstream(j, s.parent_lag, now - s.parent_lag_at, config_.heartbeat_interval * 4,
+                        pace(), parent_rtt(s), config_.parent_watch);
     auto wait = upstream ? config_.upstream_lag_patience : config_.slow_parent_grace;
     if (now - *s.unhealthy_since < wait) continue;
     // Alive is not enough: move to another parent, and avoid this one.
@@ -1536,12 +1533,18 @@ void OverlayNode::watch_parents(steady_clock::time_point now) {
   }
 }
 
+StreamPace OverlayNode::pace() const {
+  return {stream_.stripes, newest_seq_, newest_arrival_, chunks_per_s_};
+}
+
+std::chrono::microseconds OverlayNode::parent_rtt(const Stripe& s) const {
+  double rtt_ms = s.parent_conn ? s.parent_conn->stats().rtt_ms : -1;
+  return std::chrono::microseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 1000) : 0);
+}
+
 StripeJudgement OverlayNode::judge(const Stripe& s, steady_clock::time_point now) const {
   if (config_.role == overlay::Role::kSource) return {};
-  double rtt_ms = s.parent_conn ? s.parent_conn->stats().rtt_ms : -1;
-  auto rtt = std::chrono::microseconds(rtt_ms > 0 ? static_cast<std::int64_t>(rtt_ms * 1000) : 0);
-  return judge_stripe({s.index, s.last_seq, s.last_arrival},
-                      {stream_.stripes, newest_seq_, newest_arrival_, chunks_per_s_}, now, rtt,
+  return judge_stripe({s.index, s.last_seq, s.last_arrival}, pace(), now, parent_rtt(s),
                       config_.parent_watch);
 }
 

@@ -424,6 +424,10 @@ class OverlayNode : public overlay::OverlayServer,
   // How this node's copy of the stripe stands against the stream (the
   // source: healthy, no lag).
   StripeJudgement judge(const Stripe& s, std::chrono::steady_clock::time_point now) const;
+  // The stream's pace as this node sees it, and the round trip to a
+  // stripe's parent (0 until measured): what ParentWatch judges by.
+  StreamPace pace() const;
+  std::chrono::microseconds parent_rtt(const Stripe& s) const;
   std::uint32_t room_depth(const Stripe& s) const;
   std::vector<std::uint32_t> stripe_spare() const;
   // interior_capacity() of every stripe.

@@ -147,58 +147,55 @@ TEST(ParentWatch, TheSlowLimitIsTheLargestOfTheFloorRoundTripsAndTwoStripeChunks
 
 // lag_is_upstream at 7.6 chunks/s in 4 stripes (1 Mbit/s of 16 KiB chunks:
 // a stripe chunk every 526 ms, so lags come in steps of that; the slow
-// limit is 1.05 s), a 20 ms round trip, reports aged at most 1 s.
-bool upstream(ParentVerdict v, std::chrono::milliseconds lag,
-              std::optional<std::chrono::milliseconds> parent_lag, Clock::duration report_age) {
-  return lag_is_upstream({v, lag}, parent_lag, report_age, 1s, {4, 400, t0, 7.6}, 20ms);
-}
-constexpr auto kSlow = ParentVerdict::kSlow;
-constexpr auto kStalled = ParentVerdict::kStalled;
-
-TEST(ParentWatch, AChildAHopBehindALaggingParentBlamesWhatIsAboveIt) {
-  // The vt-sim case: the parent reported 1572 ms a heartbeat ago, the child
-  // counts 2621 ms (two stripe chunks more). Its parent is as far behind,
-  // and the child would leave it only to find a tree in the same state.
-  EXPECT_TRUE(upstream(kSlow, 2621ms, 1572ms, 250ms));
-  // Equal lags, or the child less behind than its parent said: upstream.
-  EXPECT_TRUE(upstream(kSlow, 3145ms, 3145ms, 0ms));
-  EXPECT_TRUE(upstream(kSlow, 1500ms, 3000ms, 0ms));
-  // A parent that is up to date while its child lags more than a hop: the
-  // hop is slow.
-  EXPECT_FALSE(upstream(kSlow, 2621ms, 0ms, 250ms));
-  // No report from the parent: nothing excuses it.
-  EXPECT_FALSE(upstream(kSlow, 2621ms, std::nullopt, 0ms));
-}
-
-TEST(ParentWatch, AStallIsExcusedOnlyByAParentThatLagsItself) {
-  // A parent that says it is current while its child gets nothing: a black
-  // hole that answers heartbeats (the child that got no chunk at all
-  // counts no lag: 0 against 0).
-  EXPECT_FALSE(upstream(kStalled, 0ms, 0ms, 250ms));
-  EXPECT_FALSE(upstream(kStalled, 1500ms, 900ms, 0ms));
-  // A parent whose own parent went silent says so: its child waits for it.
-  EXPECT_TRUE(upstream(kStalled, 2500ms, 2000ms, 0ms));
-}
-
-TEST(ParentWatch, AParentThatClaimsMoreLagThanItsChildHasExcusesNothing) {
-  // A black hole that answers heartbeats with an hour of lag, to a child
-  // that got nothing (no lag counted) or a child 2 s behind.
-  EXPECT_FALSE(upstream(kStalled, 0ms, 3600000ms, 0ms));
-  EXPECT_FALSE(upstream(kStalled, 2000ms, 3600000ms, 0ms));
-  EXPECT_FALSE(upstream(kSlow, 2000ms, 3600000ms, 0ms));
-  // Within a hop (1.58 s here) of the child's lag is plausible.
-  EXPECT_TRUE(upstream(kSlow, 2000ms, 3500ms, 0ms));
-  EXPECT_FALSE(upstream(kSlow, 2000ms, 3700ms, 0ms));
-}
-
-TEST(ParentWatch, AnOldLagReportExcusesTheParentOnlyUpToItsMaximumAge) {
-  // Reported 1.2 s of lag 1 s ago: it lags about 2.2 s now, and a child at
-  // 3.5 s is within one hop (1.05 s + 0.53 s) of that, not of the report.
-  EXPECT_TRUE(upstream(kSlow, 3500ms, 1200ms, 1s));
-  EXPECT_FALSE(upstream(kSlow, 3500ms, 1200ms, 0ms));
-  // Ten seconds ago counts as the maximum age (1 s): a child 6 s behind is
-  // not excused by an old report of 1.2 s.
-  EXPECT_FALSE(upstream(kSlow, 6000ms, 1200ms, 10s));
+// limit is 1.05 s and one hop 1.58 s), a 20 ms round trip, reports aged at
+// most 1 s.
+TEST(ParentWatch, UpstreamTable) {
+  using std::chrono::milliseconds;
+  struct UpstreamCase {
+    const char* name;
+    ParentVerdict verdict;
+    milliseconds lag;                        // the child's
+    std::optional<milliseconds> parent_lag;  // the parent's report
+    Clock::duration report_age;
+    bool want;
+  };
+  constexpr auto kSlow = ParentVerdict::kSlow;
+  constexpr auto kStalled = ParentVerdict::kStalled;
+  const UpstreamCase cases[] = {
+      // Its parent is as far behind, and the child would leave it only to
+      // find a tree in the same state.
+      {"the vt-sim case: two stripe chunks more than a heartbeat-old report", kSlow, 2621ms, 1572ms,
+       250ms, true},
+      {"equal lags", kSlow, 3145ms, 3145ms, 0ms, true},
+      {"the child less behind than its parent said", kSlow, 1500ms, 3000ms, 0ms, true},
+      {"a parent up to date while its child lags more than a hop: the hop is slow", kSlow, 2621ms,
+       0ms, 250ms, false},
+      {"no report from the parent", kSlow, 2621ms, std::nullopt, 0ms, false},
+      // A stall is excused only by a parent that lags itself.
+      {"a black hole that says it is current, to a child with nothing (no lag counted)", kStalled,
+       0ms, 0ms, 250ms, false},
+      {"a stall under a parent below the slow limit", kStalled, 1500ms, 900ms, 0ms, false},
+      {"a parent whose own parent went silent says so", kStalled, 2500ms, 2000ms, 0ms, true},
+      // A parent cannot be more than a hop further behind than the child
+      // it feeds: such a claim excuses nothing.
+      {"an hour of lag claimed to a child with nothing", kStalled, 0ms, 3600000ms, 0ms, false},
+      {"an hour of lag claimed to a stalled child 2 s behind", kStalled, 2000ms, 3600000ms, 0ms,
+       false},
+      {"an hour of lag claimed to a slow child", kSlow, 2000ms, 3600000ms, 0ms, false},
+      {"a claim within a hop of the child's lag", kSlow, 2000ms, 3500ms, 0ms, true},
+      {"a claim just past a hop of the child's lag", kSlow, 2000ms, 3700ms, 0ms, false},
+      // Reported 1.2 s of lag 1 s ago: it lags about 2.2 s now, and a child
+      // at 3.5 s is within one hop of that, not of the report.
+      {"a report aged 1 s", kSlow, 3500ms, 1200ms, 1s, true},
+      {"the same report fresh", kSlow, 3500ms, 1200ms, 0ms, false},
+      {"ten seconds ago counts as the maximum age (1 s)", kSlow, 6000ms, 1200ms, 10s, false},
+  };
+  for (const UpstreamCase& c : cases) {
+    EXPECT_EQ(lag_is_upstream({c.verdict, c.lag}, c.parent_lag, c.report_age, 1s, {4, 400, t0, 7.6},
+                              20ms),
+              c.want)
+        << c.name;
+  }
 }
 
 }  // namespace
