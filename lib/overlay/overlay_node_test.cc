@@ -342,6 +342,40 @@ TEST(OverlayNode, TheSourceLendsOneChildOfSlackInAllNotOneInEachStripe) {
   EXPECT_EQ(f.node->stats().slack_adoptions, 1u);
 }
 
+TEST(OverlayNode, ChildrenClaimingEndlessRoomCannotWrapTheRoomTheirParentReports) {
+  // Two children each claim 2^32 - 1 free slots below them: unchecked
+  // claims are bounded (2^20) and summed without wrapping, so the parent
+  // reports the bound, not a small wrapped number, and keeps working.
+  Fixture f(1, 2);
+  Fixture::Joiner a = f.child(2);
+  Fixture::Joiner b = f.child(2);
+  overlay::Heartbeat hb;
+  hb.stripe = 0;
+  hb.capacity = 2;
+  hb.spare = 0xFFFFFFFFu;
+  overlay::OverlayClient(a.conn).heartbeat_sync(hb);
+  overlay::HeartbeatReply reply = overlay::OverlayClient(b.conn).heartbeat_sync(hb);
+  EXPECT_EQ(reply.spare, 1u << 20);
+}
+
+TEST(OverlayNode, ANodeWithNoBootstrapAddressSaysSoAtOnce) {
+  Fixture f;
+  peers::rpc::Node rpc(f.kernel.executor(), peers::Identity::generate());
+  OverlayConfig cfg = f.config(overlay::Role::kRelay, 2);
+  cfg.bootstrap.clear();
+  auto node = std::make_shared<OverlayNode>(rpc, cfg);
+  rpc.add_service(node);
+  try {
+    // A join timeout of an hour: the answer must not wait for it.
+    f.kernel.run(node->start(std::chrono::hours(1)));
+    ADD_FAILURE() << "started with nothing to join";
+  } catch (const peers::Error& e) {
+    EXPECT_EQ(e.code(), peers::Errc::kInvalidArgument) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no bootstrap address"), std::string::npos) << e.what();
+  }
+  rpc.close();
+}
+
 TEST(OverlayNode, AChildThatCannotBeDialedMakesItsParentForgetItsAddress) {
   // The child joined with an address; a dial-back then found it cannot be
   // dialed (a firewall), and its heartbeats say so: the parent forgets the
